@@ -1,0 +1,58 @@
+//! Everything that can be wrong with a manifest, each naming the field and the fix.
+
+use crate::{Capability, Role};
+use thiserror::Error;
+
+fn list(items: impl IntoIterator<Item = &'static str>) -> String {
+    let items: Vec<String> = items.into_iter().map(|s| format!("\"{s}\"")).collect();
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn caps(role: &Role) -> String {
+    list(role.capabilities().iter().map(|c| c.name()))
+}
+
+/// A manifest that cannot be accepted, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ManifestError {
+    #[error("lodge.toml: {0}")]
+    Syntax(String),
+    #[error("lodge.toml is {size} bytes; the limit is {max}")]
+    TooLarge { size: usize, max: usize },
+    #[error("lodge.toml is not UTF-8 (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error(
+        "[app].name = \"{value}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-', not starting or ending with '-'"
+    )]
+    InvalidName { value: String },
+    #[error("[app].version = \"{value}\" is not a valid semantic version (like \"1.2.3\"): {reason}")]
+    InvalidVersion { value: String, reason: String },
+    #[error("[app].description is {chars} characters long; the limit is {max}")]
+    DescriptionTooLong { chars: usize, max: usize },
+    #[error("lodge.toml has no parts: add at least one of [room], [client] or [http], each with a `component`")]
+    NoParts,
+    #[error("[{role}].component = \"{value}\" {reason}")]
+    ComponentPath {
+        role: Role,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("[room].max-members = {value} is out of range: use 1 to {max}")]
+    MaxMembers { value: i64, max: u32 },
+    #[error("[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}", caps(role))]
+    UnknownCapability { role: Role, value: String },
+    #[error("[{role}].capabilities: \"{capability}\" is not available to {role} parts; they may declare {}", caps(role))]
+    CapabilityNotForRole { role: Role, capability: Capability },
+    #[error("[{role}].capabilities: \"{capability}\" is listed twice")]
+    DuplicateCapability { role: Role, capability: Capability },
+    #[error(
+        "[http].allowed-hosts: \"{value}\" is not a host name: use a lower-case name like \"api.example.com\", optionally \"*.\" in front or \":PORT\" behind"
+    )]
+    AllowedHost { value: String },
+    #[error("[http].allowed-hosts lists {count} hosts; the limit is {max}")]
+    TooManyAllowedHosts { count: usize, max: usize },
+}

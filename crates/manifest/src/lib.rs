@@ -1,0 +1,453 @@
+//! `lodge.toml`: the app manifest's types, parsing and validation.
+//!
+//! Parsing goes through two layers: serde structs that mirror the file and
+//! reject unknown fields, then [`Manifest::parse`] turns them into checked
+//! types. Every error names the field and what is allowed, because authors
+//! read these messages, not the code.
+
+mod capability;
+mod error;
+
+pub use capability::{Capability, Role};
+pub use error::ManifestError;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The manifest's file name, at the root of an app directory and of a bundle.
+pub const MANIFEST_FILE: &str = "lodge.toml";
+
+/// The largest manifest accepted, in bytes.
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
+/// The longest description accepted, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// The highest `max-members` a room part may ask for.
+pub const MAX_ROOM_MEMBERS: u32 = 10_000;
+/// The most hosts an http part may list in `allowed-hosts`.
+pub const MAX_ALLOWED_HOSTS: usize = 64;
+
+/// A validated `lodge.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub app: App,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomPart>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientPart>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpPart>,
+}
+
+/// The `[app]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub name: AppName,
+    pub version: semver::Version,
+    pub description: String,
+}
+
+/// The `[room]` table: server-side logic for live rooms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RoomPart {
+    pub component: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_members: Option<u32>,
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+}
+
+/// The `[client]` table: the part that runs in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientPart {
+    pub component: String,
+}
+
+/// The `[http]` table: a `wasi:http/proxy` component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HttpPart {
+    pub component: String,
+    #[serde(default)]
+    pub capabilities: Vec<Capability>,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+}
+
+/// An app name: 1–64 characters of `a-z`, `0-9` and `-`, not starting or
+/// ending with `-` (so it also works as a host-name label).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AppName(String);
+
+impl AppName {
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks `name`, returning why it is not a valid app name.
+    pub fn new(name: impl Into<String>) -> Result<Self, ManifestError> {
+        let name = name.into();
+        let ok = !name.is_empty()
+            && name.len() <= Self::MAX_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(ManifestError::InvalidName { value: name })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AppName {
+    type Error = ManifestError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<AppName> for String {
+    fn from(name: AppName) -> Self {
+        name.0
+    }
+}
+
+impl fmt::Display for AppName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for AppName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses a version the way the manifest does: semver, without build
+/// metadata (two versions differing only in `+build` would have the same
+/// precedence, so `latest` could not choose between them).
+pub fn parse_version(value: &str) -> Result<semver::Version, ManifestError> {
+    let version = semver::Version::parse(value).map_err(|e| ManifestError::InvalidVersion {
+        value: value.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !version.build.is_empty() {
+        return Err(ManifestError::InvalidVersion {
+            value: value.to_owned(),
+            reason: "build metadata (`+...`) is not allowed; use a pre-release (`-...`) or a new version".into(),
+        });
+    }
+    Ok(version)
+}
+
+/// A part of a version, with the component file the manifest names for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartRef<'a> {
+    pub role: Role,
+    pub component: &'a str,
+    pub capabilities: &'a [Capability],
+}
+
+impl Manifest {
+    /// Parses and validates the text of a `lodge.toml`.
+    pub fn parse(text: &str) -> Result<Self, ManifestError> {
+        if text.len() > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::TooLarge {
+                size: text.len(),
+                max: MAX_MANIFEST_BYTES,
+            });
+        }
+        let raw: raw::Manifest =
+            toml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string().trim_end().to_owned()))?;
+        raw.validate()
+    }
+
+    /// Parses the bytes of a `lodge.toml`, which must be UTF-8.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| ManifestError::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Self::parse(text)
+    }
+
+    /// The parts this version has, in a fixed order (room, client, http).
+    pub fn parts(&self) -> Vec<PartRef<'_>> {
+        let mut parts = Vec::new();
+        if let Some(room) = &self.room {
+            parts.push(PartRef {
+                role: Role::Room,
+                component: &room.component,
+                capabilities: &room.capabilities,
+            });
+        }
+        if let Some(client) = &self.client {
+            parts.push(PartRef {
+                role: Role::Client,
+                component: &client.component,
+                capabilities: &[],
+            });
+        }
+        if let Some(http) = &self.http {
+            parts.push(PartRef {
+                role: Role::Http,
+                component: &http.component,
+                capabilities: &http.capabilities,
+            });
+        }
+        parts
+    }
+
+    /// Points the part `role` at another component file (the CLI packs
+    /// components under fixed names inside a bundle).
+    pub fn set_component(&mut self, role: Role, component: String) {
+        match role {
+            Role::Room => {
+                if let Some(p) = &mut self.room {
+                    p.component = component
+                }
+            }
+            Role::Client => {
+                if let Some(p) = &mut self.client {
+                    p.component = component
+                }
+            }
+            Role::Http => {
+                if let Some(p) = &mut self.http {
+                    p.component = component
+                }
+            }
+        }
+    }
+
+    /// Renders the manifest back to TOML (normalized: fields in a fixed order).
+    pub fn to_toml(&self) -> String {
+        let raw = raw::Manifest::from(self);
+        toml::to_string(&raw).expect("a manifest always serializes")
+    }
+}
+
+mod raw {
+    //! The file's shape, as serde sees it: strings in, nothing checked yet.
+
+    use super::*;
+
+    #[derive(Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Manifest {
+        pub app: App,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub room: Option<Room>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub client: Option<Client>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub http: Option<Http>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct App {
+        pub name: String,
+        pub version: String,
+        pub description: String,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    pub struct Room {
+        pub component: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_members: Option<i64>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub capabilities: Vec<String>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Client {
+        pub component: String,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    pub struct Http {
+        pub component: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub capabilities: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub allowed_hosts: Vec<String>,
+    }
+
+    impl Manifest {
+        pub fn validate(self) -> Result<super::Manifest, ManifestError> {
+            let name = AppName::new(self.app.name)?;
+            let version = parse_version(&self.app.version)?;
+            let description_chars = self.app.description.chars().count();
+            if description_chars > MAX_DESCRIPTION_CHARS {
+                return Err(ManifestError::DescriptionTooLong {
+                    chars: description_chars,
+                    max: MAX_DESCRIPTION_CHARS,
+                });
+            }
+            if self.room.is_none() && self.client.is_none() && self.http.is_none() {
+                return Err(ManifestError::NoParts);
+            }
+            let room = self
+                .room
+                .map(|room| {
+                    let max_members = room
+                        .max_members
+                        .map(|n| match u32::try_from(n) {
+                            Ok(n) if (1..=MAX_ROOM_MEMBERS).contains(&n) => Ok(n),
+                            _ => Err(ManifestError::MaxMembers {
+                                value: n,
+                                max: MAX_ROOM_MEMBERS,
+                            }),
+                        })
+                        .transpose()?;
+                    Ok::<_, ManifestError>(RoomPart {
+                        component: component_path(Role::Room, room.component)?,
+                        max_members,
+                        capabilities: capabilities(Role::Room, &room.capabilities)?,
+                    })
+                })
+                .transpose()?;
+            let client = self
+                .client
+                .map(|client| {
+                    Ok::<_, ManifestError>(ClientPart {
+                        component: component_path(Role::Client, client.component)?,
+                    })
+                })
+                .transpose()?;
+            let http = self
+                .http
+                .map(|http| {
+                    if http.allowed_hosts.len() > MAX_ALLOWED_HOSTS {
+                        return Err(ManifestError::TooManyAllowedHosts {
+                            count: http.allowed_hosts.len(),
+                            max: MAX_ALLOWED_HOSTS,
+                        });
+                    }
+                    let allowed_hosts = http
+                        .allowed_hosts
+                        .into_iter()
+                        .map(allowed_host)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(HttpPart {
+                        component: component_path(Role::Http, http.component)?,
+                        capabilities: capabilities(Role::Http, &http.capabilities)?,
+                        allowed_hosts,
+                    })
+                })
+                .transpose()?;
+            Ok(super::Manifest {
+                app: super::App {
+                    name,
+                    version,
+                    description: self.app.description,
+                },
+                room,
+                client,
+                http,
+            })
+        }
+    }
+
+    impl From<&super::Manifest> for Manifest {
+        fn from(m: &super::Manifest) -> Self {
+            let names = |caps: &[Capability]| caps.iter().map(|c| c.name().to_owned()).collect();
+            Manifest {
+                app: App {
+                    name: m.app.name.to_string(),
+                    version: m.app.version.to_string(),
+                    description: m.app.description.clone(),
+                },
+                room: m.room.as_ref().map(|r| Room {
+                    component: r.component.clone(),
+                    max_members: r.max_members.map(i64::from),
+                    capabilities: names(&r.capabilities),
+                }),
+                client: m.client.as_ref().map(|c| Client {
+                    component: c.component.clone(),
+                }),
+                http: m.http.as_ref().map(|h| Http {
+                    component: h.component.clone(),
+                    capabilities: names(&h.capabilities),
+                    allowed_hosts: h.allowed_hosts.clone(),
+                }),
+            }
+        }
+    }
+
+    fn component_path(role: Role, path: String) -> Result<String, ManifestError> {
+        let reason = if path.is_empty() {
+            Some("must name a .wasm file")
+        } else if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+            Some("must be a path relative to the directory holding lodge.toml")
+        } else if path.contains('\0') {
+            Some("must not contain NUL")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(ManifestError::ComponentPath {
+                role,
+                value: path,
+                reason,
+            }),
+            None => Ok(path),
+        }
+    }
+
+    fn capabilities(role: Role, names: &[String]) -> Result<Vec<Capability>, ManifestError> {
+        let mut caps = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(cap) = Capability::from_name(name) else {
+                return Err(ManifestError::UnknownCapability {
+                    role,
+                    value: name.clone(),
+                });
+            };
+            if !role.capabilities().contains(&cap) {
+                return Err(ManifestError::CapabilityNotForRole { role, capability: cap });
+            }
+            if caps.contains(&cap) {
+                return Err(ManifestError::DuplicateCapability { role, capability: cap });
+            }
+            caps.push(cap);
+        }
+        Ok(caps)
+    }
+
+    fn allowed_host(host: String) -> Result<String, ManifestError> {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host.as_str(), None),
+        };
+        let name_ok = {
+            let name = name.strip_prefix("*.").unwrap_or(name);
+            !name.is_empty()
+                && name.len() <= 253
+                && name.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                })
+        };
+        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p != 0));
+        if name_ok && port_ok {
+            Ok(host)
+        } else {
+            Err(ManifestError::AllowedHost { value: host })
+        }
+    }
+}
