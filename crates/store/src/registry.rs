@@ -1,0 +1,106 @@
+//! The app registry: which apps exist, their immutable versions and parts.
+
+use crate::Result;
+use async_trait::async_trait;
+use lodge_manifest::{AppName, Manifest, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// One part of a version, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    pub role: Role,
+    /// The component's SHA-256, which is also its blob address.
+    pub sha256: String,
+    /// The component's size in bytes.
+    pub size: u64,
+    /// The component's import names, sorted.
+    pub imports: Vec<String>,
+    /// The component's export names, sorted.
+    pub exports: Vec<String>,
+}
+
+/// A version to publish: everything already validated, blobs already stored.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub manifest: Manifest,
+    /// Identifies the content: equal digests mean an identical push.
+    pub digest: String,
+    pub parts: Vec<PartRecord>,
+}
+
+/// A published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub manifest: Manifest,
+    pub digest: String,
+    /// Total bytes of the version's parts.
+    pub size: u64,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    pub parts: Vec<PartRecord>,
+}
+
+impl VersionRecord {
+    pub fn part(&self, role: Role) -> Option<&PartRecord> {
+        self.parts.iter().find(|p| p.role == role)
+    }
+}
+
+/// What `publish` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    /// A new version was committed.
+    Created(VersionRecord),
+    /// This exact version with this exact content already existed.
+    Unchanged(VersionRecord),
+    /// The version exists with different content; versions are immutable.
+    Conflict(VersionRecord),
+}
+
+/// One line of the app list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSummary {
+    pub name: AppName,
+    /// The version with the highest semantic version.
+    pub latest: VersionSummary,
+    pub versions: usize,
+}
+
+/// A version without its manifest: what a listing needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub version: semver::Version,
+    pub description: String,
+    pub roles: Vec<Role>,
+    pub size: u64,
+    pub created_ms: i64,
+}
+
+/// Where the registry lives.
+#[async_trait]
+pub trait Registry: Send + Sync + 'static {
+    /// Commits a version in one transaction, unless that name@version exists.
+    async fn publish(&self, version: NewVersion) -> Result<PublishOutcome>;
+    /// Every app with its latest version, by name.
+    async fn list_apps(&self) -> Result<Vec<AppSummary>>;
+    /// Every version of an app, highest first; empty when there is no such app.
+    async fn versions(&self, app: &AppName) -> Result<Vec<VersionRecord>>;
+    /// One version.
+    async fn version(&self, app: &AppName, version: &semver::Version) -> Result<Option<VersionRecord>>;
+    /// Removes one version (and the app with its last version). Returns
+    /// whether it existed.
+    async fn delete_version(&self, app: &AppName, version: &semver::Version) -> Result<bool>;
+    /// Removes an app and all its versions. Returns whether it existed.
+    async fn delete_app(&self, app: &AppName) -> Result<bool>;
+    /// The hashes of every blob some version still names.
+    async fn referenced_blobs(&self) -> Result<HashSet<String>>;
+}
+
+/// The highest version in `versions`, the one `latest` means.
+pub(crate) fn highest<'a, T>(
+    versions: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&T) -> &semver::Version,
+) -> Option<&'a T> {
+    versions.into_iter().max_by(|a, b| key(a).cmp(key(b)))
+}
