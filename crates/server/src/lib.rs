@@ -1,1 +1,106 @@
-//! placeholder
+//! The Lodge server: the HTTP API, uploads, and (soon) rooms and app HTTP.
+//!
+//! [`Server::bind`] opens the data directory and the listener; [`Server::run`]
+//! serves until the shutdown future resolves. [`router`] builds the axum
+//! router from an [`AppState`], which tests drive directly.
+
+mod api;
+mod apps;
+mod auth;
+pub mod bundle;
+mod error;
+
+pub use apps::Apps;
+pub use auth::{TOKEN_FILE, Token};
+pub use bundle::BundleLimits;
+pub use error::ApiError;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use lodge_runtime::{CompiledCache, EngineOptions, new_engine};
+use lodge_store::{FsBlobStore, SqliteRegistry};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How `lodge serve` was asked to run.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// The API token; when `None`, the data directory's token file is used (and created).
+    pub token: Option<String>,
+    pub limits: BundleLimits,
+    pub engine: EngineOptions,
+}
+
+/// Everything request handlers share.
+pub struct AppState {
+    pub apps: Apps,
+    pub token: Token,
+}
+
+/// The HTTP routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/apps", get(api::list_apps).post(api::upload))
+        .route("/apps/{name}", get(api::show_app).delete(api::delete_app))
+        .route(
+            "/apps/{name}/versions/{version}",
+            get(api::show_version).delete(api::delete_version),
+        )
+        .fallback(api::not_found)
+        // Uploads enforce their own limits while streaming.
+        .layer(DefaultBodyLimit::disable());
+    Router::new()
+        .nest("/api", api)
+        .route("/healthz", get(api::healthz))
+        .fallback(api::not_found)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A bound, ready server.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    /// Opens the data directory (creating it), recovers from any crash, and binds.
+    pub async fn bind(config: ServerConfig) -> anyhow::Result<Self> {
+        let data = &config.data_dir;
+        std::fs::create_dir_all(data).with_context(|| format!("creating the data directory {}", data.display()))?;
+        let token = auth::load_or_create(config.token.as_deref(), data)?;
+        let registry = SqliteRegistry::open(&data.join("lodge.db"))
+            .with_context(|| format!("opening {}", data.join("lodge.db").display()))?;
+        let blobs = FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?;
+        let (engine, pooling) = new_engine(&config.engine)?;
+        let cache = CompiledCache::new(engine.clone(), &data.join("cache/compiled"))
+            .context("opening the compiled-component cache")?;
+        tracing::info!(data = %data.display(), pooling, "storage opened");
+        let apps = Apps::new(Arc::new(registry), Arc::new(blobs), cache, engine, config.limits);
+        apps.collect_garbage().await;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        Ok(Self {
+            listener,
+            state: Arc::new(AppState { apps, token }),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}

@@ -1,0 +1,263 @@
+//! The JSON API under `/api`: list, show, upload and delete apps.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use lodge_manifest::{AppName, Role};
+use lodge_store::{AppSummary, PartRecord, VersionRecord};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+type Shared = State<Arc<AppState>>;
+
+pub(crate) fn rfc3339(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// One app in `GET /api/apps`.
+#[derive(Serialize)]
+pub struct AppListItem {
+    pub name: String,
+    pub latest: String,
+    pub description: String,
+    pub parts: Vec<Role>,
+    pub versions: usize,
+    pub updated: String,
+}
+
+impl From<AppSummary> for AppListItem {
+    fn from(a: AppSummary) -> Self {
+        Self {
+            name: a.name.to_string(),
+            latest: a.latest.version.to_string(),
+            description: a.latest.description,
+            parts: a.latest.roles,
+            versions: a.versions,
+            updated: rfc3339(a.latest.created_ms),
+        }
+    }
+}
+
+/// A part in API answers.
+#[derive(Serialize)]
+pub struct PartJson {
+    pub role: Role,
+    pub component: String,
+    pub sha256: String,
+    pub size: u64,
+    pub capabilities: Vec<String>,
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+/// A version in API answers.
+#[derive(Serialize)]
+pub struct VersionJson {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub created: String,
+    pub size: u64,
+    pub digest: String,
+    pub parts: Vec<PartJson>,
+    pub manifest: lodge_manifest::Manifest,
+}
+
+impl From<VersionRecord> for VersionJson {
+    fn from(v: VersionRecord) -> Self {
+        let parts = v
+            .manifest
+            .parts()
+            .iter()
+            .filter_map(|p| {
+                let PartRecord {
+                    sha256,
+                    size,
+                    imports,
+                    exports,
+                    ..
+                } = v.part(p.role)?.clone();
+                Some(PartJson {
+                    role: p.role,
+                    component: p.component.to_owned(),
+                    sha256,
+                    size,
+                    capabilities: p.capabilities.iter().map(|c| c.name().to_owned()).collect(),
+                    imports,
+                    exports,
+                })
+            })
+            .collect();
+        Self {
+            name: v.manifest.app.name.to_string(),
+            version: v.manifest.app.version.to_string(),
+            description: v.manifest.app.description.clone(),
+            created: rfc3339(v.created_ms),
+            size: v.size,
+            digest: v.digest,
+            parts,
+            manifest: v.manifest,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct AppList {
+    pub apps: Vec<AppListItem>,
+}
+
+#[derive(Serialize)]
+pub struct AppDetail {
+    pub name: String,
+    pub latest: String,
+    pub versions: Vec<VersionJson>,
+}
+
+#[derive(Serialize)]
+pub struct PublishAnswer {
+    /// "created", or "unchanged" when identical content was already published.
+    pub status: &'static str,
+    #[serde(flatten)]
+    pub version: VersionJson,
+}
+
+#[derive(Serialize)]
+pub struct DeleteAnswer {
+    pub name: String,
+    /// The version deleted, when one version was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub versions_deleted: usize,
+}
+
+pub(crate) fn app_name(name: &str) -> Result<AppName, ApiError> {
+    AppName::new(name).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_name",
+            format!("\"{name}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-'"),
+        )
+    })
+}
+
+fn version(app: &AppName, version: &str) -> Result<semver::Version, ApiError> {
+    semver::Version::parse(version).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_version",
+            format!("\"{version}\" is not a version of {app}: {e}"),
+        )
+    })
+}
+
+fn no_app(name: &AppName) -> ApiError {
+    ApiError::not_found(format!("there is no app named {name}"))
+}
+
+pub async fn list_apps(State(state): Shared) -> Result<Json<AppList>, ApiError> {
+    let apps = state.apps.registry.list_apps().await?;
+    Ok(Json(AppList {
+        apps: apps.into_iter().map(AppListItem::from).collect(),
+    }))
+}
+
+pub async fn show_app(State(state): Shared, Path(name): Path<String>) -> Result<Json<AppDetail>, ApiError> {
+    let name = app_name(&name)?;
+    let versions = state.apps.registry.versions(&name).await?;
+    let latest = versions.first().ok_or_else(|| no_app(&name))?;
+    Ok(Json(AppDetail {
+        name: name.to_string(),
+        latest: latest.manifest.app.version.to_string(),
+        versions: versions.into_iter().map(VersionJson::from).collect(),
+    }))
+}
+
+pub async fn show_version(
+    State(state): Shared,
+    Path((name, v)): Path<(String, String)>,
+) -> Result<Json<VersionJson>, ApiError> {
+    let name = app_name(&name)?;
+    let record = if v == "latest" {
+        state.apps.registry.versions(&name).await?.into_iter().next()
+    } else {
+        state.apps.registry.version(&name, &version(&name, &v)?).await?
+    };
+    let record = record.ok_or_else(|| ApiError::not_found(format!("{name} has no version {v}")))?;
+    Ok(Json(record.into()))
+}
+
+pub async fn upload(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<PublishAnswer>), ApiError> {
+    state.token.check(&headers)?;
+    let limit = state.apps.limits().max_bundle_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(crate::bundle::BundleError::TooLarge { limit }.into());
+    }
+    let (created, record) = state.apps.publish(body).await?;
+    let (status, word) = if created {
+        (StatusCode::CREATED, "created")
+    } else {
+        (StatusCode::OK, "unchanged")
+    };
+    Ok((
+        status,
+        Json(PublishAnswer {
+            status: word,
+            version: record.into(),
+        }),
+    ))
+}
+
+pub async fn delete_app(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Json<DeleteAnswer>, ApiError> {
+    state.token.check(&headers)?;
+    let name = app_name(&name)?;
+    let deleted = state.apps.delete_app(&name).await?;
+    if deleted == 0 {
+        return Err(no_app(&name));
+    }
+    Ok(Json(DeleteAnswer {
+        name: name.to_string(),
+        version: None,
+        versions_deleted: deleted,
+    }))
+}
+
+pub async fn delete_version(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((name, v)): Path<(String, String)>,
+) -> Result<Json<DeleteAnswer>, ApiError> {
+    state.token.check(&headers)?;
+    let name = app_name(&name)?;
+    let version = version(&name, &v)?;
+    if !state.apps.delete_version(&name, &version).await? {
+        return Err(ApiError::not_found(format!("{name} has no version {version}")));
+    }
+    Ok(Json(DeleteAnswer {
+        name: name.to_string(),
+        version: Some(version.to_string()),
+        versions_deleted: 1,
+    }))
+}
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see docs/api.md")
+}

@@ -1,0 +1,273 @@
+//! Publishing, deleting and garbage-collecting app versions: the upload
+//! pipeline from bundle bytes to a committed version.
+
+use crate::bundle::{self, Bundle, BundleLimits};
+use crate::error::ApiError;
+use axum::http::StatusCode;
+use lodge_manifest::{AppName, MANIFEST_FILE, Manifest};
+use lodge_runtime::{CompiledCache, Engine, prepare_part};
+use lodge_store::{BlobStore, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, sha256_hex};
+use std::sync::Arc;
+use tokio::sync::{Mutex, Semaphore};
+
+/// The registry, the blobs and the compiled cache, kept in step.
+pub struct Apps {
+    pub registry: Arc<dyn Registry>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub cache: CompiledCache,
+    engine: Engine,
+    limits: BundleLimits,
+    /// Serializes commits and garbage collection, so a blob that an upload
+    /// is about to reference is never collected under it.
+    write_lock: Mutex<()>,
+    /// Bounds how many uploads unpack and compile at once (memory and CPU).
+    uploads: Semaphore,
+}
+
+/// A component of the bundle, checked and compiled, not yet stored.
+struct CheckedPart {
+    record: PartRecord,
+    bytes: Vec<u8>,
+    compiled: Vec<u8>,
+}
+
+impl Apps {
+    pub fn new(
+        registry: Arc<dyn Registry>,
+        blobs: Arc<dyn BlobStore>,
+        cache: CompiledCache,
+        engine: Engine,
+        limits: BundleLimits,
+    ) -> Self {
+        Self {
+            registry,
+            blobs,
+            cache,
+            engine,
+            limits,
+            write_lock: Mutex::new(()),
+            uploads: Semaphore::new(2),
+        }
+    }
+
+    pub fn limits(&self) -> &BundleLimits {
+        &self.limits
+    }
+
+    /// Reads, checks, compiles and commits one uploaded bundle. Returns
+    /// whether a new version was created (false: identical content was
+    /// already published) and the version.
+    pub async fn publish(&self, body: axum::body::Body) -> Result<(bool, VersionRecord), ApiError> {
+        let _permit = self
+            .uploads
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))?;
+        let bundle = self.read(body).await?;
+        let manifest_bytes = bundle.files.get(MANIFEST_FILE).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "manifest_missing",
+                format!(
+                    "the bundle has no {MANIFEST_FILE} at its root; it holds: {}",
+                    listing(&bundle)
+                ),
+            )
+        })?;
+        let manifest = Manifest::parse_bytes(manifest_bytes)?;
+        let parts = self.check_parts(&manifest, bundle).await?;
+        let digest = content_digest(&manifest, &parts);
+        let name = manifest.app.name.clone();
+        let version = manifest.app.version.clone();
+
+        let _guard = self.write_lock.lock().await;
+        if let Some(existing) = self.registry.version(&name, &version).await? {
+            return if existing.digest == digest {
+                Ok((false, existing))
+            } else {
+                Err(conflict(&name, &version))
+            };
+        }
+        let records = parts.iter().map(|p| p.record.clone()).collect();
+        if let Err(e) = self.store_parts(parts).await {
+            self.collect_garbage_locked().await;
+            return Err(e);
+        }
+        let outcome = self
+            .registry
+            .publish(NewVersion {
+                manifest,
+                digest,
+                parts: records,
+            })
+            .await;
+        match outcome {
+            Ok(PublishOutcome::Created(record)) => {
+                tracing::info!(app = %name, %version, "published");
+                Ok((true, record))
+            }
+            Ok(PublishOutcome::Unchanged(record)) => Ok((false, record)),
+            Ok(PublishOutcome::Conflict(_)) => Err(conflict(&name, &version)),
+            Err(e) => {
+                self.collect_garbage_locked().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn read(&self, body: axum::body::Body) -> Result<Bundle, ApiError> {
+        use futures::TryStreamExt;
+        let stream = body.into_data_stream().map_err(std::io::Error::other);
+        let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+        let limits = self.limits;
+        tokio::task::spawn_blocking(move || bundle::read_bundle(reader, &limits))
+            .await
+            .map_err(|e| ApiError::internal(format!("reading the bundle: {e}")))?
+            .map_err(ApiError::from)
+    }
+
+    async fn check_parts(&self, manifest: &Manifest, mut bundle: Bundle) -> Result<Vec<CheckedPart>, ApiError> {
+        let mut checked = Vec::new();
+        for part in manifest.parts() {
+            let path = bundle::normalize(part.component);
+            let bytes = path.as_ref().and_then(|p| bundle.files.remove(p)).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "part_missing",
+                    format!(
+                        "[{}].component = \"{}\" is not in the bundle; it holds: {}",
+                        part.role,
+                        part.component,
+                        listing(&bundle)
+                    ),
+                )
+            })?;
+            let engine = self.engine.clone();
+            let role = part.role;
+            let capabilities = part.capabilities.to_vec();
+            let file = part.component.to_owned();
+            let (prepared, bytes) = tokio::task::spawn_blocking(move || {
+                let prepared = prepare_part(&engine, role, &capabilities, &file, &bytes);
+                (prepared, bytes)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("checking a part: {e}")))?;
+            let prepared = prepared?;
+            checked.push(CheckedPart {
+                record: PartRecord {
+                    role,
+                    sha256: sha256_hex(&bytes),
+                    size: bytes.len() as u64,
+                    imports: prepared.imports,
+                    exports: prepared.exports,
+                },
+                bytes,
+                compiled: prepared.compiled,
+            });
+        }
+        Ok(checked)
+    }
+
+    async fn store_parts(&self, parts: Vec<CheckedPart>) -> Result<(), ApiError> {
+        for part in parts {
+            let hash = self.blobs.put(part.bytes).await?;
+            debug_assert_eq!(hash, part.record.sha256);
+            let cache = self.cache.clone();
+            tokio::task::spawn_blocking(move || cache.write(&hash, &part.compiled))
+                .await
+                .map_err(|e| ApiError::internal(format!("caching a compiled part: {e}")))?
+                .map_err(|e| ApiError::internal(format!("caching a compiled part: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes one version; blobs no other version names go with it.
+    pub async fn delete_version(&self, name: &AppName, version: &semver::Version) -> Result<bool, ApiError> {
+        let _guard = self.write_lock.lock().await;
+        let deleted = self.registry.delete_version(name, version).await?;
+        if deleted {
+            tracing::info!(app = %name, %version, "version deleted");
+            self.collect_garbage_locked().await;
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes an app with all its versions. Returns how many versions went.
+    pub async fn delete_app(&self, name: &AppName) -> Result<usize, ApiError> {
+        let _guard = self.write_lock.lock().await;
+        let versions = self.registry.versions(name).await?.len();
+        if self.registry.delete_app(name).await? {
+            tracing::info!(app = %name, versions, "app deleted");
+            self.collect_garbage_locked().await;
+        }
+        Ok(versions)
+    }
+
+    /// Removes blobs and compiled artifacts no version names (left by a
+    /// delete, or by a crash between storing blobs and committing).
+    pub async fn collect_garbage(&self) {
+        let _guard = self.write_lock.lock().await;
+        self.collect_garbage_locked().await;
+    }
+
+    async fn collect_garbage_locked(&self) {
+        if let Err(e) = self.try_collect_garbage().await {
+            tracing::warn!(error = %e, "garbage collection failed; it will run again after the next delete or restart");
+        }
+    }
+
+    async fn try_collect_garbage(&self) -> anyhow::Result<()> {
+        let referenced = self.registry.referenced_blobs().await?;
+        let mut removed = 0;
+        for hash in self.blobs.list().await? {
+            if !referenced.contains(&hash) {
+                self.blobs.delete(&hash).await?;
+                self.cache.remove(&hash)?;
+                removed += 1;
+            }
+        }
+        for hash in self.cache.list()? {
+            if !referenced.contains(&hash) {
+                self.cache.remove(&hash)?;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed blobs no version names");
+        }
+        Ok(())
+    }
+}
+
+fn conflict(name: &AppName, version: &semver::Version) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "version_exists",
+        format!(
+            "{name}@{version} is already published with different content, and published versions never change: bump [app].version in lodge.toml"
+        ),
+    )
+}
+
+fn listing(bundle: &Bundle) -> String {
+    if bundle.files.is_empty() {
+        return "no files".into();
+    }
+    let names: Vec<&str> = bundle.files.keys().map(String::as_str).take(20).collect();
+    let more = bundle.files.len().saturating_sub(names.len());
+    let mut s = names.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+/// Identifies a version's content: the manifest with each component path
+/// replaced by the component's hash, so re-packing the same files under
+/// other names still counts as the same content.
+fn content_digest(manifest: &Manifest, parts: &[CheckedPart]) -> String {
+    let mut normalized = manifest.clone();
+    for part in parts {
+        normalized.set_component(part.record.role, part.record.sha256.clone());
+    }
+    sha256_hex(serde_json::to_string(&normalized).expect("manifests serialize").as_bytes())
+}

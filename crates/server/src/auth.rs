@@ -1,0 +1,77 @@
+//! The API token: where it comes from, and checking `Authorization: Bearer`.
+
+use crate::error::ApiError;
+use axum::http::{HeaderMap, StatusCode, header};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+/// The name of the token file in the data directory.
+pub const TOKEN_FILE: &str = "token";
+
+/// The token writes must present, kept only as a digest so comparing it
+/// takes the same time whatever the guess.
+#[derive(Clone)]
+pub struct Token {
+    digest: [u8; 32],
+}
+
+impl Token {
+    pub fn new(token: &str) -> Self {
+        Self {
+            digest: Sha256::digest(token.as_bytes()).into(),
+        }
+    }
+
+    /// Accepts a request whose `Authorization` header carries this token.
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("this needs the API token: send `Authorization: Bearer TOKEN` (the CLI reads --token or LODGE_TOKEN)"))?;
+        let given = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
+        let given: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+        if given == self.digest {
+            Ok(())
+        } else {
+            Err(unauthorized("the API token is wrong"))
+        }
+    }
+}
+
+/// Loads the token from `LODGE_TOKEN` when given, else from the data
+/// directory's token file, creating it (readable by the owner only) on first start.
+pub fn load_or_create(explicit: Option<&str>, data_dir: &Path) -> anyhow::Result<Token> {
+    if let Some(token) = explicit.filter(|t| !t.trim().is_empty()) {
+        tracing::info!("API token taken from LODGE_TOKEN");
+        return Ok(Token::new(token.trim()));
+    }
+    let path = data_dir.join(TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => {
+            tracing::info!(path = %path.display(), "API token read from the data directory");
+            return Ok(Token::new(token.trim()));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the API token: {e}"))?;
+    let token = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+    file.write_all(format!("{token}\n").as_bytes())?;
+    file.sync_all()?;
+    tracing::info!(path = %path.display(), "created an API token; the CLI on this machine finds it there, others need LODGE_TOKEN");
+    Ok(Token::new(&token))
+}

@@ -1,0 +1,107 @@
+//! `ApiError`: every failure as `{"error": {"code", "message"}}` with the right status.
+
+use crate::bundle::BundleError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lodge_manifest::ManifestError;
+use lodge_runtime::PartError;
+use lodge_store::StoreError;
+use serde_json::json;
+
+/// An error answered to an API client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(code = self.code, message = %self.message, "request failed");
+        }
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"lodge\""));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e.to_string())
+    }
+}
+
+impl From<ManifestError> for ApiError {
+    fn from(e: ManifestError) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "manifest_invalid", e.to_string())
+    }
+}
+
+impl From<BundleError> for ApiError {
+    fn from(e: BundleError) -> Self {
+        use BundleError::*;
+        let (status, code) = match &e {
+            Empty => (StatusCode::BAD_REQUEST, "bundle_empty"),
+            NotGzip => (StatusCode::BAD_REQUEST, "bundle_not_gzip"),
+            Damaged(_) => (StatusCode::BAD_REQUEST, "bundle_damaged"),
+            TooLarge { .. } | UnpackedTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bundle_too_large"),
+            EntryTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bundle_entry_too_large"),
+            TooManyEntries { .. } => (StatusCode::BAD_REQUEST, "bundle_too_many_entries"),
+            Ratio { .. } => (StatusCode::BAD_REQUEST, "bundle_ratio"),
+            UnsafePath { .. } => (StatusCode::BAD_REQUEST, "bundle_unsafe_path"),
+            NotAFile { .. } => (StatusCode::BAD_REQUEST, "bundle_not_a_file"),
+            Duplicate { .. } => (StatusCode::BAD_REQUEST, "bundle_duplicate_entry"),
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
+impl From<PartError> for ApiError {
+    fn from(e: PartError) -> Self {
+        use PartError::*;
+        let code = match &e {
+            NotWasm { .. } => "part_not_wasm",
+            CoreModule { .. } => "part_core_module",
+            Invalid { .. } => "part_invalid",
+            NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
+            ImportTooNew { .. } => "part_import_too_new",
+            MissingExport { .. } => "part_export_missing",
+        };
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+    }
+}
