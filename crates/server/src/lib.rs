@@ -13,13 +13,14 @@ mod error;
 pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
+pub use lodge_runtime::EngineOptions;
 pub use error::ApiError;
 
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use lodge_runtime::{CompiledCache, EngineOptions, new_engine};
+use lodge_runtime::{CompiledCache, new_engine};
 use lodge_store::{FsBlobStore, SqliteRegistry};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,0 +1,101 @@
+//! The HTTP client the CLI uses to talk to a Lodge server's API.
+
+use anyhow::{Context, anyhow};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+
+/// Where the server is and how to authenticate, from flags and environment.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Connection {
+    /// The Lodge server's URL.
+    #[arg(long, env = "LODGE_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    pub server: String,
+    /// The API token for writes. When absent, the token file of a server on
+    /// this machine is used (from --data or LODGE_DATA, or the default data directory).
+    #[arg(long, env = "LODGE_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// The data directory of a local server, to find its token.
+    #[arg(long = "data", env = "LODGE_DATA", global = true, hide = true)]
+    pub data: Option<PathBuf>,
+}
+
+/// The default data directory of `lodge serve`.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("lodge")
+}
+
+/// A connection to one server's API.
+pub struct ApiClient {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl ApiClient {
+    pub fn new(connection: &Connection) -> anyhow::Result<Self> {
+        let base = connection.server.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            anyhow::bail!("--server {base:?} must start with http:// or https://");
+        }
+        let token = connection.token.clone().or_else(|| {
+            let dir = connection.data.clone().unwrap_or_else(default_data_dir);
+            std::fs::read_to_string(dir.join(lodge_server::TOKEN_FILE))
+                .ok()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+        });
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("lodge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Self { base, token, http })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Starts a request to `path` (under the server's base URL).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        request
+    }
+
+    /// Sends a request and decodes a JSON answer, turning API errors into
+    /// their one-line message.
+    pub async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| anyhow!("could not reach the server at {}: {}", self.base, root_cause(&e)))?;
+        let status = response.status();
+        let body = response.bytes().await.context("reading the server's answer")?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).context("the server's answer is not the JSON expected");
+        }
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_owned());
+        Err(match status {
+            StatusCode::UNAUTHORIZED if self.token.is_none() => anyhow!(
+                "{message} (no token found: pass --token or set LODGE_TOKEN; a local server keeps it in its data directory's `token` file)"
+            ),
+            _ => anyhow!("{message}"),
+        })
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

@@ -1,0 +1,4 @@
+//! One module per `lodge` subcommand.
+
+pub mod app;
+pub mod serve;

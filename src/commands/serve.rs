@@ -1,0 +1,84 @@
+//! `lodge serve`: run the server.
+
+use crate::client::default_data_dir;
+use anyhow::Context;
+use lodge_server::{BundleLimits, Server, ServerConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The data directory: the SQLite database, blobs and compiled cache.
+    /// [default: a `lodge` folder in the user's data directory]
+    #[arg(long, env = "LODGE_DATA")]
+    data: Option<PathBuf>,
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, env = "LODGE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The API token writes must present; when unset, one is created in the data directory.
+    #[arg(long, env = "LODGE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The largest bundle accepted, in bytes (compressed).
+    #[arg(long, default_value_t = BundleLimits::default().max_bundle_bytes)]
+    max_bundle_bytes: u64,
+    /// The most bytes one bundle may unpack to.
+    #[arg(long, default_value_t = BundleLimits::default().max_unpacked_bytes)]
+    max_unpacked_bytes: u64,
+    /// Use on-demand instance allocation instead of the pooling allocator.
+    #[arg(long)]
+    no_pooling: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    let data_dir = args.data.unwrap_or_else(default_data_dir);
+    let limits = BundleLimits {
+        max_bundle_bytes: args.max_bundle_bytes,
+        max_unpacked_bytes: args.max_unpacked_bytes,
+        ..BundleLimits::default()
+    };
+    let engine = lodge_server::EngineOptions {
+        pooling: !args.no_pooling,
+        ..Default::default()
+    };
+    let server = Server::bind(ServerConfig {
+        data_dir,
+        listen: args.listen,
+        token: args.token,
+        limits,
+        engine,
+    })
+    .await?;
+    let addr = server.local_addr().context("reading the listening address")?;
+    // Scripts and tests read this line to find the port.
+    println!("lodge listening on http://{addr}");
+    tracing::info!(%addr, "serving");
+    server.run(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
