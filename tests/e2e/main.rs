@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `lodge` binary, as a server process on an
+//! ephemeral loopback port and as the CLI, with example components built
+//! from source by the test setup.
+
+mod support;
+
+mod auth;
+mod bad_bundles;
+mod durability;
+mod registry;

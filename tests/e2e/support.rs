@@ -1,0 +1,252 @@
+//! Test support: building the examples, starting servers, running the CLI.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "e2e-test-token";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn lodge_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_lodge"))
+}
+
+/// Builds every example component from source (once per test process;
+/// cargo itself serializes concurrent builds and makes repeats cheap).
+pub fn examples() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = repo().join("examples");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(dir.join("target"))
+            .env_remove("CARGO_TARGET_DIR")
+            .status()
+            .expect("running cargo to build the examples");
+        assert!(status.success(), "building the examples failed");
+        dir
+    })
+}
+
+/// The compiled component of an example, e.g. `component("chat_room")`.
+pub fn component(name: &str) -> Vec<u8> {
+    let path = examples().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A `lodge serve` process on an ephemeral port, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on `data` with the test token and extra arguments.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Self::start_with(data, extra, Some(TOKEN))
+    }
+
+    pub fn start_with(data: &Path, extra: &[&str], token: Option<&str>) -> Server {
+        let mut command = Command::new(lodge_bin());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env_remove("LODGE_TOKEN");
+        if let Some(token) = token {
+            command.env("LODGE_TOKEN", token);
+        }
+        let mut child = command.spawn().expect("starting lodge serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("lodge listening on ") {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("lodge serve did not print its address within 30 s");
+        Server {
+            child,
+            url,
+            data: data.to_owned(),
+        }
+    }
+
+    /// Runs the CLI against this server with the test token.
+    pub fn lodge(&self, args: &[&str]) -> Output {
+        self.lodge_with_token(args, Some(TOKEN))
+    }
+
+    pub fn lodge_with_token(&self, args: &[&str], token: Option<&str>) -> Output {
+        let mut command = Command::new(lodge_bin());
+        command
+            .args(args)
+            .env("LODGE_SERVER", &self.url)
+            .env("LODGE_DATA", &self.data)
+            .env_remove("LODGE_TOKEN")
+            .current_dir(repo());
+        if let Some(token) = token {
+            command.env("LODGE_TOKEN", token);
+        }
+        command.output().expect("running the lodge CLI")
+    }
+
+    /// Runs the CLI and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.lodge(args);
+        assert!(
+            out.status.success(),
+            "lodge {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs the CLI with `--json` and parses its output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&self.ok(&args)).expect("--json prints JSON")
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits for it.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("lodge serve did not stop within 20 s of SIGTERM");
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        // reqwest is built without a default TLS provider; the binary installs ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every regular file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.push(path.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Asserts the data directory holds no blob, compiled artifact or temp file.
+pub fn assert_no_stored_files(data: &Path) {
+    for sub in ["blobs", "cache", "tmp"] {
+        let files = files_under(&data.join(sub));
+        assert!(files.is_empty(), "{sub}/ should be empty but holds {files:?}");
+    }
+}
+
+/// An app directory in a temp folder, holding a manifest and components.
+pub struct AppDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl AppDir {
+    pub fn new(manifest: &str, files: &[(&str, &[u8])]) -> AppDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("lodge.toml"), manifest).unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        AppDir { dir }
+    }
+
+    pub fn path(&self) -> &str {
+        self.dir.path().to_str().unwrap()
+    }
+}
+
+/// A room-only manifest for `name@version` with a description and capabilities.
+pub fn room_manifest(name: &str, version: &str, description: &str, capabilities: &[&str]) -> String {
+    let caps: Vec<String> = capabilities.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        "[app]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"{description}\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [{}]\n",
+        caps.join(", ")
+    )
+}
+
+/// A gzip-compressed tar of `entries`, as `lodge app push` would send.
+pub fn bundle(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder.append_data(&mut header, name, *bytes).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// Uploads raw bundle bytes; returns the status and the JSON error code and message.
+pub async fn upload(server: &Server, body: Vec<u8>) -> (u16, String, String) {
+    let response = server
+        .http()
+        .post(server.api("/api/apps"))
+        .bearer_auth(TOKEN)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let json: serde_json::Value = response.json().await.unwrap();
+    (
+        status,
+        json["error"]["code"].as_str().unwrap_or("").to_owned(),
+        json["error"]["message"].as_str().unwrap_or("").to_owned(),
+    )
+}
