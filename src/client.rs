@@ -9,7 +9,12 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Connection {
     /// The Lodge server's URL.
-    #[arg(long, env = "LODGE_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "LODGE_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     pub server: String,
     /// The API token for writes. When absent, the token file of a server on
     /// this machine is used (from --data or LODGE_DATA, or the default data directory).
@@ -69,15 +74,25 @@ impl ApiClient {
 
     /// Sends a request and decodes a JSON answer, turning API errors into
     /// their one-line message.
-    pub async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> anyhow::Result<T> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| anyhow!("could not reach the server at {}: {}", self.base, root_cause(&e)))?;
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<T> {
+        let response = request.send().await.map_err(|e| {
+            anyhow!(
+                "could not reach the server at {}: {}",
+                self.base,
+                root_cause(&e)
+            )
+        })?;
         let status = response.status();
-        let body = response.bytes().await.context("reading the server's answer")?;
+        let body = response
+            .bytes()
+            .await
+            .context("reading the server's answer")?;
         if status.is_success() {
-            return serde_json::from_slice(&body).context("the server's answer is not the JSON expected");
+            return serde_json::from_slice(&body)
+                .context("the server's answer is not the JSON expected");
         }
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()

@@ -2,7 +2,11 @@
 
 /// An error chain on one line: "outer: inner: root", newlines folded.
 pub fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}").split('\n').map(str::trim_end).collect::<Vec<_>>().join(" ")
+    format!("{e:#}")
+        .split('\n')
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Bytes in binary units: "12.3 KiB".

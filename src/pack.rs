@@ -43,7 +43,10 @@ pub fn pack(dir: &Path) -> anyhow::Result<Packed> {
         packed_manifest.set_component(part.role, name.clone());
         files.push((name, bytes));
     }
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
     let mut add = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
         let mut header = tar::Header::new_ustar();
         header.set_size(bytes.len() as u64);

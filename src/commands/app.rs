@@ -111,7 +111,10 @@ fn split_app(app: &str) -> (&str, Option<&str>) {
 }
 
 fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).expect("JSON values print"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values print")
+    );
 }
 
 fn print_parts(parts: &[Part]) {
@@ -136,7 +139,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Push { dir, json } => push(&client, dir, json).await,
         Command::Ls { json } => {
-            let value: serde_json::Value = client.send(client.request(Method::GET, "/api/apps")).await?;
+            let value: serde_json::Value = client
+                .send(client.request(Method::GET, "/api/apps"))
+                .await?;
             if json {
                 print_json(&value);
                 return Ok(());
@@ -149,9 +154,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let rows: Vec<Vec<String>> = list
                 .apps
                 .into_iter()
-                .map(|a| vec![a.name, a.latest, a.versions.to_string(), a.parts.join(","), a.description])
+                .map(|a| {
+                    vec![
+                        a.name,
+                        a.latest,
+                        a.versions.to_string(),
+                        a.parts.join(","),
+                        a.description,
+                    ]
+                })
                 .collect();
-            table(&["NAME", "LATEST", "VERSIONS", "PARTS", "DESCRIPTION"], &rows);
+            table(
+                &["NAME", "LATEST", "VERSIONS", "PARTS", "DESCRIPTION"],
+                &rows,
+            );
             Ok(())
         }
         Command::Show { app, json } => {
@@ -190,7 +206,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 Some(v) => format!("/api/apps/{name}/versions/{v}"),
                 None => format!("/api/apps/{name}"),
             };
-            let value: serde_json::Value = client.send(client.request(Method::DELETE, &path)).await?;
+            let value: serde_json::Value =
+                client.send(client.request(Method::DELETE, &path)).await?;
             if json {
                 print_json(&value);
                 return Ok(());
@@ -202,7 +219,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     "deleted {} ({} version{})",
                     deleted.name,
                     deleted.versions_deleted,
-                    if deleted.versions_deleted == 1 { "" } else { "s" }
+                    if deleted.versions_deleted == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
                 ),
             }
             Ok(())

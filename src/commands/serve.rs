@@ -32,7 +32,10 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let data_dir = args.data.unwrap_or_else(default_data_dir);
@@ -53,7 +56,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         engine,
     })
     .await?;
-    let addr = server.local_addr().context("reading the listening address")?;
+    let addr = server
+        .local_addr()
+        .context("reading the listening address")?;
     // Scripts and tests read this line to find the port.
     println!("lodge listening on http://{addr}");
     tracing::info!(%addr, "serving");
@@ -66,13 +71,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

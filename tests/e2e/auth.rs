@@ -43,7 +43,10 @@ fn the_cli_explains_a_missing_token_in_one_line() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: ") && err.contains("LODGE_TOKEN"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("LODGE_TOKEN"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1);
 }
 
@@ -61,12 +64,23 @@ fn without_lodge_token_the_server_creates_one_the_local_cli_finds() {
         assert_eq!(mode & 0o777, 0o600, "only the owner may read the token");
     }
     // The CLI finds the token through LODGE_DATA, with no LODGE_TOKEN.
-    let out = server.lodge_with_token(&["app", "push", examples().join("counter").to_str().unwrap()], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = server.lodge_with_token(
+        &["app", "push", examples().join("counter").to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A restart keeps the same token.
     server.stop();
     let server = Server::start_with(data.path(), &[], None);
     assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
     let out = server.lodge_with_token(&["app", "rm", "counter"], Some(token.trim()));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

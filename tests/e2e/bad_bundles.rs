@@ -4,8 +4,14 @@ use crate::support::*;
 
 /// A tar.gz whose entries are written with raw headers, so paths and entry
 /// types the tar crate would refuse to write can be tested.
-fn raw_bundle(entries: &[(&[u8], tar::EntryType, &[u8], Option<&str>)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+/// One raw entry: name bytes, type, data, link target.
+type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], Option<&'a str>);
+
+fn raw_bundle(entries: &[RawEntry]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
     for (name, kind, data, link) in entries {
         let mut header = tar::Header::new_gnu();
         header.as_old_mut().name[..name.len()].copy_from_slice(name);
@@ -22,7 +28,9 @@ fn raw_bundle(entries: &[(&[u8], tar::EntryType, &[u8], Option<&str>)]) -> Vec<u
 }
 
 fn manifest(component: &str) -> String {
-    format!("[app]\nname = \"demo\"\nversion = \"1.0.0\"\ndescription = \"\"\n[room]\ncomponent = \"{component}\"\n")
+    format!(
+        "[app]\nname = \"demo\"\nversion = \"1.0.0\"\ndescription = \"\"\n[room]\ncomponent = \"{component}\"\n"
+    )
 }
 
 #[tokio::test]
@@ -35,18 +43,44 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
     let counter = component("counter_room");
     let core_module = wat::parse_str("(module (func (export \"run\")))").unwrap();
 
-    let valid = bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", &room)]);
+    let valid = bundle(&[
+        ("lodge.toml", good_manifest.as_bytes()),
+        ("room.wasm", &room),
+    ]);
     let incompressible = noise(3_000_000);
     let zeros = vec![0u8; 20 << 20];
 
     let cases: Vec<(&str, Vec<u8>, u16, &str, &str)> = vec![
-        ("empty body", vec![], 400, "bundle_empty", "the upload is empty"),
-        ("not gzip", b"PK\x03\x04 this is a zip".to_vec(), 400, "bundle_not_gzip", "not gzip-compressed"),
-        ("truncated", valid[..valid.len() / 2].to_vec(), 400, "bundle_damaged", "truncated or damaged"),
+        (
+            "empty body",
+            vec![],
+            400,
+            "bundle_empty",
+            "the upload is empty",
+        ),
+        (
+            "not gzip",
+            b"PK\x03\x04 this is a zip".to_vec(),
+            400,
+            "bundle_not_gzip",
+            "not gzip-compressed",
+        ),
+        (
+            "truncated",
+            valid[..valid.len() / 2].to_vec(),
+            400,
+            "bundle_damaged",
+            "truncated or damaged",
+        ),
         (
             "path traversal",
             raw_bundle(&[
-                (b"lodge.toml", tar::EntryType::Regular, good_manifest.as_bytes(), None),
+                (
+                    b"lodge.toml",
+                    tar::EntryType::Regular,
+                    good_manifest.as_bytes(),
+                    None,
+                ),
                 (b"../../etc/room.wasm", tar::EntryType::Regular, &room, None),
             ]),
             400,
@@ -63,8 +97,18 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
         (
             "symlink",
             raw_bundle(&[
-                (b"lodge.toml", tar::EntryType::Regular, good_manifest.as_bytes(), None),
-                (b"room.wasm", tar::EntryType::Symlink, b"", Some("/etc/passwd")),
+                (
+                    b"lodge.toml",
+                    tar::EntryType::Regular,
+                    good_manifest.as_bytes(),
+                    None,
+                ),
+                (
+                    b"room.wasm",
+                    tar::EntryType::Symlink,
+                    b"",
+                    Some("/etc/passwd"),
+                ),
             ]),
             400,
             "bundle_not_a_file",
@@ -79,14 +123,20 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
         ),
         (
             "oversize",
-            bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", &incompressible)]),
+            bundle(&[
+                ("lodge.toml", good_manifest.as_bytes()),
+                ("room.wasm", &incompressible),
+            ]),
             413,
             "bundle_too_large",
             "larger than the limit of 2000000 bytes",
         ),
         (
             "zip bomb",
-            bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", &zeros)]),
+            bundle(&[
+                ("lodge.toml", good_manifest.as_bytes()),
+                ("room.wasm", &zeros),
+            ]),
             400,
             "bundle_ratio",
             "expands more than 100x",
@@ -100,35 +150,50 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
         ),
         (
             "manifest names a missing file",
-            bundle(&[("lodge.toml", manifest("game.wasm").as_bytes()), ("room.wasm", &room)]),
+            bundle(&[
+                ("lodge.toml", manifest("game.wasm").as_bytes()),
+                ("room.wasm", &room),
+            ]),
             422,
             "part_missing",
             "[room].component = \"game.wasm\" is not in the bundle; it holds: lodge.toml, room.wasm",
         ),
         (
             "invalid manifest",
-            bundle(&[("lodge.toml", b"[app]\nname = \"demo\"\n"), ("room.wasm", &room)]),
+            bundle(&[
+                ("lodge.toml", b"[app]\nname = \"demo\"\n"),
+                ("room.wasm", &room),
+            ]),
             422,
             "manifest_invalid",
             "missing field `version`",
         ),
         (
             "not wasm",
-            bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", b"#!/bin/sh\necho hi\n")]),
+            bundle(&[
+                ("lodge.toml", good_manifest.as_bytes()),
+                ("room.wasm", b"#!/bin/sh\necho hi\n"),
+            ]),
             422,
             "part_not_wasm",
             "room.wasm is not WebAssembly",
         ),
         (
             "core module",
-            bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", &core_module)]),
+            bundle(&[
+                ("lodge.toml", good_manifest.as_bytes()),
+                ("room.wasm", &core_module),
+            ]),
             422,
             "part_core_module",
             "room.wasm is a core WebAssembly module, not a component: build it with `cargo build --target wasm32-wasip2`",
         ),
         (
             "undeclared interface",
-            bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", &counter)]),
+            bundle(&[
+                ("lodge.toml", good_manifest.as_bytes()),
+                ("room.wasm", &counter),
+            ]),
             422,
             "part_import_denied",
             "room.wasm imports lodge:app/kv@0.1.0, which room parts get only when the manifest declares it: add \"kv\" to [room].capabilities",
@@ -152,15 +217,34 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
             (status, code),
             "{name}: {got_message}"
         );
-        assert!(got_message.contains(message), "{name}: {got_message:?} should contain {message:?}");
-        let apps: serde_json::Value = server.http().get(server.api("/api/apps")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(apps["apps"], serde_json::json!([]), "{name} left an app behind");
+        assert!(
+            got_message.contains(message),
+            "{name}: {got_message:?} should contain {message:?}"
+        );
+        let apps: serde_json::Value = server
+            .http()
+            .get(server.api("/api/apps"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            apps["apps"],
+            serde_json::json!([]),
+            "{name} left an app behind"
+        );
         assert_no_stored_files(data.path());
     }
 
     // Without a Content-Length, the limit is enforced while the body streams in.
-    let oversize = bundle(&[("lodge.toml", good_manifest.as_bytes()), ("room.wasm", &incompressible)]);
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = oversize.chunks(65536).map(|c| Ok(c.to_vec())).collect();
+    let oversize = bundle(&[
+        ("lodge.toml", good_manifest.as_bytes()),
+        ("room.wasm", &incompressible),
+    ]);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        oversize.chunks(65536).map(|c| Ok(c.to_vec())).collect();
     let response = server
         .http()
         .post(server.api("/api/apps"))
@@ -186,7 +270,11 @@ async fn a_too_many_entries_bundle_is_refused() {
     let names: Vec<String> = (0..300).map(|i| format!("f{i}")).collect();
     let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
     let (status, code, message) = upload(&server, bundle(&entries)).await;
-    assert_eq!((status, code.as_str()), (400, "bundle_too_many_entries"), "{message}");
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "bundle_too_many_entries"),
+        "{message}"
+    );
     assert!(message.contains("more than 256 entries"), "{message}");
 }
 

@@ -36,7 +36,10 @@ fn killing_the_server_mid_upload_leaves_a_consistent_store() {
 
     // Start an upload and stop sending halfway, as a slow client would.
     let packed = bundle(&[
-        ("lodge.toml", room_manifest("chat", "0.1.0", "", &["kv"]).as_bytes()),
+        (
+            "lodge.toml",
+            room_manifest("chat", "0.1.0", "", &["kv"]).as_bytes(),
+        ),
         ("room.wasm", &component("chat_room")),
     ]);
     let addr = server.url.trim_start_matches("http://").to_owned();
@@ -55,10 +58,23 @@ fn killing_the_server_mid_upload_leaves_a_consistent_store() {
 
     let server = Server::start(data.path(), &[]);
     let list = server.json(&["app", "ls"]);
-    let names: Vec<&str> = list["apps"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["counter"], "the half upload is invisible, the earlier push intact");
+    let names: Vec<&str> = list["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["counter"],
+        "the half upload is invisible, the earlier push intact"
+    );
     assert!(files_under(&data.path().join("tmp")).is_empty());
-    assert_eq!(files_under(&data.path().join("blobs")).len(), 1, "only the counter's blob");
+    assert_eq!(
+        files_under(&data.path().join("blobs")).len(),
+        1,
+        "only the counter's blob"
+    );
 
     // The same push then succeeds.
     let app = AppDir::new(
@@ -81,7 +97,12 @@ fn blobs_left_by_a_crash_before_commit_are_collected_on_start() {
     std::fs::create_dir_all(&blob_dir).unwrap();
     std::fs::write(blob_dir.join(&hash), b"orphan").unwrap();
     std::fs::write(data.path().join("tmp/.tmpXYZ"), b"half").unwrap();
-    let engine_dir = std::fs::read_dir(data.path().join("cache/compiled")).unwrap().next().unwrap().unwrap().path();
+    let engine_dir = std::fs::read_dir(data.path().join("cache/compiled"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     std::fs::write(engine_dir.join(format!("{hash}.cwasm")), b"orphan").unwrap();
 
     let _server = Server::start(data.path(), &[]);

@@ -13,16 +13,27 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     for name in EXAMPLES {
         let out = server.ok(&["app", "push", examples.join(name).to_str().unwrap()]);
         assert!(out.contains(&format!("pushed {name}@0.1.0")), "{out}");
-        assert!(out.contains("sha256:"), "push prints each part's hash: {out}");
+        assert!(
+            out.contains("sha256:"),
+            "push prints each part's hash: {out}"
+        );
     }
 
     let list = server.json(&["app", "ls"]);
-    let names: Vec<&str> = list["apps"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = list["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["chat", "counter", "http-hello", "tic-tac-toe"]);
     let chat = &list["apps"][0];
     assert_eq!(chat["latest"], "0.1.0");
     assert_eq!(chat["parts"], serde_json::json!(["room"]));
-    assert_eq!(chat["description"], "A chat room that remembers the last 50 messages.");
+    assert_eq!(
+        chat["description"],
+        "A chat room that remembers the last 50 messages."
+    );
 
     let table = server.ok(&["app", "ls"]);
     assert!(table.lines().next().unwrap().starts_with("NAME"), "{table}");
@@ -36,7 +47,13 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     assert_eq!(part["role"], "room");
     assert_eq!(part["sha256"], expected_hash.as_str());
     assert_eq!(part["capabilities"], serde_json::json!(["kv"]));
-    assert!(part["imports"].as_array().unwrap().iter().any(|i| i == "lodge:app/kv@0.1.0"));
+    assert!(
+        part["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "lodge:app/kv@0.1.0")
+    );
     assert!(version["created"].as_str().unwrap().ends_with('Z'));
     assert!(version["size"].as_u64().unwrap() > 1000);
     let http = server.json(&["app", "show", "http-hello@0.1.0"]);
@@ -46,7 +63,10 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e.as_str().unwrap().starts_with("wasi:http/incoming-handler@0.2."))
+            .any(|e| e
+                .as_str()
+                .unwrap()
+                .starts_with("wasi:http/incoming-handler@0.2."))
     );
 
     // Pushing identical content again is a no-op that succeeds.
@@ -61,7 +81,10 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     let out = server.lodge(&["app", "push", changed.path()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("already published") && err.contains("bump [app].version"), "{err}");
+    assert!(
+        err.contains("already published") && err.contains("bump [app].version"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "errors are one line: {err}");
 
     // A new version becomes latest (highest semver, not newest push).
@@ -77,7 +100,12 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     server.ok(&["app", "push", v3.path()]);
     let shown = server.json(&["app", "show", "chat"]);
     assert_eq!(shown["latest"], "0.10.0");
-    let versions: Vec<&str> = shown["versions"].as_array().unwrap().iter().map(|v| v["version"].as_str().unwrap()).collect();
+    let versions: Vec<&str> = shown["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
     assert_eq!(versions, ["0.10.0", "0.9.0", "0.1.0"]);
     assert_eq!(server.json(&["app", "ls"])["apps"][0]["latest"], "0.10.0");
 
@@ -85,9 +113,15 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     let out = server.ok(&["app", "rm", "chat@0.1.0"]);
     assert!(out.contains("deleted chat@0.1.0"), "{out}");
     let blob = |hash: &str| data.path().join("blobs/sha256").join(&hash[..2]).join(hash);
-    assert!(blob(&expected_hash).exists(), "0.9.0 still names the chat component");
+    assert!(
+        blob(&expected_hash).exists(),
+        "0.9.0 still names the chat component"
+    );
     server.ok(&["app", "rm", "chat@0.9.0"]);
-    assert!(!blob(&expected_hash).exists(), "no version names the chat component any more");
+    assert!(
+        !blob(&expected_hash).exists(),
+        "no version names the chat component any more"
+    );
     let out = server.lodge(&["app", "rm", "chat@0.9.0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("chat has no version 0.9.0"));
@@ -96,7 +130,10 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     let out = server.ok(&["app", "rm", "chat"]);
     assert!(out.contains("deleted chat (1 version)"), "{out}");
     let counter_hash = sha256_hex(&component("counter_room"));
-    assert!(blob(&counter_hash).exists(), "the counter app still names its component");
+    assert!(
+        blob(&counter_hash).exists(),
+        "the counter app still names its component"
+    );
     let out = server.lodge(&["app", "show", "chat"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no app named chat"));
@@ -118,7 +155,10 @@ fn bad_manifests_are_refused_by_the_cli_before_uploading() {
     let out = server.lodge(&["app", "push", app.path()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("[app].name = \"Bad Name\" is not a valid app name"), "{err}");
+    assert!(
+        err.contains("[app].name = \"Bad Name\" is not a valid app name"),
+        "{err}"
+    );
 
     let missing = AppDir::new(&room_manifest("demo", "1.0.0", "", &[]), &[]);
     let out = server.lodge(&["app", "push", missing.path()]);

@@ -23,7 +23,13 @@ pub fn examples() -> &'static Path {
     BUILT.get_or_init(|| {
         let dir = repo().join("examples");
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
             .arg(dir.join("Cargo.toml"))
             .arg("--target-dir")
             .arg(dir.join("target"))
@@ -166,7 +172,9 @@ impl Drop for Server {
 /// Every regular file under `dir`, relative, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -186,7 +194,10 @@ pub fn files_under(dir: &Path) -> Vec<String> {
 pub fn assert_no_stored_files(data: &Path) {
     for sub in ["blobs", "cache", "tmp"] {
         let files = files_under(&data.join(sub));
-        assert!(files.is_empty(), "{sub}/ should be empty but holds {files:?}");
+        assert!(
+            files.is_empty(),
+            "{sub}/ should be empty but holds {files:?}"
+        );
     }
 }
 
@@ -211,7 +222,12 @@ impl AppDir {
 }
 
 /// A room-only manifest for `name@version` with a description and capabilities.
-pub fn room_manifest(name: &str, version: &str, description: &str, capabilities: &[&str]) -> String {
+pub fn room_manifest(
+    name: &str,
+    version: &str,
+    description: &str,
+    capabilities: &[&str],
+) -> String {
     let caps: Vec<String> = capabilities.iter().map(|c| format!("\"{c}\"")).collect();
     format!(
         "[app]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"{description}\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [{}]\n",
@@ -221,7 +237,10 @@ pub fn room_manifest(name: &str, version: &str, description: &str, capabilities:
 
 /// A gzip-compressed tar of `entries`, as `lodge app push` would send.
 pub fn bundle(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
     for (name, bytes) in entries {
         let mut header = tar::Header::new_gnu();
         header.set_size(bytes.len() as u64);

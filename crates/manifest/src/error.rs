@@ -29,11 +29,15 @@ pub enum ManifestError {
         "[app].name = \"{value}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-', not starting or ending with '-'"
     )]
     InvalidName { value: String },
-    #[error("[app].version = \"{value}\" is not a valid semantic version (like \"1.2.3\"): {reason}")]
+    #[error(
+        "[app].version = \"{value}\" is not a valid semantic version (like \"1.2.3\"): {reason}"
+    )]
     InvalidVersion { value: String, reason: String },
     #[error("[app].description is {chars} characters long; the limit is {max}")]
     DescriptionTooLong { chars: usize, max: usize },
-    #[error("lodge.toml has no parts: add at least one of [room], [client] or [http], each with a `component`")]
+    #[error(
+        "lodge.toml has no parts: add at least one of [room], [client] or [http], each with a `component`"
+    )]
     NoParts,
     #[error("[{role}].component = \"{value}\" {reason}")]
     ComponentPath {
@@ -43,9 +47,15 @@ pub enum ManifestError {
     },
     #[error("[room].max-members = {value} is out of range: use 1 to {max}")]
     MaxMembers { value: i64, max: u32 },
-    #[error("[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}", caps(role))]
+    #[error(
+        "[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}",
+        caps(role)
+    )]
     UnknownCapability { role: Role, value: String },
-    #[error("[{role}].capabilities: \"{capability}\" is not available to {role} parts; they may declare {}", caps(role))]
+    #[error(
+        "[{role}].capabilities: \"{capability}\" is not available to {role} parts; they may declare {}",
+        caps(role)
+    )]
     CapabilityNotForRole { role: Role, capability: Capability },
     #[error("[{role}].capabilities: \"{capability}\" is listed twice")]
     DuplicateCapability { role: Role, capability: Capability },

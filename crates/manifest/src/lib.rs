@@ -164,8 +164,8 @@ impl Manifest {
                 max: MAX_MANIFEST_BYTES,
             });
         }
-        let raw: raw::Manifest =
-            toml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string().trim_end().to_owned()))?;
+        let raw: raw::Manifest = toml::from_str(text)
+            .map_err(|e| ManifestError::Syntax(e.to_string().trim_end().to_owned()))?;
         raw.validate()
     }
 
@@ -416,10 +416,16 @@ mod raw {
                 });
             };
             if !role.capabilities().contains(&cap) {
-                return Err(ManifestError::CapabilityNotForRole { role, capability: cap });
+                return Err(ManifestError::CapabilityNotForRole {
+                    role,
+                    capability: cap,
+                });
             }
             if caps.contains(&cap) {
-                return Err(ManifestError::DuplicateCapability { role, capability: cap });
+                return Err(ManifestError::DuplicateCapability {
+                    role,
+                    capability: cap,
+                });
             }
             caps.push(cap);
         }

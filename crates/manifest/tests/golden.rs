@@ -11,9 +11,15 @@ fn every_bad_manifest_produces_its_exact_error() {
     let bless = std::env::var_os("LODGE_BLESS").is_some();
     let mut checked = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
-    for toml_path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+    for toml_path in entries
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+    {
         let text = std::fs::read_to_string(&toml_path).unwrap();
         let err_path = toml_path.with_extension("err");
         let actual = match Manifest::parse(&text) {
@@ -35,8 +41,16 @@ fn every_bad_manifest_produces_its_exact_error() {
         }
         checked += 1;
     }
-    assert!(checked >= 20, "only {checked} golden cases found in {}", dir.display());
-    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
+    assert!(
+        checked >= 20,
+        "only {checked} golden cases found in {}",
+        dir.display()
+    );
+    assert!(
+        failures.is_empty(),
+        "golden mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -50,7 +50,9 @@ pub fn new_engine(options: &EngineOptions) -> anyhow::Result<(Engine, bool)> {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         match Engine::new(&config) {
             Ok(engine) => return Ok((engine, true)),
-            Err(e) => tracing::warn!(error = %e, "pooling allocator unavailable; using on-demand allocation"),
+            Err(e) => {
+                tracing::warn!(error = %e, "pooling allocator unavailable; using on-demand allocation")
+            }
         }
     }
     Ok((Engine::new(&base_config())?, false))

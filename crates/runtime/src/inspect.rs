@@ -99,8 +99,14 @@ pub fn prepare_part(
         reason: format!("{e:#}"),
     })?;
     let ty = component.component_type();
-    let mut imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_owned()).collect();
-    let mut exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    let mut imports: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let mut exports: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
     imports.sort();
     exports.sort();
 

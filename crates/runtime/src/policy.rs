@@ -101,7 +101,11 @@ pub(crate) fn split_versioned(name: &str) -> (&str, Option<semver::Version>) {
 }
 
 /// Decides one import name of a part.
-pub(crate) fn check_import(role: Role, capabilities: &[Capability], name: &str) -> Result<(), Denial> {
+pub(crate) fn check_import(
+    role: Role,
+    capabilities: &[Capability],
+    name: &str,
+) -> Result<(), Denial> {
     let (base, version) = split_versioned(name);
     if !base.contains(':') || !base.contains('/') {
         return Err(Denial::NotAnInterface);
@@ -123,7 +127,9 @@ pub(crate) fn check_import(role: Role, capabilities: &[Capability], name: &str) 
         HOST_WASI_VERSION
     };
     match version {
-        Some(v) if v.major == provided.major && v.minor == provided.minor && v <= provided => Ok(()),
+        Some(v) if v.major == provided.major && v.minor == provided.minor && v <= provided => {
+            Ok(())
+        }
         Some(v) if v > provided => Err(Denial::TooNew { provided }),
         // An unversioned import or another major line: not something this host provides.
         _ => Err(Denial::NotInWorld),
@@ -140,13 +146,22 @@ mod tests {
             check_import(Role::Room, &[], "lodge:app/kv@0.1.0"),
             Err(Denial::NeedsCapability(Capability::Kv))
         );
-        assert_eq!(check_import(Role::Room, &[Capability::Kv], "lodge:app/kv@0.1.0"), Ok(()));
+        assert_eq!(
+            check_import(Role::Room, &[Capability::Kv], "lodge:app/kv@0.1.0"),
+            Ok(())
+        );
     }
 
     #[test]
     fn older_wasi_is_fine_and_newer_is_refused() {
-        assert_eq!(check_import(Role::Http, &[], "wasi:http/types@0.2.0"), Ok(()));
-        assert_eq!(check_import(Role::Http, &[], "wasi:http/types@0.2.12"), Ok(()));
+        assert_eq!(
+            check_import(Role::Http, &[], "wasi:http/types@0.2.0"),
+            Ok(())
+        );
+        assert_eq!(
+            check_import(Role::Http, &[], "wasi:http/types@0.2.12"),
+            Ok(())
+        );
         assert!(matches!(
             check_import(Role::Http, &[], "wasi:http/types@0.2.99"),
             Err(Denial::TooNew { .. })

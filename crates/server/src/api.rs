@@ -139,7 +139,9 @@ pub(crate) fn app_name(name: &str) -> Result<AppName, ApiError> {
     AppName::new(name).map_err(|_| {
         ApiError::bad_request(
             "invalid_name",
-            format!("\"{name}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-'"),
+            format!(
+                "\"{name}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-'"
+            ),
         )
     })
 }
@@ -164,7 +166,10 @@ pub async fn list_apps(State(state): Shared) -> Result<Json<AppList>, ApiError> 
     }))
 }
 
-pub async fn show_app(State(state): Shared, Path(name): Path<String>) -> Result<Json<AppDetail>, ApiError> {
+pub async fn show_app(
+    State(state): Shared,
+    Path(name): Path<String>,
+) -> Result<Json<AppDetail>, ApiError> {
     let name = app_name(&name)?;
     let versions = state.apps.registry.versions(&name).await?;
     let latest = versions.first().ok_or_else(|| no_app(&name))?;
@@ -181,9 +186,19 @@ pub async fn show_version(
 ) -> Result<Json<VersionJson>, ApiError> {
     let name = app_name(&name)?;
     let record = if v == "latest" {
-        state.apps.registry.versions(&name).await?.into_iter().next()
+        state
+            .apps
+            .registry
+            .versions(&name)
+            .await?
+            .into_iter()
+            .next()
     } else {
-        state.apps.registry.version(&name, &version(&name, &v)?).await?
+        state
+            .apps
+            .registry
+            .version(&name, &version(&name, &v)?)
+            .await?
     };
     let record = record.ok_or_else(|| ApiError::not_found(format!("{name} has no version {v}")))?;
     Ok(Json(record.into()))
@@ -245,7 +260,9 @@ pub async fn delete_version(
     let name = app_name(&name)?;
     let version = version(&name, &v)?;
     if !state.apps.delete_version(&name, &version).await? {
-        return Err(ApiError::not_found(format!("{name} has no version {version}")));
+        return Err(ApiError::not_found(format!(
+            "{name} has no version {version}"
+        )));
     }
     Ok(Json(DeleteAnswer {
         name: name.to_string(),

@@ -6,7 +6,9 @@ use crate::error::ApiError;
 use axum::http::StatusCode;
 use lodge_manifest::{AppName, MANIFEST_FILE, Manifest};
 use lodge_runtime::{CompiledCache, Engine, prepare_part};
-use lodge_store::{BlobStore, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, sha256_hex};
+use lodge_store::{
+    BlobStore, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, sha256_hex,
+};
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
 
@@ -126,22 +128,29 @@ impl Apps {
             .map_err(ApiError::from)
     }
 
-    async fn check_parts(&self, manifest: &Manifest, mut bundle: Bundle) -> Result<Vec<CheckedPart>, ApiError> {
+    async fn check_parts(
+        &self,
+        manifest: &Manifest,
+        mut bundle: Bundle,
+    ) -> Result<Vec<CheckedPart>, ApiError> {
         let mut checked = Vec::new();
         for part in manifest.parts() {
             let path = bundle::normalize(part.component);
-            let bytes = path.as_ref().and_then(|p| bundle.files.remove(p)).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "part_missing",
-                    format!(
-                        "[{}].component = \"{}\" is not in the bundle; it holds: {}",
-                        part.role,
-                        part.component,
-                        listing(&bundle)
-                    ),
-                )
-            })?;
+            let bytes = path
+                .as_ref()
+                .and_then(|p| bundle.files.remove(p))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "part_missing",
+                        format!(
+                            "[{}].component = \"{}\" is not in the bundle; it holds: {}",
+                            part.role,
+                            part.component,
+                            listing(&bundle)
+                        ),
+                    )
+                })?;
             let engine = self.engine.clone();
             let role = part.role;
             let capabilities = part.capabilities.to_vec();
@@ -182,7 +191,11 @@ impl Apps {
     }
 
     /// Deletes one version; blobs no other version names go with it.
-    pub async fn delete_version(&self, name: &AppName, version: &semver::Version) -> Result<bool, ApiError> {
+    pub async fn delete_version(
+        &self,
+        name: &AppName,
+        version: &semver::Version,
+    ) -> Result<bool, ApiError> {
         let _guard = self.write_lock.lock().await;
         let deleted = self.registry.delete_version(name, version).await?;
         if deleted {
@@ -269,5 +282,9 @@ fn content_digest(manifest: &Manifest, parts: &[CheckedPart]) -> String {
     for part in parts {
         normalized.set_component(part.record.role, part.record.sha256.clone());
     }
-    sha256_hex(serde_json::to_string(&normalized).expect("manifests serialize").as_bytes())
+    sha256_hex(
+        serde_json::to_string(&normalized)
+            .expect("manifests serialize")
+            .as_bytes(),
+    )
 }

@@ -25,7 +25,8 @@ impl Token {
 
     /// Accepts a request whose `Authorization` header carries this token.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+        let unauthorized =
+            |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
         let value = headers
             .get(header::AUTHORIZATION)
             .ok_or_else(|| unauthorized("this needs the API token: send `Authorization: Bearer TOKEN` (the CLI reads --token or LODGE_TOKEN)"))?;
@@ -61,7 +62,8 @@ pub fn load_or_create(explicit: Option<&str>, data_dir: &Path) -> anyhow::Result
         Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", path.display())),
     }
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the API token: {e}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness for the API token: {e}"))?;
     let token = hex::encode(bytes);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Component, Path};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use thiserror::Error;
 
 /// Limits on one upload. The defaults suit apps of a few components.
@@ -38,9 +38,13 @@ impl Default for BundleLimits {
 /// Why a bundle was refused.
 #[derive(Debug, Error)]
 pub enum BundleError {
-    #[error("the upload is empty: send a bundle (a .tar.gz with lodge.toml at its root) as the request body")]
+    #[error(
+        "the upload is empty: send a bundle (a .tar.gz with lodge.toml at its root) as the request body"
+    )]
     Empty,
-    #[error("the bundle is not gzip-compressed: send a .tar.gz with lodge.toml at its root (`lodge app push` makes one)")]
+    #[error(
+        "the bundle is not gzip-compressed: send a .tar.gz with lodge.toml at its root (`lodge app push` makes one)"
+    )]
     NotGzip,
     #[error("the bundle is truncated or damaged ({0}); upload it again")]
     Damaged(String),
@@ -139,7 +143,9 @@ fn entry_path(path: &Path) -> Result<String, BundleError> {
         match component {
             Component::Normal(part) => parts.push(part.to_str().ok_or_else(unsafe_path)?),
             Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return Err(unsafe_path()),
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err(unsafe_path());
+            }
         }
     }
     Ok(parts.join("/"))

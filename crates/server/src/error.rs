@@ -40,7 +40,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -52,9 +58,10 @@ impl IntoResponse for ApiError {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"lodge\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"lodge\""),
+            );
         }
         response
     }
@@ -68,7 +75,11 @@ impl From<StoreError> for ApiError {
 
 impl From<ManifestError> for ApiError {
     fn from(e: ManifestError) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "manifest_invalid", e.to_string())
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "manifest_invalid",
+            e.to_string(),
+        )
     }
 }
 
@@ -79,7 +90,9 @@ impl From<BundleError> for ApiError {
             Empty => (StatusCode::BAD_REQUEST, "bundle_empty"),
             NotGzip => (StatusCode::BAD_REQUEST, "bundle_not_gzip"),
             Damaged(_) => (StatusCode::BAD_REQUEST, "bundle_damaged"),
-            TooLarge { .. } | UnpackedTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bundle_too_large"),
+            TooLarge { .. } | UnpackedTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "bundle_too_large")
+            }
             EntryTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bundle_entry_too_large"),
             TooManyEntries { .. } => (StatusCode::BAD_REQUEST, "bundle_too_many_entries"),
             Ratio { .. } => (StatusCode::BAD_REQUEST, "bundle_ratio"),

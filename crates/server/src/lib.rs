@@ -13,8 +13,8 @@ mod error;
 pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
-pub use lodge_runtime::EngineOptions;
 pub use error::ApiError;
+pub use lodge_runtime::EngineOptions;
 
 use anyhow::Context;
 use axum::Router;
@@ -73,7 +73,8 @@ impl Server {
     /// Opens the data directory (creating it), recovers from any crash, and binds.
     pub async fn bind(config: ServerConfig) -> anyhow::Result<Self> {
         let data = &config.data_dir;
-        std::fs::create_dir_all(data).with_context(|| format!("creating the data directory {}", data.display()))?;
+        std::fs::create_dir_all(data)
+            .with_context(|| format!("creating the data directory {}", data.display()))?;
         let token = auth::load_or_create(config.token.as_deref(), data)?;
         let registry = SqliteRegistry::open(&data.join("lodge.db"))
             .with_context(|| format!("opening {}", data.join("lodge.db").display()))?;
@@ -82,7 +83,13 @@ impl Server {
         let cache = CompiledCache::new(engine.clone(), &data.join("cache/compiled"))
             .context("opening the compiled-component cache")?;
         tracing::info!(data = %data.display(), pooling, "storage opened");
-        let apps = Apps::new(Arc::new(registry), Arc::new(blobs), cache, engine, config.limits);
+        let apps = Apps::new(
+            Arc::new(registry),
+            Arc::new(blobs),
+            cache,
+            engine,
+            config.limits,
+        );
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -98,7 +105,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await

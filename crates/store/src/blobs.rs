@@ -12,7 +12,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Where blobs live.
@@ -41,18 +43,25 @@ impl FsBlobStore {
     /// Opens (creating) the store. `tmp` must be on the same filesystem as
     /// `root` so renames are atomic; leftovers from a crash are removed.
     pub fn open(root: &Path, tmp: &Path) -> Result<Self> {
-        std::fs::create_dir_all(root.join("sha256")).map_err(StoreError::io("creating the blob folder"))?;
+        std::fs::create_dir_all(root.join("sha256"))
+            .map_err(StoreError::io("creating the blob folder"))?;
         std::fs::create_dir_all(tmp).map_err(StoreError::io("creating the temp folder"))?;
         for entry in std::fs::read_dir(tmp).map_err(StoreError::io("reading the temp folder"))? {
-            let path = entry.map_err(StoreError::io("reading the temp folder"))?.path();
+            let path = entry
+                .map_err(StoreError::io("reading the temp folder"))?
+                .path();
             let removed = if path.is_dir() {
                 std::fs::remove_dir_all(&path)
             } else {
                 std::fs::remove_file(&path)
             };
             match removed {
-                Ok(()) => tracing::info!(path = %path.display(), "removed a leftover temporary file"),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove a leftover temporary file"),
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a leftover temporary file")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "could not remove a leftover temporary file")
+                }
             }
         }
         Ok(Self {
@@ -73,9 +82,13 @@ impl FsBlobStore {
         }
         let dir = path.parent().expect("blob paths have a parent");
         std::fs::create_dir_all(dir).map_err(StoreError::io("creating a blob folder"))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.tmp).map_err(StoreError::io("creating a temp file"))?;
-        tmp.write_all(bytes).map_err(StoreError::io("writing a blob"))?;
-        tmp.as_file().sync_all().map_err(StoreError::io("syncing a blob"))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.tmp)
+            .map_err(StoreError::io("creating a temp file"))?;
+        tmp.write_all(bytes)
+            .map_err(StoreError::io("writing a blob"))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(StoreError::io("syncing a blob"))?;
         tmp.persist(&path).map_err(|e| StoreError::Io {
             doing: "renaming a blob into place".into(),
             source: e.error,
@@ -111,7 +124,9 @@ impl BlobStore for FsBlobStore {
             return Ok(());
         }
         match tokio::fs::remove_file(self.path(sha256)).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io("removing a blob")(e)),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(StoreError::io("removing a blob")(e))
+            }
             _ => Ok(()),
         }
     }
@@ -125,7 +140,9 @@ impl BlobStore for FsBlobStore {
                 if !shard.path().is_dir() {
                     continue;
                 }
-                for blob in std::fs::read_dir(shard.path()).map_err(StoreError::io("listing blobs"))? {
+                for blob in
+                    std::fs::read_dir(shard.path()).map_err(StoreError::io("listing blobs"))?
+                {
                     let name = blob.map_err(StoreError::io("listing blobs"))?.file_name();
                     if let Some(name) = name.to_str().filter(|n| is_sha256_hex(n)) {
                         out.push(name.to_owned());
@@ -153,7 +170,10 @@ mod tests {
         assert_eq!(a, sha256_hex(b"hello"));
         assert_eq!(store.get(&a).await.unwrap().unwrap(), b"hello");
         assert_eq!(store.list().await.unwrap(), vec![a.clone()]);
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
         store.delete(&a).await.unwrap();
         assert!(store.get(&a).await.unwrap().is_none());
         assert!(store.get("../../etc/passwd").await.unwrap().is_none());
@@ -165,6 +185,9 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
         std::fs::write(dir.path().join("tmp/.tmpABC"), b"half a blob").unwrap();
         FsBlobStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

@@ -87,7 +87,11 @@ pub trait Registry: Send + Sync + 'static {
     /// Every version of an app, highest first; empty when there is no such app.
     async fn versions(&self, app: &AppName) -> Result<Vec<VersionRecord>>;
     /// One version.
-    async fn version(&self, app: &AppName, version: &semver::Version) -> Result<Option<VersionRecord>>;
+    async fn version(
+        &self,
+        app: &AppName,
+        version: &semver::Version,
+    ) -> Result<Option<VersionRecord>>;
     /// Removes one version (and the app with its last version). Returns
     /// whether it existed.
     async fn delete_version(&self, app: &AppName, version: &semver::Version) -> Result<bool>;

@@ -2,8 +2,8 @@
 
 use crate::registry::highest;
 use crate::{
-    AppSummary, NewVersion, PartRecord, PublishOutcome, Registry, Result, StoreError, VersionRecord,
-    VersionSummary, blocking, now_ms,
+    AppSummary, NewVersion, PartRecord, PublishOutcome, Registry, Result, StoreError,
+    VersionRecord, VersionSummary, blocking, now_ms,
 };
 use async_trait::async_trait;
 use lodge_manifest::{AppName, Manifest, Role};
@@ -68,7 +68,9 @@ impl SqliteRegistry {
     ) -> Result<T> {
         let conn = self.conn.clone();
         blocking(move || {
-            let mut conn = conn.lock().map_err(|_| StoreError::Task("registry lock poisoned".into()))?;
+            let mut conn = conn
+                .lock()
+                .map_err(|_| StoreError::Task("registry lock poisoned".into()))?;
             f(&mut conn)
         })
         .await
@@ -108,7 +110,8 @@ fn load_version(conn: &Connection, app: &str, version: &str) -> Result<Option<Ve
     let Some((manifest, digest, size, created_ms)) = row else {
         return Ok(None);
     };
-    let manifest: Manifest = serde_json::from_str(&manifest).map_err(|e| corrupt("a stored manifest", e))?;
+    let manifest: Manifest =
+        serde_json::from_str(&manifest).map_err(|e| corrupt("a stored manifest", e))?;
     let mut stmt = conn.prepare_cached(
         "SELECT role, sha256, size, imports, exports FROM parts WHERE app = ?1 AND version = ?2",
     )?;
@@ -128,8 +131,10 @@ fn load_version(conn: &Connection, app: &str, version: &str) -> Result<Option<Ve
                 role: Role::from_name(&role).ok_or_else(|| corrupt("a stored part role", &role))?,
                 sha256,
                 size: size as u64,
-                imports: serde_json::from_str(&imports).map_err(|e| corrupt("stored imports", e))?,
-                exports: serde_json::from_str(&exports).map_err(|e| corrupt("stored exports", e))?,
+                imports: serde_json::from_str(&imports)
+                    .map_err(|e| corrupt("stored imports", e))?,
+                exports: serde_json::from_str(&exports)
+                    .map_err(|e| corrupt("stored exports", e))?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -250,9 +255,14 @@ impl Registry for SqliteRegistry {
         .await
     }
 
-    async fn version(&self, app: &AppName, version: &semver::Version) -> Result<Option<VersionRecord>> {
+    async fn version(
+        &self,
+        app: &AppName,
+        version: &semver::Version,
+    ) -> Result<Option<VersionRecord>> {
         let (app, version) = (app.to_string(), version.to_string());
-        self.with(move |conn| load_version(conn, &app, &version)).await
+        self.with(move |conn| load_version(conn, &app, &version))
+            .await
     }
 
     async fn delete_version(&self, app: &AppName, version: &semver::Version) -> Result<bool> {
@@ -275,8 +285,10 @@ impl Registry for SqliteRegistry {
 
     async fn delete_app(&self, app: &AppName) -> Result<bool> {
         let app = app.to_string();
-        self.with(move |conn| Ok(conn.execute("DELETE FROM apps WHERE name = ?1", params![app])? > 0))
-            .await
+        self.with(move |conn| {
+            Ok(conn.execute("DELETE FROM apps WHERE name = ?1", params![app])? > 0)
+        })
+        .await
     }
 
     async fn referenced_blobs(&self) -> Result<HashSet<String>> {

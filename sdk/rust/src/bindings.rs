@@ -15,7 +15,10 @@ use lodge::app::types;
 
 impl From<types::Member> for Member {
     fn from(m: types::Member) -> Self {
-        Member { id: m.id, name: m.name }
+        Member {
+            id: m.id,
+            name: m.name,
+        }
     }
 }
 

@@ -56,7 +56,9 @@ impl Room for Chat {
     }
 
     fn on_message(&mut self, from: MemberId, message: Message) {
-        let Some(text) = message.as_text() else { return };
+        let Some(text) = message.as_text() else {
+            return;
+        };
         // One line per message, so the history stays line-oriented.
         let text = text.replace(['\r', '\n'], " ");
         if !text.trim().is_empty() {

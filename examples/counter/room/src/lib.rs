@@ -21,7 +21,11 @@ impl Room for Counter {
     }
 
     fn on_message(&mut self, _from: MemberId, message: Message) {
-        let delta = if message.as_text() == Some("-") { -1 } else { 1 };
+        let delta = if message.as_text() == Some("-") {
+            -1
+        } else {
+            1
+        };
         match kv::increment(Scope::App, KEY, delta) {
             Ok(value) => announce(value),
             Err(e) => lodge_sdk::log::error(&format!("could not count: {e}")),
