@@ -18,13 +18,14 @@ pub struct Packed {
 /// The same inputs always give the same bytes.
 pub fn pack(dir: &Path) -> anyhow::Result<Packed> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+    let bytes = std::fs::read(&manifest_path).with_context(|| {
         format!(
             "reading {} (an app directory holds a lodge.toml; see docs/manifest.md)",
             manifest_path.display()
         )
     })?;
-    let manifest = Manifest::parse(&text).with_context(|| manifest_path.display().to_string())?;
+    let manifest =
+        Manifest::parse_bytes(&bytes).with_context(|| manifest_path.display().to_string())?;
     let mut packed_manifest = manifest.clone();
     let mut files = Vec::new();
     for part in manifest.parts() {

@@ -25,6 +25,15 @@ pub struct Args {
     /// The most bytes one bundle may unpack to.
     #[arg(long, default_value_t = BundleLimits::default().max_unpacked_bytes)]
     max_unpacked_bytes: u64,
+    /// The most bytes one bundle entry may unpack to.
+    #[arg(long, default_value_t = BundleLimits::default().max_entry_bytes)]
+    max_entry_bytes: u64,
+    /// The most entries a bundle may hold.
+    #[arg(long, default_value_t = BundleLimits::default().max_entries)]
+    max_entries: usize,
+    /// The most a bundle may expand (uncompressed bytes per compressed byte).
+    #[arg(long, default_value_t = BundleLimits::default().max_ratio)]
+    max_ratio: u64,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
@@ -42,7 +51,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let limits = BundleLimits {
         max_bundle_bytes: args.max_bundle_bytes,
         max_unpacked_bytes: args.max_unpacked_bytes,
-        ..BundleLimits::default()
+        max_entry_bytes: args.max_entry_bytes,
+        max_entries: args.max_entries,
+        max_ratio: args.max_ratio,
     };
     let engine = lodge_server::EngineOptions {
         pooling: !args.no_pooling,

@@ -73,15 +73,6 @@ impl Capability {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name)
     }
-
-    /// The `lodge:app` interface this capability grants.
-    pub fn interface(self) -> &'static str {
-        match self {
-            Capability::Kv => "kv",
-            Capability::Timers => "timers",
-            Capability::Log => "log",
-        }
-    }
 }
 
 impl fmt::Display for Capability {

@@ -388,7 +388,7 @@ mod raw {
 
     fn component_path(role: Role, path: String) -> Result<String, ManifestError> {
         let reason = if path.is_empty() {
-            Some("must name a .wasm file")
+            Some("must name the part's component file")
         } else if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
             Some("must be a path relative to the directory holding lodge.toml")
         } else if path.contains('\0') {
@@ -447,6 +447,8 @@ mod raw {
                         && label
                             .bytes()
                             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
                 })
         };
         let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p != 0));

@@ -54,6 +54,15 @@ pub enum PartError {
         allowed: String,
     },
     #[error(
+        "{file} imports {import}, but this server provides {provided} (and earlier {line}.x); rebuild against that version"
+    )]
+    ImportVersionUnsupported {
+        file: String,
+        import: String,
+        provided: String,
+        line: String,
+    },
+    #[error(
         "{file} imports {import}, newer than this server provides ({provided}); build against an older version or upgrade Lodge"
     )]
     ImportTooNew {
@@ -127,6 +136,15 @@ pub fn prepare_part(
                     file,
                     import: import.clone(),
                     provided: format!("{base}@{provided}"),
+                });
+            }
+            Err(Denial::VersionUnsupported { provided }) => {
+                let (base, _) = policy::split_versioned(import);
+                return Err(PartError::ImportVersionUnsupported {
+                    file,
+                    import: import.clone(),
+                    provided: format!("{base}@{provided}"),
+                    line: format!("{}.{}", provided.major, provided.minor),
                 });
             }
             Err(Denial::NotInWorld | Denial::NotAnInterface) => {

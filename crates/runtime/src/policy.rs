@@ -88,6 +88,8 @@ pub(crate) enum Denial {
     NotInWorld,
     /// A WASI or Lodge version newer than this server provides.
     TooNew { provided: semver::Version },
+    /// An unversioned import, or a version line this server does not provide.
+    VersionUnsupported { provided: semver::Version },
     /// An import that is not an interface (a bare function or type).
     NotAnInterface,
 }
@@ -131,8 +133,8 @@ pub(crate) fn check_import(
             Ok(())
         }
         Some(v) if v > provided => Err(Denial::TooNew { provided }),
-        // An unversioned import or another major line: not something this host provides.
-        _ => Err(Denial::NotInWorld),
+        // Unversioned, or an older line (like WASI 0.1): not something this host provides.
+        _ => Err(Denial::VersionUnsupported { provided }),
     }
 }
 
@@ -169,6 +171,18 @@ mod tests {
         assert!(matches!(
             check_import(Role::Room, &[], "lodge:app/members@0.2.0"),
             Err(Denial::TooNew { .. })
+        ));
+    }
+
+    #[test]
+    fn unversioned_or_old_lines_are_unsupported() {
+        assert!(matches!(
+            check_import(Role::Room, &[], "wasi:cli/environment"),
+            Err(Denial::VersionUnsupported { .. })
+        ));
+        assert!(matches!(
+            check_import(Role::Room, &[], "wasi:cli/environment@0.1.0"),
+            Err(Denial::VersionUnsupported { .. })
         ));
     }
 

@@ -140,7 +140,7 @@ pub(crate) fn app_name(name: &str) -> Result<AppName, ApiError> {
         ApiError::bad_request(
             "invalid_name",
             format!(
-                "\"{name}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-'"
+                "\"{name}\" is not a valid app name: use 1-64 characters from a-z, 0-9 and '-', not starting or ending with '-'"
             ),
         )
     })
@@ -273,6 +273,14 @@ pub async fn delete_version(
 
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see docs/api.md",
+    )
 }
 
 pub async fn not_found() -> ApiError {

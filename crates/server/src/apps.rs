@@ -12,6 +12,10 @@ use lodge_store::{
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
 
+/// How long one upload may take to arrive, so slow clients can't hold an
+/// upload slot for ever.
+const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The registry, the blobs and the compiled cache, kept in step.
 pub struct Apps {
     pub registry: Arc<dyn Registry>,
@@ -65,7 +69,18 @@ impl Apps {
             .acquire()
             .await
             .map_err(|_| ApiError::internal("the server is shutting down"))?;
-        let bundle = self.read(body).await?;
+        let bundle = tokio::time::timeout(UPLOAD_TIMEOUT, self.read(body))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "upload_timeout",
+                    format!(
+                        "the bundle did not arrive within {} seconds; try again on a faster connection",
+                        UPLOAD_TIMEOUT.as_secs()
+                    ),
+                )
+            })??;
         let manifest_bytes = bundle.files.get(MANIFEST_FILE).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -131,14 +146,14 @@ impl Apps {
     async fn check_parts(
         &self,
         manifest: &Manifest,
-        mut bundle: Bundle,
+        bundle: Bundle,
     ) -> Result<Vec<CheckedPart>, ApiError> {
         let mut checked = Vec::new();
         for part in manifest.parts() {
             let path = bundle::normalize(part.component);
             let bytes = path
                 .as_ref()
-                .and_then(|p| bundle.files.remove(p))
+                .and_then(|p| bundle.files.get(p).cloned())
                 .ok_or_else(|| {
                     ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,

@@ -29,11 +29,13 @@ impl Token {
             |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
         let value = headers
             .get(header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("this needs the API token: send `Authorization: Bearer TOKEN` (the CLI reads --token or LODGE_TOKEN)"))?;
+            .ok_or_else(|| unauthorized("this needs the API token: send `Authorization: Bearer TOKEN` (the CLI reads --token, LODGE_TOKEN, or a local server's token file)"))?;
         let given = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
         let given: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
         if given == self.digest {
@@ -48,7 +50,7 @@ impl Token {
 /// directory's token file, creating it (readable by the owner only) on first start.
 pub fn load_or_create(explicit: Option<&str>, data_dir: &Path) -> anyhow::Result<Token> {
     if let Some(token) = explicit.filter(|t| !t.trim().is_empty()) {
-        tracing::info!("API token taken from LODGE_TOKEN");
+        tracing::info!("API token taken from --token or LODGE_TOKEN");
         return Ok(Token::new(token.trim()));
     }
     let path = data_dir.join(TOKEN_FILE);
@@ -72,6 +74,12 @@ pub fn load_or_create(explicit: Option<&str>, data_dir: &Path) -> anyhow::Result
     let mut file = options
         .open(&path)
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        // An existing (empty) file keeps its mode through `open`; tighten it.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     file.write_all(format!("{token}\n").as_bytes())?;
     file.sync_all()?;
     tracing::info!(path = %path.display(), "created an API token; the CLI on this machine finds it there, others need LODGE_TOKEN");

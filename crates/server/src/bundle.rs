@@ -215,7 +215,8 @@ pub fn read_bundle(input: impl Read, limits: &BundleLimits) -> Result<Bundle, Bu
         let path = entry_path(&raw_path)?;
         let kind = match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => None,
-            tar::EntryType::Directory => continue,
+            // Directories, and the pax global header `git archive` writes, carry no file.
+            tar::EntryType::Directory | tar::EntryType::XGlobalHeader => continue,
             tar::EntryType::Symlink => Some("symbolic link"),
             tar::EntryType::Link => Some("hard link"),
             tar::EntryType::Char => Some("character device"),

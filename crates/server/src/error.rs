@@ -112,7 +112,7 @@ impl From<PartError> for ApiError {
             CoreModule { .. } => "part_core_module",
             Invalid { .. } => "part_invalid",
             NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
-            ImportTooNew { .. } => "part_import_too_new",
+            ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
             MissingExport { .. } => "part_export_missing",
         };
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())

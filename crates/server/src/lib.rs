@@ -59,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/api", api)
         .route("/healthz", get(api::healthz))
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
