@@ -46,6 +46,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let data_dir = args.data.unwrap_or_else(default_data_dir);
     let limits = BundleLimits {
