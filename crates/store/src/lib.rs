@@ -5,10 +5,12 @@
 //! same traits without touching the rest of Lodge.
 
 mod blobs;
+mod kv;
 mod registry;
 mod sqlite;
 
 pub use blobs::{BlobStore, FsBlobStore, sha256_hex};
+pub use kv::{Kv, KvError, KvLimits, KvScope, SqliteKv};
 pub use registry::{
     AppSummary, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, VersionSummary,
 };

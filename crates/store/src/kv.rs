@@ -1,0 +1,392 @@
+//! Key-value data for apps: scoped to one room (by name) or to the whole app.
+
+use crate::{Result, StoreError, blocking};
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Whose data: one room's (by name), or the app's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KvScope {
+    Room(String),
+    App,
+}
+
+impl KvScope {
+    /// The room column: the room's name, or empty for app scope.
+    fn room(&self) -> &str {
+        match self {
+            KvScope::Room(name) => name,
+            KvScope::App => "",
+        }
+    }
+}
+
+/// Bounds on what one scope may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct KvLimits {
+    pub max_key_bytes: u32,
+    pub max_value_bytes: u32,
+    /// Keys plus values, per scope.
+    pub max_scope_bytes: u64,
+}
+
+impl Default for KvLimits {
+    fn default() -> Self {
+        Self {
+            max_key_bytes: 512,
+            max_value_bytes: 256 * 1024,
+            max_scope_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Why a kv operation was refused; the guest sees these as ordinary errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    #[error("key longer than {0} bytes")]
+    KeyTooLarge(u32),
+    #[error("value longer than {0} bytes")]
+    ValueTooLarge(u32),
+    #[error("the scope is full")]
+    QuotaExceeded,
+    #[error("the value is not a decimal 64-bit integer, or the result overflows")]
+    NotANumber,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for KvError {
+    fn from(e: rusqlite::Error) -> Self {
+        KvError::Store(e.into())
+    }
+}
+
+/// Where app data lives.
+#[async_trait]
+pub trait Kv: Send + Sync + 'static {
+    fn limits(&self) -> KvLimits;
+    async fn get(&self, app: &str, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, KvError>;
+    async fn set(
+        &self,
+        app: &str,
+        scope: &KvScope,
+        key: &str,
+        value: Vec<u8>,
+    ) -> Result<(), KvError>;
+    async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError>;
+    async fn list_keys(
+        &self,
+        app: &str,
+        scope: &KvScope,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, KvError>;
+    async fn increment(
+        &self,
+        app: &str,
+        scope: &KvScope,
+        key: &str,
+        delta: i64,
+    ) -> Result<i64, KvError>;
+    /// Removes every key of an app (when the app is deleted).
+    async fn delete_app(&self, app: &str) -> Result<(), KvError>;
+}
+
+const SCHEMA: &str = r#"
+    CREATE TABLE IF NOT EXISTS kv (
+        app TEXT NOT NULL,
+        room TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (app, room, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS kv_usage (
+        app TEXT NOT NULL,
+        room TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (app, room)
+    ) STRICT, WITHOUT ROWID;
+"#;
+
+/// App data in SQLite, on its own connection so room traffic never waits
+/// behind registry work.
+#[derive(Clone)]
+pub struct SqliteKv {
+    conn: Arc<Mutex<Connection>>,
+    limits: KvLimits,
+}
+
+impl SqliteKv {
+    pub fn open(path: &Path, limits: KvLimits) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            limits,
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection, KvLimits) -> Result<T, KvError> + Send + 'static,
+    ) -> Result<T, KvError> {
+        let conn = self.conn.clone();
+        let limits = self.limits;
+        let out = blocking(move || {
+            let mut conn = conn
+                .lock()
+                .map_err(|_| StoreError::Task("kv lock poisoned".into()))?;
+            Ok(f(&mut conn, limits))
+        })
+        .await?;
+        out
+    }
+
+    fn check_key(&self, key: &str) -> Result<(), KvError> {
+        if key.len() > self.limits.max_key_bytes as usize {
+            return Err(KvError::KeyTooLarge(self.limits.max_key_bytes));
+        }
+        Ok(())
+    }
+}
+
+/// Writes `value` at `key` inside `tx`, keeping the scope's byte count and its quota.
+fn put(
+    tx: &rusqlite::Transaction<'_>,
+    limits: KvLimits,
+    app: &str,
+    room: &str,
+    key: &str,
+    value: &[u8],
+) -> Result<(), KvError> {
+    let old: Option<i64> = tx
+        .query_row(
+            "SELECT length(value) FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3",
+            params![app, room, key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let used: i64 = tx
+        .query_row(
+            "SELECT bytes FROM kv_usage WHERE app = ?1 AND room = ?2",
+            params![app, room],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    let before = old.map_or(0, |len| len + key.len() as i64);
+    let after = used - before + (key.len() + value.len()) as i64;
+    if after > limits.max_scope_bytes as i64 && after > used {
+        return Err(KvError::QuotaExceeded);
+    }
+    tx.execute(
+        "INSERT INTO kv (app, room, key, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app, room, key) DO UPDATE SET value = excluded.value",
+        params![app, room, key, value],
+    )?;
+    tx.execute(
+        "INSERT INTO kv_usage (app, room, bytes) VALUES (?1, ?2, ?3)
+         ON CONFLICT (app, room) DO UPDATE SET bytes = excluded.bytes",
+        params![app, room, after],
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Kv for SqliteKv {
+    fn limits(&self) -> KvLimits {
+        self.limits
+    }
+
+    async fn get(&self, app: &str, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.check_key(key)?;
+        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
+        self.with(move |conn, _| {
+            let mut stmt = conn
+                .prepare_cached("SELECT value FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3")?;
+            Ok(stmt
+                .query_row(params![app, room, key], |r| r.get(0))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn set(
+        &self,
+        app: &str,
+        scope: &KvScope,
+        key: &str,
+        value: Vec<u8>,
+    ) -> Result<(), KvError> {
+        self.check_key(key)?;
+        if value.len() > self.limits.max_value_bytes as usize {
+            return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
+        }
+        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
+        self.with(move |conn, limits| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            put(&tx, limits, &app, &room, &key, &value)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError> {
+        self.check_key(key)?;
+        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
+        self.with(move |conn, _| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let old: Option<i64> = tx
+                .query_row(
+                    "DELETE FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3 RETURNING length(value)",
+                    params![app, room, key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(len) = old {
+                tx.execute(
+                    "UPDATE kv_usage SET bytes = max(0, bytes - ?3) WHERE app = ?1 AND room = ?2",
+                    params![app, room, len + key.len() as i64],
+                )?;
+            }
+            tx.commit()?;
+            Ok(old.is_some())
+        })
+        .await
+    }
+
+    async fn list_keys(
+        &self,
+        app: &str,
+        scope: &KvScope,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, KvError> {
+        self.check_key(prefix)?;
+        let (app, room, prefix) = (app.to_owned(), scope.room().to_owned(), prefix.to_owned());
+        self.with(move |conn, _| {
+            // Keys >= prefix, stopping at the first that doesn't start with it: a range scan.
+            let mut stmt = conn.prepare_cached(
+                "SELECT key FROM kv WHERE app = ?1 AND room = ?2 AND key >= ?3 ORDER BY key LIMIT ?4",
+            )?;
+            let mut keys = Vec::new();
+            let mut rows = stmt.query(params![app, room, prefix, i64::from(limit.min(10_000))])?;
+            while let Some(row) = rows.next()? {
+                let key: String = row.get(0)?;
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                keys.push(key);
+            }
+            Ok(keys)
+        })
+        .await
+    }
+
+    async fn increment(
+        &self,
+        app: &str,
+        scope: &KvScope,
+        key: &str,
+        delta: i64,
+    ) -> Result<i64, KvError> {
+        self.check_key(key)?;
+        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
+        self.with(move |conn, limits| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let current: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT value FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3",
+                    params![app, room, key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let current = match current {
+                None => 0,
+                Some(bytes) => std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i64>().ok())
+                    .ok_or(KvError::NotANumber)?,
+            };
+            let next = current.checked_add(delta).ok_or(KvError::NotANumber)?;
+            put(&tx, limits, &app, &room, &key, next.to_string().as_bytes())?;
+            tx.commit()?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn delete_app(&self, app: &str) -> Result<(), KvError> {
+        let app = app.to_owned();
+        self.with(move |conn, _| {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM kv WHERE app = ?1", params![app])?;
+            tx.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn scopes_are_separate_and_quotas_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = KvLimits {
+            max_key_bytes: 8,
+            max_value_bytes: 16,
+            max_scope_bytes: 40,
+        };
+        let kv = SqliteKv::open(&dir.path().join("kv.db"), limits).unwrap();
+        let room = KvScope::Room("lobby".into());
+        kv.set("a", &room, "k", b"room".to_vec()).await.unwrap();
+        kv.set("a", &KvScope::App, "k", b"app".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(kv.get("a", &room, "k").await.unwrap().unwrap(), b"room");
+        assert_eq!(
+            kv.get("a", &KvScope::App, "k").await.unwrap().unwrap(),
+            b"app"
+        );
+        assert_eq!(kv.get("b", &KvScope::App, "k").await.unwrap(), None);
+        assert!(matches!(
+            kv.set("a", &room, "k", vec![0; 17]).await,
+            Err(KvError::ValueTooLarge(16))
+        ));
+        assert!(matches!(
+            kv.get("a", &room, "123456789").await,
+            Err(KvError::KeyTooLarge(8))
+        ));
+        kv.set("a", &room, "k2", vec![1; 16]).await.unwrap();
+        kv.set("a", &room, "k3", vec![1; 10]).await.unwrap();
+        assert!(matches!(
+            kv.set("a", &room, "k4", vec![1; 16]).await,
+            Err(KvError::QuotaExceeded)
+        ));
+        assert!(kv.delete("a", &room, "k2").await.unwrap());
+        kv.set("a", &room, "k4", vec![1; 16]).await.unwrap();
+        assert_eq!(
+            kv.list_keys("a", &room, "k", 10).await.unwrap(),
+            ["k", "k3", "k4"]
+        );
+        assert_eq!(kv.list_keys("a", &room, "k", 2).await.unwrap(), ["k", "k3"]);
+        assert_eq!(kv.increment("a", &KvScope::App, "n", 5).await.unwrap(), 5);
+        assert_eq!(kv.increment("a", &KvScope::App, "n", -2).await.unwrap(), 3);
+        assert!(matches!(
+            kv.increment("a", &KvScope::App, "k", 1).await,
+            Err(KvError::NotANumber)
+        ));
+        kv.delete_app("a").await.unwrap();
+        assert_eq!(kv.get("a", &KvScope::App, "n").await.unwrap(), None);
+    }
+}
