@@ -32,6 +32,10 @@ impl CompiledCache {
         Ok(Self { engine, dir })
     }
 
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub fn path(&self, sha256: &str) -> PathBuf {
         self.dir.join(format!("{sha256}.cwasm"))
     }

@@ -1,13 +1,24 @@
 //! Lodge's WebAssembly runtime: the one wasmtime engine, the policy that decides
-//! which imports a part may have, and the on-disk cache of compiled components.
+//! which imports a part may have, the compiled-component caches, and live rooms.
 
 mod cache;
 mod engine;
+mod epoch;
 mod inspect;
+mod loader;
+pub mod logs;
+pub mod metrics;
 mod policy;
+pub mod rooms;
+mod wasi_log;
 
 pub use cache::{CompiledCache, engine_key};
 pub use engine::{EngineOptions, new_engine};
+pub use epoch::{TICK, start_ticker};
 pub use inspect::{PartError, PreparedPart, WasmKind, prepare_part, wasm_kind};
+pub use loader::ComponentLoader;
+pub use logs::{AppLogs, LogLine};
+pub use metrics::Metrics;
 pub use policy::{HOST_WASI_VERSION, LODGE_WIT_VERSION, allowed_interfaces};
+pub use rooms::{Membership, Outgoing, Payload, RoomConfig, RoomInfo, RoomSpec, Rooms};
 pub use wasmtime::Engine;

@@ -1,0 +1,419 @@
+//! One room's task: owns the instance and its store, handles the mailbox one
+//! event at a time, and ends the room (only this room) on a guest fault.
+
+use super::bindings::Room as RoomWorld;
+use super::bindings::lodge::app::types;
+use super::host::{MemberSlot, RoomState};
+use super::{Closer, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, close};
+use crate::epoch::TICK;
+use crate::wasi_log::LogStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::mpsc;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::WasiCtxBuilder;
+
+pub(crate) struct RoomActor {
+    inner: Arc<Inner>,
+    spec: RoomSpec,
+    room: String,
+    generation: u64,
+    mailbox: mpsc::Sender<Event>,
+    members: Arc<AtomicUsize>,
+    next_member: u64,
+}
+
+/// Why a guest call failed: the room ends with this reason.
+struct Crash {
+    kind: &'static str,
+    reason: String,
+}
+
+struct Running {
+    store: Store<RoomState>,
+    world: RoomWorld,
+}
+
+impl RoomActor {
+    pub(crate) fn new(
+        inner: Arc<Inner>,
+        spec: RoomSpec,
+        room: String,
+        generation: u64,
+        mailbox: mpsc::Sender<Event>,
+        members: Arc<AtomicUsize>,
+    ) -> Self {
+        Self {
+            inner,
+            spec,
+            room,
+            generation,
+            mailbox,
+            members,
+            next_member: 0,
+        }
+    }
+
+    fn log(&self, level: &'static str, message: impl Into<String>) {
+        self.inner
+            .logs
+            .lodge(&self.spec.app, Some(&self.room), level, message);
+    }
+
+    async fn start(&self) -> anyhow::Result<Running> {
+        let component = self.inner.loader.load(&self.spec.sha256).await?;
+        let linker = self.inner.linker(&self.spec.capabilities)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let pre = super::bindings::RoomPre::new(pre)?;
+        let stream = |level| LogStream {
+            logs: self.inner.logs.clone(),
+            app: self.spec.app.clone(),
+            room: Some(self.room.clone()),
+            level,
+        };
+        let config = &self.inner.config;
+        let state = RoomState {
+            app: self.spec.app.clone(),
+            room: self.room.clone(),
+            members: Default::default(),
+            joining: None,
+            deferred_leaves: Vec::new(),
+            kv: self.inner.kv.clone(),
+            logs: self.inner.logs.clone(),
+            metrics: self.inner.metrics.clone(),
+            mailbox: self.mailbox.clone(),
+            timers: Default::default(),
+            next_timer: 0,
+            max_timers: config.max_timers,
+            limits: StoreLimitsBuilder::new()
+                .memory_size(config.memory_bytes)
+                .trap_on_grow_failure(true)
+                .instances(64)
+                .tables(64)
+                .memories(8)
+                .build(),
+            wasi: WasiCtxBuilder::new()
+                .stdout(stream("info"))
+                .stderr(stream("warn"))
+                .build(),
+            table: ResourceTable::new(),
+            ticks: 0,
+            tick_budget: (config.cpu_per_call.as_millis() / TICK.as_millis()).max(1) as u64,
+        };
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // Yield to the scheduler every tick, so a busy guest never holds a
+        // worker thread; end the call once it has run past its budget.
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            state.ticks += 1;
+            if state.ticks > state.tick_budget {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        let world = pre.instantiate_async(&mut store).await?;
+        Ok(Running { store, world })
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Event>) {
+        self.inner.metrics.rooms_live.inc();
+        let mut running = match self.start().await {
+            Ok(running) => running,
+            Err(e) => {
+                let reason = format!("the room could not start: {e:#}");
+                self.log("error", reason.clone());
+                self.finish(rx, Some((close::UNAVAILABLE, reason))).await;
+                return;
+            }
+        };
+        self.log("info", format!("started (version {})", self.spec.version));
+        let idle = self.inner.config.idle_grace;
+        loop {
+            let event = if running.store.data().members.is_empty() {
+                match tokio::time::timeout(idle, rx.recv()).await {
+                    Ok(event) => event,
+                    Err(_) => {
+                        self.log(
+                            "info",
+                            format!("stopped: no members for {}s", idle.as_secs()),
+                        );
+                        break;
+                    }
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(event) = event else { break };
+            let outcome = match event {
+                Event::Join { name, reply } => self.join(&mut running, name, reply).await,
+                Event::Message { member, payload } => {
+                    if running.store.data().members.contains_key(&member) {
+                        let message = types::Payload::from(payload);
+                        self.call(&mut running, |world, store| {
+                            Box::pin(async move {
+                                world
+                                    .lodge_app_room_events()
+                                    .call_on_message(store, member, &message)
+                                    .await
+                            })
+                        })
+                        .await
+                    } else {
+                        Ok(())
+                    }
+                }
+                Event::Leave { member } => match running.store.data_mut().members.remove(&member) {
+                    Some(slot) => self.leave(&mut running, member, slot.name).await,
+                    None => Ok(()),
+                },
+                Event::Timer { id, tag } => {
+                    if running.store.data_mut().timers.remove(&id).is_some() {
+                        self.call(&mut running, |world, store| {
+                            Box::pin(async move {
+                                world
+                                    .lodge_app_room_events()
+                                    .call_on_timer(store, &tag)
+                                    .await
+                            })
+                        })
+                        .await
+                    } else {
+                        Ok(())
+                    }
+                }
+                Event::Stop { code, reason } => {
+                    self.log("info", format!("stopped: {reason}"));
+                    for slot in running.store.data().members.values() {
+                        slot.closer.close(code, reason.clone());
+                    }
+                    break;
+                }
+            };
+            let outcome = match outcome {
+                Ok(()) => self.run_deferred_leaves(&mut running).await,
+                Err(crash) => Err(crash),
+            };
+            self.members
+                .store(running.store.data().members.len(), Ordering::Relaxed);
+            if let Err(crash) = outcome {
+                self.crash(&mut running, crash);
+                break;
+            }
+        }
+        for timer in running.store.data().timers.values() {
+            timer.abort();
+        }
+        for slot in running.store.data().members.values() {
+            slot.closer.close(close::GOING_AWAY, "the room stopped");
+        }
+        self.inner
+            .metrics
+            .members
+            .dec_by(running.store.data().members.len() as i64);
+        drop(running);
+        self.finish(rx, None).await;
+    }
+
+    /// Stops taking events, answers joins that were waiting (they start a
+    /// fresh room), and forgets this room.
+    async fn finish(&self, mut rx: mpsc::Receiver<Event>, refuse: Option<(u16, String)>) {
+        rx.close();
+        while let Some(event) = rx.recv().await {
+            if let Event::Join { reply, .. } = event {
+                let answer = match &refuse {
+                    Some((code, reason)) => JoinReply::Refused(JoinRefused {
+                        code: *code,
+                        reason: reason.clone(),
+                    }),
+                    None => JoinReply::Retry,
+                };
+                let _ = reply.send(answer);
+            }
+        }
+        self.inner
+            .remove(&(self.spec.app.clone(), self.room.clone()), self.generation);
+        self.inner.metrics.rooms_live.dec();
+        self.members.store(0, Ordering::Relaxed);
+    }
+
+    fn crash(&self, running: &mut Running, crash: Crash) {
+        self.inner
+            .metrics
+            .traps
+            .get_or_create(&crate::metrics::TrapLabels { reason: crash.kind })
+            .inc();
+        self.log("error", format!("crashed: {}", crash.reason));
+        let reason = format!("the room crashed: {}", crash.reason);
+        for slot in running.store.data().members.values() {
+            slot.closer.close(close::CRASHED, reason.clone());
+        }
+        if let Some((_, slot)) = &running.store.data().joining {
+            slot.closer.close(close::CRASHED, reason.clone());
+        }
+    }
+
+    async fn join(
+        &mut self,
+        running: &mut Running,
+        name: String,
+        reply: tokio::sync::oneshot::Sender<JoinReply>,
+    ) -> Result<(), Crash> {
+        let max = self.spec.max_members;
+        if running.store.data().members.len() >= max as usize {
+            let _ = reply.send(JoinReply::Refused(JoinRefused {
+                code: close::FULL,
+                reason: format!("the room is full ({max} members)"),
+            }));
+            return Ok(());
+        }
+        self.next_member += 1;
+        let id = self.next_member;
+        let (outbox, inbox) = mpsc::channel(self.inner.config.outbox);
+        let closer = Closer::new();
+        running.store.data_mut().joining = Some((
+            id,
+            MemberSlot {
+                name: name.clone(),
+                outbox,
+                closer: closer.clone(),
+            },
+        ));
+        let member = types::Member {
+            id,
+            name: name.clone(),
+        };
+        let result = self
+            .call(running, |world, store| {
+                Box::pin(async move {
+                    world
+                        .lodge_app_room_events()
+                        .call_on_join(store, &member)
+                        .await
+                })
+            })
+            .await;
+        let slot = running
+            .store
+            .data_mut()
+            .joining
+            .take()
+            .map(|(_, slot)| slot);
+        match result {
+            Err(crash) => {
+                let _ = reply.send(JoinReply::Refused(JoinRefused {
+                    code: close::CRASHED,
+                    reason: format!("the room crashed: {}", crash.reason),
+                }));
+                Err(crash)
+            }
+            Ok(Err(reason)) => {
+                let _ = reply.send(JoinReply::Refused(JoinRefused {
+                    code: close::REFUSED,
+                    reason,
+                }));
+                Ok(())
+            }
+            Ok(Ok(())) => {
+                let Some(slot) = slot else { return Ok(()) };
+                if closer.token.is_cancelled() {
+                    // Disconnected during its own on-join (outbox overflow).
+                    let (code, reason) = closer.reason();
+                    let _ = reply.send(JoinReply::Refused(JoinRefused { code, reason }));
+                    return Ok(());
+                }
+                let membership = Membership {
+                    id,
+                    name: name.clone(),
+                    version: self.spec.version.clone(),
+                    outbox: inbox,
+                    closer,
+                    room: self.mailbox.clone(),
+                    metrics: self.inner.metrics.clone(),
+                };
+                if reply.send(JoinReply::Joined(membership)).is_ok() {
+                    running.store.data_mut().members.insert(id, slot);
+                    self.inner.metrics.members.inc();
+                    self.log("info", format!("{name} (#{id}) joined"));
+                } else {
+                    // The connection went away while joining: it leaves at once.
+                    return self.leave(running, id, name).await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn leave(&mut self, running: &mut Running, id: u64, name: String) -> Result<(), Crash> {
+        self.inner.metrics.members.dec();
+        self.log("info", format!("{name} (#{id}) left"));
+        let member = types::Member { id, name };
+        self.call(running, |world, store| {
+            Box::pin(async move {
+                world
+                    .lodge_app_room_events()
+                    .call_on_leave(store, &member)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// `on-leave` for members removed during calls (kicked, too slow).
+    async fn run_deferred_leaves(&mut self, running: &mut Running) -> Result<(), Crash> {
+        while let Some((id, name)) = running.store.data_mut().deferred_leaves.pop() {
+            self.leave(running, id, name).await?;
+        }
+        Ok(())
+    }
+
+    /// Calls into the guest with a fresh CPU budget, turning a fault into a `Crash`.
+    async fn call<'a, R>(
+        &self,
+        running: &'a mut Running,
+        f: impl FnOnce(
+            &'a RoomWorld,
+            &'a mut Store<RoomState>,
+        )
+            -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>,
+    ) -> Result<R, Crash> {
+        self.inner.metrics.guest_calls.inc();
+        running.store.data_mut().ticks = 0;
+        running.store.set_epoch_deadline(1);
+        let budget_ms = self.inner.config.cpu_per_call.as_millis();
+        let memory = self.inner.config.memory_bytes;
+        f(&running.world, &mut running.store)
+            .await
+            .map_err(|e| classify(e, budget_ms, memory))
+    }
+}
+
+/// Names what went wrong in a guest call.
+fn classify(e: wasmtime::Error, budget_ms: u128, memory: usize) -> Crash {
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        if *trap == wasmtime::Trap::Interrupt {
+            return Crash {
+                kind: "cpu_deadline",
+                reason: format!("a call ran longer than its CPU deadline of {budget_ms} ms"),
+            };
+        }
+    }
+    let text = format!("{e:#}");
+    if text.contains("forcing trap when growing memory") || text.contains("growing memory") {
+        return Crash {
+            kind: "memory_limit",
+            reason: format!(
+                "it needed more than its memory limit of {} MiB",
+                memory >> 20
+            ),
+        };
+    }
+    let first = text.lines().next().unwrap_or("trap").to_owned();
+    Crash {
+        kind: "trap",
+        reason: first,
+    }
+}

@@ -1,0 +1,462 @@
+//! Rooms: one live instance of an app's room part per named room, each in
+//! its own task with its own mailbox, its members connected elsewhere (the
+//! server's WebSocket gateway) through a [`Membership`].
+
+mod actor;
+mod bindings;
+mod host;
+
+use crate::loader::ComponentLoader;
+use crate::logs::AppLogs;
+use crate::metrics::Metrics;
+use bytes::Bytes;
+use host::RoomState;
+use lodge_manifest::Capability;
+use lodge_store::Kv;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+/// WebSocket close codes Lodge uses; 4000-4999 are application codes.
+pub mod close {
+    /// The server is going away (shutdown).
+    pub const GOING_AWAY: u16 = 1001;
+    /// The member didn't read its messages (policy violation).
+    pub const TOO_SLOW: u16 = 1008;
+    /// A message was larger than the limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// The room crashed (trap, CPU deadline, memory limit).
+    pub const CRASHED: u16 = 1011;
+    /// The room restarted on a new version.
+    pub const RESTART: u16 = 1012;
+    /// Try again later (the room kept restarting).
+    pub const TRY_AGAIN: u16 = 1013;
+    /// The app refused the join in `on-join`.
+    pub const REFUSED: u16 = 4001;
+    /// The room has `max-members` members.
+    pub const FULL: u16 = 4002;
+    /// The app kicked the member.
+    pub const KICKED: u16 = 4003;
+    /// The room could not start (see the app log).
+    pub const UNAVAILABLE: u16 = 4004;
+}
+
+/// A message between a member and its room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// UTF-8 text.
+    Text(Bytes),
+    Binary(Bytes),
+}
+
+impl Payload {
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Text(b) | Payload::Binary(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What to run for a room: one app version's room part.
+#[derive(Debug, Clone)]
+pub struct RoomSpec {
+    pub app: String,
+    pub version: semver::Version,
+    pub sha256: String,
+    pub capabilities: Vec<Capability>,
+    pub max_members: u32,
+}
+
+/// Server-wide room settings (`lodge serve` flags).
+#[derive(Debug, Clone)]
+pub struct RoomConfig {
+    /// CPU time one guest call may take before the room is ended.
+    pub cpu_per_call: Duration,
+    /// Linear memory one room may grow to.
+    pub memory_bytes: usize,
+    /// How long a room with no members lives on.
+    pub idle_grace: Duration,
+    /// Messages queued per member before they count as too slow.
+    pub outbox: usize,
+    /// Events queued per room before senders wait.
+    pub mailbox: usize,
+    /// Pending timers per room.
+    pub max_timers: usize,
+    /// `max-members` when the manifest doesn't say.
+    pub default_max_members: u32,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            cpu_per_call: Duration::from_secs(1),
+            memory_bytes: 64 << 20,
+            idle_grace: Duration::from_secs(30),
+            outbox: 1024,
+            mailbox: 4096,
+            max_timers: 64,
+            default_max_members: 1000,
+        }
+    }
+}
+
+/// Why a join didn't happen; `code` and `reason` go in the close frame.
+#[derive(Debug, Clone)]
+pub struct JoinRefused {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// How a member's connection is told to close, from anywhere.
+pub struct Closer {
+    token: CancellationToken,
+    reason: Mutex<Option<(u16, String)>>,
+}
+
+impl Closer {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            token: CancellationToken::new(),
+            reason: Mutex::new(None),
+        })
+    }
+
+    /// Closes with `code` and `reason`; the first close wins.
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        let mut slot = self.reason.lock().expect("closer lock");
+        if slot.is_none() {
+            *slot = Some((code, reason.into()));
+        }
+        self.token.cancel();
+    }
+
+    fn reason(&self) -> (u16, String) {
+        self.reason
+            .lock()
+            .expect("closer lock")
+            .clone()
+            .unwrap_or((close::GOING_AWAY, "the room stopped".into()))
+    }
+}
+
+/// What the connection should do next.
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(Payload),
+    Close { code: u16, reason: String },
+}
+
+/// One member's link to its room.
+pub struct Membership {
+    pub id: u64,
+    pub name: String,
+    pub version: semver::Version,
+    outbox: mpsc::Receiver<Payload>,
+    closer: Arc<Closer>,
+    room: mpsc::Sender<Event>,
+    metrics: Metrics,
+}
+
+impl Membership {
+    /// The next thing to send to the member's connection.
+    pub async fn next(&mut self) -> Outgoing {
+        tokio::select! {
+            biased;
+            _ = self.closer.token.cancelled() => {
+                let (code, reason) = self.closer.reason();
+                Outgoing::Close { code, reason }
+            }
+            message = self.outbox.recv() => match message {
+                Some(payload) => Outgoing::Message(payload),
+                None => {
+                    let (code, reason) = self.closer.reason();
+                    Outgoing::Close { code, reason }
+                }
+            }
+        }
+    }
+
+    /// Passes a message from the member to the room; waits while the
+    /// room's mailbox is full. False when the room is gone.
+    pub async fn send(&self, payload: Payload) -> bool {
+        self.metrics.messages_in.inc();
+        self.room
+            .send(Event::Message {
+                member: self.id,
+                payload,
+            })
+            .await
+            .is_ok()
+    }
+
+    /// Tells the room the member left.
+    pub async fn leave(self) {
+        let _ = self.room.send(Event::Leave { member: self.id }).await;
+    }
+}
+
+/// An event in a room's mailbox.
+pub(crate) enum Event {
+    Join {
+        name: String,
+        reply: oneshot::Sender<JoinReply>,
+    },
+    Message {
+        member: u64,
+        payload: Payload,
+    },
+    Leave {
+        member: u64,
+    },
+    Timer {
+        id: u64,
+        tag: String,
+    },
+    Stop {
+        code: u16,
+        reason: String,
+    },
+}
+
+pub(crate) enum JoinReply {
+    Joined(Membership),
+    Refused(JoinRefused),
+    /// The room is stopping; start a new one and try again.
+    Retry,
+}
+
+/// A live room, as others see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoomInfo {
+    pub name: String,
+    pub version: String,
+    pub members: usize,
+    pub started_ms: i64,
+}
+
+struct Live {
+    generation: u64,
+    tx: mpsc::Sender<Event>,
+    version: semver::Version,
+    started_ms: i64,
+    members: Arc<AtomicUsize>,
+}
+
+pub(crate) struct Inner {
+    engine: Engine,
+    loader: ComponentLoader,
+    kv: Arc<dyn Kv>,
+    logs: AppLogs,
+    metrics: Metrics,
+    config: RoomConfig,
+    live: Mutex<HashMap<(String, String), Live>>,
+    linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<RoomState>>>>,
+    generation: AtomicU64,
+}
+
+/// Every live room of this server.
+#[derive(Clone)]
+pub struct Rooms {
+    inner: Arc<Inner>,
+}
+
+/// Room names: 1-64 characters of letters, digits, `-`, `_` and `.`.
+pub fn valid_room_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+impl Rooms {
+    pub fn new(
+        engine: Engine,
+        loader: ComponentLoader,
+        kv: Arc<dyn Kv>,
+        logs: AppLogs,
+        metrics: Metrics,
+        config: RoomConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                engine,
+                loader,
+                kv,
+                logs,
+                metrics,
+                config,
+                live: Mutex::new(HashMap::new()),
+                linkers: Mutex::new(HashMap::new()),
+                generation: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &RoomConfig {
+        &self.inner.config
+    }
+
+    /// Joins `room` of the app in `spec` as `name`, starting the room if it
+    /// isn't running. With `pinned`, a room running another version refuses.
+    pub async fn join(
+        &self,
+        spec: RoomSpec,
+        pinned: bool,
+        room: &str,
+        name: &str,
+    ) -> Result<Membership, JoinRefused> {
+        let key = (spec.app.clone(), room.to_owned());
+        for _ in 0..5 {
+            let (tx, generation) = {
+                let mut live = self.inner.live.lock().expect("rooms lock");
+                match live.get(&key) {
+                    Some(existing) => {
+                        if pinned && existing.version != spec.version {
+                            return Err(JoinRefused {
+                                code: close::REFUSED,
+                                reason: format!(
+                                    "room {room} runs version {}, not {}",
+                                    existing.version, spec.version
+                                ),
+                            });
+                        }
+                        (existing.tx.clone(), existing.generation)
+                    }
+                    None => {
+                        let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
+                        let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
+                        let members = Arc::new(AtomicUsize::new(0));
+                        live.insert(
+                            key.clone(),
+                            Live {
+                                generation,
+                                tx: tx.clone(),
+                                version: spec.version.clone(),
+                                started_ms: lodge_store::now_ms(),
+                                members: members.clone(),
+                            },
+                        );
+                        let actor = actor::RoomActor::new(
+                            self.inner.clone(),
+                            spec.clone(),
+                            room.to_owned(),
+                            generation,
+                            tx.clone(),
+                            members,
+                        );
+                        tokio::spawn(actor.run(rx));
+                        (tx, generation)
+                    }
+                }
+            };
+            let (reply, answer) = oneshot::channel();
+            let sent = tx
+                .send(Event::Join {
+                    name: name.to_owned(),
+                    reply,
+                })
+                .await;
+            if sent.is_ok() {
+                match answer.await {
+                    Ok(JoinReply::Joined(membership)) => return Ok(membership),
+                    Ok(JoinReply::Refused(refused)) => return Err(refused),
+                    Ok(JoinReply::Retry) | Err(_) => {}
+                }
+            }
+            self.inner.remove(&key, generation);
+        }
+        Err(JoinRefused {
+            code: close::TRY_AGAIN,
+            reason: "the room keeps restarting; try again later".into(),
+        })
+    }
+
+    /// The live rooms of an app, by name.
+    pub fn list(&self, app: &str) -> Vec<RoomInfo> {
+        let live = self.inner.live.lock().expect("rooms lock");
+        let mut rooms: Vec<RoomInfo> = live
+            .iter()
+            .filter(|((a, _), _)| a == app)
+            .map(|((_, name), room)| RoomInfo {
+                name: name.clone(),
+                version: room.version.to_string(),
+                members: room.members.load(Ordering::Relaxed),
+                started_ms: room.started_ms,
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.name.cmp(&b.name));
+        rooms
+    }
+
+    /// Stops every room of an app (deleted, or updated), closing members with `reason`.
+    pub async fn stop_app(&self, app: &str, code: u16, reason: &str) {
+        let senders: Vec<mpsc::Sender<Event>> = {
+            let live = self.inner.live.lock().expect("rooms lock");
+            live.iter()
+                .filter(|((a, _), _)| a == app)
+                .map(|(_, room)| room.tx.clone())
+                .collect()
+        };
+        for tx in senders {
+            let _ = tx
+                .send(Event::Stop {
+                    code,
+                    reason: reason.to_owned(),
+                })
+                .await;
+        }
+    }
+}
+
+impl Inner {
+    /// Forgets a room, unless a newer one already took its name.
+    fn remove(&self, key: &(String, String), generation: u64) {
+        let mut live = self.live.lock().expect("rooms lock");
+        if live
+            .get(key)
+            .is_some_and(|room| room.generation == generation)
+        {
+            live.remove(key);
+        }
+    }
+
+    /// The linker for a set of capabilities: the world's baseline plus exactly those.
+    fn linker(&self, capabilities: &[Capability]) -> anyhow::Result<Arc<Linker<RoomState>>> {
+        let mut key = capabilities.to_vec();
+        key.sort();
+        let mut linkers = self.linkers.lock().expect("linker lock");
+        if let Some(linker) = linkers.get(&key) {
+            return Ok(linker.clone());
+        }
+        use bindings::lodge::app;
+        use wasmtime::component::HasSelf;
+        let mut linker = Linker::<RoomState>::new(&self.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        app::types::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
+        app::members::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
+        app::log::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
+        for capability in &key {
+            match capability {
+                Capability::Kv => {
+                    app::kv::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?
+                }
+                Capability::Timers => {
+                    app::timers::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?
+                }
+                Capability::Log => {}
+            }
+        }
+        let linker = Arc::new(linker);
+        linkers.insert(key, linker.clone());
+        Ok(linker)
+    }
+}
