@@ -22,6 +22,13 @@ enum Command {
     Serve(commands::serve::Args),
     /// Push, list, show and remove apps on a server.
     App(commands::app::Args),
+    /// See the live rooms of an app.
+    #[command(subcommand)]
+    Rooms(commands::rooms::Command),
+    /// Print an app's log: guest log lines and room events.
+    Logs(commands::logs::Args),
+    /// Join a room from the terminal: each typed line is sent, each message printed.
+    Join(commands::join::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +48,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::App(args) => commands::app::run(args).await,
+            Command::Rooms(command) => commands::rooms::run(command).await,
+            Command::Logs(args) => commands::logs::run(args).await,
+            Command::Join(args) => commands::join::run(args).await,
         }
     });
     match result {
@@ -49,5 +59,14 @@ fn main() -> ExitCode {
             eprintln!("error: {}", output::one_line(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -1,4 +1,7 @@
 //! One module per `lodge` subcommand.
 
 pub mod app;
+pub mod join;
+pub mod logs;
+pub mod rooms;
 pub mod serve;

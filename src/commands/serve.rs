@@ -2,9 +2,10 @@
 
 use crate::client::default_data_dir;
 use anyhow::Context;
-use lodge_server::{BundleLimits, Server, ServerConfig};
+use lodge_server::{BundleLimits, RoomConfig, Server, ServerConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 #[derive(clap::Args, Debug)]
@@ -34,6 +35,24 @@ pub struct Args {
     /// The most a bundle may expand (uncompressed bytes per compressed byte).
     #[arg(long, default_value_t = BundleLimits::default().max_ratio)]
     max_ratio: u64,
+    /// CPU time one call into a room may take before the room is ended, in ms.
+    #[arg(long, default_value_t = 1000)]
+    room_cpu_ms: u64,
+    /// Memory one room may use, in MiB.
+    #[arg(long, default_value_t = 64)]
+    room_memory_mib: usize,
+    /// How long a room with no members keeps running, in seconds.
+    #[arg(long, default_value_t = 30)]
+    room_idle_secs: u64,
+    /// Members per room when the manifest sets no max-members.
+    #[arg(long, default_value_t = 1000)]
+    room_max_members: u32,
+    /// Messages queued for a member before it counts as too slow and is disconnected.
+    #[arg(long, default_value_t = 1024)]
+    member_outbox: usize,
+    /// The largest WebSocket message a member may send, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_message_bytes: usize,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
@@ -60,14 +79,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         pooling: !args.no_pooling,
         ..Default::default()
     };
-    let server = Server::bind(ServerConfig {
-        data_dir,
-        listen: args.listen,
-        token: args.token,
-        limits,
-        engine,
-    })
-    .await?;
+    let mut config = ServerConfig::new(data_dir, args.listen);
+    config.token = args.token;
+    config.limits = limits;
+    config.engine = engine;
+    config.rooms = RoomConfig {
+        cpu_per_call: Duration::from_millis(args.room_cpu_ms.max(10)),
+        memory_bytes: args.room_memory_mib.max(1) << 20,
+        idle_grace: Duration::from_secs(args.room_idle_secs),
+        default_max_members: args.room_max_members.max(1),
+        outbox: args.member_outbox.max(1),
+        ..RoomConfig::default()
+    };
+    config.max_message_bytes = args.max_message_bytes.max(1);
+    let server = Server::bind(config).await?;
     let addr = server
         .local_addr()
         .context("reading the listening address")?;

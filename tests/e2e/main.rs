@@ -8,3 +8,4 @@ mod auth;
 mod bad_bundles;
 mod durability;
 mod registry;
+mod rooms;

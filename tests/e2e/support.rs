@@ -269,3 +269,139 @@ pub async fn upload(server: &Server, body: Vec<u8>) -> (u16, String, String) {
         json["error"]["message"].as_str().unwrap_or("").to_owned(),
     )
 }
+
+/// Builds the misbehaving test guests from source (tests/guests).
+pub fn guest_component(name: &str) -> Vec<u8> {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let dir = repo().join("tests/guests");
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(dir.join("target"))
+            .env_remove("CARGO_TARGET_DIR")
+            .status()
+            .expect("running cargo to build the test guests");
+        assert!(status.success(), "building the test guests failed");
+        dir
+    });
+    let path = dir.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// What a room connection received.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    Text(String),
+    Close(u16, String),
+}
+
+/// A WebSocket member of a room.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Ws {
+    /// Joins `app/room` as `name`; panics if the HTTP upgrade is refused.
+    pub async fn join(server: &Server, app: &str, room: &str, name: &str) -> Ws {
+        Self::try_join(server, app, room, name, "")
+            .await
+            .expect("the upgrade succeeds")
+    }
+
+    /// Joins with extra query text (like `&version=1.0.0`); an HTTP refusal
+    /// comes back as its status and body.
+    pub async fn try_join(
+        server: &Server,
+        app: &str,
+        room: &str,
+        name: &str,
+        extra: &str,
+    ) -> Result<Ws, (u16, String)> {
+        let url = format!(
+            "{}/apps/{app}/rooms/{room}?name={name}{extra}",
+            server.url.replace("http://", "ws://")
+        );
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((stream, _)) => Ok(Ws { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
+                response.status().as_u16(),
+                String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                    .into_owned(),
+            )),
+            Err(e) => panic!("connecting: {e}"),
+        }
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::text(text))
+            .await
+            .expect("sending");
+    }
+
+    /// The next text or close, waiting at most 10 s.
+    pub async fn recv(&mut self) -> Received {
+        self.recv_within(Duration::from_secs(10))
+            .await
+            .expect("nothing arrived within 10 s")
+    }
+
+    pub async fn recv_within(&mut self, limit: Duration) -> Option<Received> {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
+            return Some(match next {
+                Some(Ok(Message::Text(text))) => Received::Text(text.to_string()),
+                Some(Ok(Message::Binary(bytes))) => {
+                    Received::Text(format!("<binary {}>", bytes.len()))
+                }
+                Some(Ok(Message::Close(frame))) => match frame {
+                    Some(f) => Received::Close(u16::from(f.code), f.reason.to_string()),
+                    None => Received::Close(1005, String::new()),
+                },
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => Received::Close(1006, e.to_string()),
+                None => Received::Close(1006, "stream ended".into()),
+            });
+        }
+    }
+
+    /// The next text message; panics on a close.
+    pub async fn text(&mut self) -> String {
+        match self.recv().await {
+            Received::Text(text) => text,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// Skips messages until the connection closes; returns the close code and reason.
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            if let Received::Close(code, reason) = self.recv().await {
+                return (code, reason);
+            }
+        }
+    }
+
+    /// Leaves with a normal close.
+    pub async fn leave(mut self) {
+        let _ = self.stream.close(None).await;
+        // Wait for the server's half of the closing handshake.
+        let _ = self.recv_within(Duration::from_secs(5)).await;
+    }
+}

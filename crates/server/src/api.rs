@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use lodge_manifest::{AppName, Role};
+use lodge_runtime::rooms::close;
 use lodge_store::{AppSummary, PartRecord, VersionRecord};
 use serde::Serialize;
 use std::sync::Arc;
@@ -215,7 +216,9 @@ pub async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit) {
+    // Far too large: answer at once. Slightly too large: read and discard it,
+    // so the client sees this answer instead of a reset.
+    if declared.is_some_and(|n| n > limit.saturating_add(crate::bundle::DRAIN_BYTES)) {
         return Err(crate::bundle::BundleError::TooLarge { limit }.into());
     }
     let (created, record) = state.apps.publish(body).await?;
@@ -244,6 +247,19 @@ pub async fn delete_app(
     if deleted == 0 {
         return Err(no_app(&name));
     }
+    state
+        .rooms
+        .stop(
+            name.as_str(),
+            None,
+            close::GOING_AWAY,
+            "the app was deleted",
+        )
+        .await;
+    if let Err(e) = state.kv.delete_app(name.as_str()).await {
+        tracing::warn!(app = %name, error = %e, "could not delete the app's kv data");
+    }
+    state.logs.forget(name.as_str());
     Ok(Json(DeleteAnswer {
         name: name.to_string(),
         version: None,
@@ -264,6 +280,15 @@ pub async fn delete_version(
             "{name} has no version {version}"
         )));
     }
+    state
+        .rooms
+        .stop(
+            name.as_str(),
+            Some(&version),
+            close::GOING_AWAY,
+            "this version of the app was deleted",
+        )
+        .await;
     Ok(Json(DeleteAnswer {
         name: name.to_string(),
         version: Some(version.to_string()),

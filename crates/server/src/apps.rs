@@ -135,12 +135,24 @@ impl Apps {
     async fn read(&self, body: axum::body::Body) -> Result<Bundle, ApiError> {
         use futures::TryStreamExt;
         let stream = body.into_data_stream().map_err(std::io::Error::other);
-        let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+        let mut reader =
+            tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
         let limits = self.limits;
-        tokio::task::spawn_blocking(move || bundle::read_bundle(reader, &limits))
-            .await
-            .map_err(|e| ApiError::internal(format!("reading the bundle: {e}")))?
-            .map_err(ApiError::from)
+        tokio::task::spawn_blocking(move || {
+            let result = bundle::read_bundle(&mut reader, &limits);
+            if result.is_err() {
+                // Read what the client is still sending (up to a bound), so it
+                // sees the error instead of a connection reset mid-upload.
+                let _ = std::io::copy(
+                    &mut std::io::Read::take(&mut reader, bundle::DRAIN_BYTES),
+                    &mut std::io::sink(),
+                );
+            }
+            result
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the bundle: {e}")))?
+        .map_err(ApiError::from)
     }
 
     async fn check_parts(

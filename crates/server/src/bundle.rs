@@ -8,6 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use thiserror::Error;
 
+/// How much of a refused upload is still read and discarded, so the client
+/// gets the error answer rather than a reset.
+pub const DRAIN_BYTES: u64 = 128 << 20;
+
 /// Limits on one upload. The defaults suit apps of a few components.
 #[derive(Debug, Clone, Copy)]
 pub struct BundleLimits {

@@ -9,19 +9,24 @@ mod apps;
 mod auth;
 pub mod bundle;
 mod error;
+mod gateway;
+mod observe;
 
 pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
 pub use error::ApiError;
-pub use lodge_runtime::EngineOptions;
+pub use lodge_runtime::{EngineOptions, RoomConfig};
+pub use lodge_store::KvLimits;
 
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use lodge_runtime::{CompiledCache, new_engine};
-use lodge_store::{FsBlobStore, SqliteRegistry};
+use lodge_runtime::{
+    AppLogs, CompiledCache, ComponentLoader, Metrics, Rooms, new_engine, start_ticker,
+};
+use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,12 +40,46 @@ pub struct ServerConfig {
     pub token: Option<String>,
     pub limits: BundleLimits,
     pub engine: EngineOptions,
+    pub rooms: RoomConfig,
+    pub kv: KvLimits,
+    /// The largest WebSocket message a member may send.
+    pub max_message_bytes: usize,
+    /// Compiled components kept in memory, in bytes.
+    pub component_memory_bytes: usize,
+}
+
+impl ServerConfig {
+    /// The defaults, with storage in `data_dir`, listening on `listen`.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
+        Self {
+            data_dir,
+            listen,
+            token: None,
+            limits: BundleLimits::default(),
+            engine: EngineOptions::default(),
+            rooms: RoomConfig::default(),
+            kv: KvLimits::default(),
+            max_message_bytes: 64 * 1024,
+            component_memory_bytes: 256 << 20,
+        }
+    }
+}
+
+/// Limits the gateway enforces per connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_message_bytes: usize,
 }
 
 /// Everything request handlers share.
 pub struct AppState {
     pub apps: Apps,
     pub token: Token,
+    pub rooms: Rooms,
+    pub logs: AppLogs,
+    pub metrics: Metrics,
+    pub kv: Arc<dyn Kv>,
+    pub limits: ConnectionLimits,
 }
 
 /// The HTTP routes.
@@ -52,12 +91,16 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/apps/{name}/versions/{version}",
             get(api::show_version).delete(api::delete_version),
         )
+        .route("/apps/{name}/rooms", get(observe::list_rooms))
+        .route("/apps/{name}/logs", get(observe::logs))
         .fallback(api::not_found)
         // Uploads enforce their own limits while streaming.
         .layer(DefaultBodyLimit::disable());
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(observe::metrics))
+        .route("/apps/{app}/rooms/{room}", get(gateway::join))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -79,25 +122,51 @@ impl Server {
         let token = auth::load_or_create(config.token.as_deref(), data)?;
         let registry = SqliteRegistry::open(&data.join("lodge.db"))
             .with_context(|| format!("opening {}", data.join("lodge.db").display()))?;
-        let blobs = FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?;
+        let kv: Arc<dyn Kv> = Arc::new(
+            SqliteKv::open(&data.join("kv.db"), config.kv)
+                .with_context(|| format!("opening {}", data.join("kv.db").display()))?,
+        );
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?);
         let (engine, pooling) = new_engine(&config.engine)?;
+        start_ticker(engine.clone());
         let cache = CompiledCache::new(engine.clone(), &data.join("cache/compiled"))
             .context("opening the compiled-component cache")?;
         tracing::info!(data = %data.display(), pooling, "storage opened");
-        let apps = Apps::new(
-            Arc::new(registry),
-            Arc::new(blobs),
-            cache,
-            engine,
-            config.limits,
+        let metrics = Metrics::default();
+        let logs = AppLogs::default();
+        let loader = ComponentLoader::new(
+            cache.clone(),
+            blobs.clone(),
+            config.component_memory_bytes,
+            metrics.clone(),
         );
+        let rooms = Rooms::new(
+            engine.clone(),
+            loader,
+            kv.clone(),
+            logs.clone(),
+            metrics.clone(),
+            config.rooms.clone(),
+        );
+        let apps = Apps::new(Arc::new(registry), blobs, cache, engine, config.limits);
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         Ok(Self {
             listener,
-            state: Arc::new(AppState { apps, token }),
+            state: Arc::new(AppState {
+                apps,
+                token,
+                rooms,
+                logs,
+                metrics,
+                kv,
+                limits: ConnectionLimits {
+                    max_message_bytes: config.max_message_bytes,
+                },
+            }),
         })
     }
 

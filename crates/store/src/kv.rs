@@ -137,14 +137,13 @@ impl SqliteKv {
     ) -> Result<T, KvError> {
         let conn = self.conn.clone();
         let limits = self.limits;
-        let out = blocking(move || {
+        blocking(move || {
             let mut conn = conn
                 .lock()
                 .map_err(|_| StoreError::Task("kv lock poisoned".into()))?;
             Ok(f(&mut conn, limits))
         })
-        .await?;
-        out
+        .await?
     }
 
     fn check_key(&self, key: &str) -> Result<(), KvError> {

@@ -393,13 +393,11 @@ impl RoomActor {
 
 /// Names what went wrong in a guest call.
 fn classify(e: wasmtime::Error, budget_ms: u128, memory: usize) -> Crash {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        if *trap == wasmtime::Trap::Interrupt {
-            return Crash {
-                kind: "cpu_deadline",
-                reason: format!("a call ran longer than its CPU deadline of {budget_ms} ms"),
-            };
-        }
+    if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) {
+        return Crash {
+            kind: "cpu_deadline",
+            reason: format!("a call ran longer than its CPU deadline of {budget_ms} ms"),
+        };
     }
     let text = format!("{e:#}");
     if text.contains("forcing trap when growing memory") || text.contains("growing memory") {

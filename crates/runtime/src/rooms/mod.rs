@@ -185,6 +185,11 @@ impl Membership {
         }
     }
 
+    /// Resolves once the room has closed this member (kicked, too slow, crashed, stopped).
+    pub async fn closed(&self) {
+        self.closer.token.cancelled().await
+    }
+
     /// Passes a message from the member to the room; waits while the
     /// room's mailbox is full. False when the room is gone.
     pub async fn send(&self, payload: Payload) -> bool {
@@ -397,12 +402,19 @@ impl Rooms {
         rooms
     }
 
-    /// Stops every room of an app (deleted, or updated), closing members with `reason`.
-    pub async fn stop_app(&self, app: &str, code: u16, reason: &str) {
+    /// Stops the rooms of an app (all, or those running `version`),
+    /// closing their members with `code` and `reason`.
+    pub async fn stop(
+        &self,
+        app: &str,
+        version: Option<&semver::Version>,
+        code: u16,
+        reason: &str,
+    ) {
         let senders: Vec<mpsc::Sender<Event>> = {
             let live = self.inner.live.lock().expect("rooms lock");
             live.iter()
-                .filter(|((a, _), _)| a == app)
+                .filter(|((a, _), room)| a == app && version.is_none_or(|v| *v == room.version))
                 .map(|(_, room)| room.tx.clone())
                 .collect()
         };

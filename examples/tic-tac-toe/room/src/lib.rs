@@ -1,10 +1,178 @@
 //! The tic-tac-toe example's room: two players take turns on one board.
+//!
+//! Protocol (text messages):
+//! - players send a cell number `0`-`8` (row by row) to play, or `again`
+//!   for a new game once one has ended;
+//! - the room sends `{"type":"you","mark":"X"}` to each player on joining,
+//!   `{"type":"state",...}` to everyone after every change, and
+//!   `{"type":"error","message":...}` to a player whose move was refused.
 
 use lodge_sdk::{Member, MemberId, Message, Room, members};
 
-#[derive(Default)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    X,
+    O,
+}
+
+impl Mark {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mark::X => "X",
+            Mark::O => "O",
+        }
+    }
+    fn other(self) -> Mark {
+        match self {
+            Mark::X => Mark::O,
+            Mark::O => Mark::X,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Playing,
+    Won { winner: Mark, forfeit: bool },
+    Draw,
+}
+
+struct Player {
+    id: MemberId,
+    name: String,
+    mark: Mark,
+}
+
 struct TicTacToe {
-    players: Vec<MemberId>,
+    players: Vec<Player>,
+    board: [Option<Mark>; 9],
+    turn: Mark,
+    status: Status,
+}
+
+impl Default for TicTacToe {
+    fn default() -> Self {
+        Self {
+            players: Vec::new(),
+            board: [None; 9],
+            turn: Mark::X,
+            status: Status::Waiting,
+        }
+    }
+}
+
+const LINES: [[usize; 3]; 8] = [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 8],
+    [0, 3, 6],
+    [1, 4, 7],
+    [2, 5, 8],
+    [0, 4, 8],
+    [2, 4, 6],
+];
+
+/// A JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl TicTacToe {
+    fn player(&self, id: MemberId) -> Option<&Player> {
+        self.players.iter().find(|p| p.id == id)
+    }
+
+    fn name_of(&self, mark: Mark) -> Option<&str> {
+        self.players
+            .iter()
+            .find(|p| p.mark == mark)
+            .map(|p| p.name.as_str())
+    }
+
+    fn state(&self) -> String {
+        let board: String = self
+            .board
+            .iter()
+            .map(|c| c.map_or(".", Mark::as_str))
+            .collect();
+        let (status, winner, forfeit) = match &self.status {
+            Status::Waiting => ("waiting", None, false),
+            Status::Playing => ("playing", None, false),
+            Status::Won { winner, forfeit } => ("won", Some(*winner), *forfeit),
+            Status::Draw => ("draw", None, false),
+        };
+        let name = |m: Mark| self.name_of(m).map_or("null".into(), json_str);
+        format!(
+            r#"{{"type":"state","board":"{board}","turn":"{}","status":"{status}","winner":{},"forfeit":{forfeit},"x":{},"o":{}}}"#,
+            self.turn.as_str(),
+            winner.map_or("null".into(), |w| json_str(w.as_str())),
+            name(Mark::X),
+            name(Mark::O),
+        )
+    }
+
+    fn announce(&self) {
+        members::broadcast(&Message::Text(self.state()));
+    }
+
+    fn refuse(id: MemberId, why: &str) {
+        members::send(
+            id,
+            &Message::Text(format!(r#"{{"type":"error","message":{}}}"#, json_str(why))),
+        );
+    }
+
+    fn new_game(&mut self) {
+        self.board = [None; 9];
+        self.turn = Mark::X;
+        self.status = if self.players.len() == 2 {
+            Status::Playing
+        } else {
+            Status::Waiting
+        };
+    }
+
+    fn play(&mut self, id: MemberId, cell: usize) {
+        let Some(mark) = self.player(id).map(|p| p.mark) else {
+            return;
+        };
+        if self.status != Status::Playing {
+            return Self::refuse(id, "the game is not running");
+        }
+        if mark != self.turn {
+            return Self::refuse(id, "it is not your turn");
+        }
+        if self.board[cell].is_some() {
+            return Self::refuse(id, "that cell is taken");
+        }
+        self.board[cell] = Some(mark);
+        if LINES
+            .iter()
+            .any(|line| line.iter().all(|&i| self.board[i] == Some(mark)))
+        {
+            self.status = Status::Won {
+                winner: mark,
+                forfeit: false,
+            };
+        } else if self.board.iter().all(Option::is_some) {
+            self.status = Status::Draw;
+        } else {
+            self.turn = mark.other();
+        }
+        self.announce();
+    }
 }
 
 impl Room for TicTacToe {
@@ -12,13 +180,56 @@ impl Room for TicTacToe {
         if self.players.len() >= 2 {
             return Err("this game already has two players".into());
         }
-        self.players.push(member.id);
-        members::broadcast(&Message::Text(format!("{} joined", member.name)));
+        let mark = match self.players.first() {
+            Some(first) => first.mark.other(),
+            None => Mark::X,
+        };
+        self.players.push(Player {
+            id: member.id,
+            name: member.name.clone(),
+            mark,
+        });
+        members::send(
+            member.id,
+            &Message::Text(format!(r#"{{"type":"you","mark":"{}"}}"#, mark.as_str())),
+        );
+        if self.players.len() == 2 {
+            self.new_game();
+        }
+        self.announce();
         Ok(())
     }
 
+    fn on_message(&mut self, from: MemberId, message: Message) {
+        match message.as_text().map(str::trim) {
+            Some("again") => {
+                if matches!(self.status, Status::Won { .. } | Status::Draw) {
+                    self.new_game();
+                    self.announce();
+                }
+            }
+            Some(text) => match text.parse::<usize>() {
+                Ok(cell) if cell < 9 => self.play(from, cell),
+                _ => Self::refuse(from, "send a cell number from 0 to 8, or `again`"),
+            },
+            None => Self::refuse(from, "send text"),
+        }
+    }
+
     fn on_leave(&mut self, member: &Member) {
-        self.players.retain(|p| *p != member.id);
+        let Some(index) = self.players.iter().position(|p| p.id == member.id) else {
+            return;
+        };
+        let leaver = self.players.remove(index);
+        if self.status == Status::Playing {
+            self.status = Status::Won {
+                winner: leaver.mark.other(),
+                forfeit: true,
+            };
+        } else if !matches!(self.status, Status::Won { .. } | Status::Draw) {
+            self.status = Status::Waiting;
+        }
+        self.announce();
     }
 }
 

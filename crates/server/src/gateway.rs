@@ -1,0 +1,178 @@
+//! The WebSocket gateway: `GET /apps/{app}/rooms/{room}?name=NAME` joins a
+//! room and relays frames between the connection and the room.
+
+use crate::AppState;
+use crate::api::app_name;
+use crate::error::ApiError;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use lodge_manifest::Role;
+use lodge_runtime::rooms::{close, valid_room_name};
+use lodge_runtime::{Membership, Outgoing, Payload, RoomSpec};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one frame may take to reach a member before they count as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Deserialize)]
+pub struct JoinQuery {
+    name: Option<String>,
+    version: Option<String>,
+}
+
+fn valid_display_name(name: &str) -> bool {
+    let chars = name.chars().count();
+    (1..=64).contains(&chars) && !name.chars().any(char::is_control) && name.trim() == name
+}
+
+/// Close-frame reasons are at most 123 bytes of UTF-8.
+fn close_frame(code: u16, reason: &str) -> Message {
+    let mut reason = reason.to_owned();
+    if reason.len() > 123 {
+        let mut end = 120;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push_str("...");
+    }
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+pub async fn join(
+    State(state): State<Arc<AppState>>,
+    Path((app, room)): Path<(String, String)>,
+    Query(query): Query<JoinQuery>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let app = app_name(&app)?;
+    if !valid_room_name(&room) {
+        return Err(ApiError::bad_request(
+            "invalid_room",
+            format!(
+                "\"{room}\" is not a valid room name: use 1-64 letters, digits, '-', '_' or '.'"
+            ),
+        ));
+    }
+    let name = query.name.unwrap_or_default();
+    if !valid_display_name(&name) {
+        return Err(ApiError::bad_request(
+            "invalid_member_name",
+            "add ?name=NAME: a display name of 1-64 characters, no control characters or surrounding spaces",
+        ));
+    }
+    let pinned = query.version.is_some();
+    let record = match &query.version {
+        Some(v) => {
+            let version = semver::Version::parse(v).map_err(|e| {
+                ApiError::bad_request("invalid_version", format!("\"{v}\" is not a version: {e}"))
+            })?;
+            state.apps.registry.version(&app, &version).await?
+        }
+        None => state.apps.registry.versions(&app).await?.into_iter().next(),
+    }
+    .ok_or_else(|| match &query.version {
+        Some(v) => ApiError::not_found(format!("{app} has no version {v}")),
+        None => ApiError::not_found(format!("there is no app named {app}")),
+    })?;
+    let (Some(part), Some(room_part)) = (record.part(Role::Room), record.manifest.room.as_ref())
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_room_part",
+            format!("{app}@{} has no room part", record.manifest.app.version),
+        ));
+    };
+    let limits = state.limits;
+    let spec = RoomSpec {
+        app: app.to_string(),
+        version: record.manifest.app.version.clone(),
+        sha256: part.sha256.clone(),
+        capabilities: room_part.capabilities.clone(),
+        max_members: room_part
+            .max_members
+            .unwrap_or(state.rooms.config().default_max_members),
+    };
+    let rooms = state.rooms.clone();
+    Ok(ws
+        // Frames past the limit get a clean 1009; far past it the socket just drops.
+        .max_message_size(limits.max_message_bytes * 2 + 1024)
+        .max_frame_size(limits.max_message_bytes * 2 + 1024)
+        .on_upgrade(move |mut socket| async move {
+            match rooms.join(spec, pinned, &room, &name).await {
+                Ok(membership) => relay(socket, membership, limits.max_message_bytes).await,
+                Err(refused) => {
+                    let _ = socket
+                        .send(close_frame(refused.code, &refused.reason))
+                        .await;
+                }
+            }
+        }))
+}
+
+/// Moves frames both ways until either side ends, then tells the room.
+async fn relay(mut socket: WebSocket, mut membership: Membership, max_message_bytes: usize) {
+    loop {
+        tokio::select! {
+            out = membership.next() => match out {
+                Outgoing::Message(payload) => {
+                    let message = match payload {
+                        Payload::Text(bytes) => match Utf8Bytes::try_from(bytes) {
+                            Ok(text) => Message::Text(text),
+                            Err(_) => continue,
+                        },
+                        Payload::Binary(bytes) => Message::Binary(bytes),
+                    };
+                    // A member the room gave up on (too slow) is dropped at once,
+                    // even while a send to it is stuck.
+                    tokio::select! {
+                        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(message)) => {
+                            if !matches!(sent, Ok(Ok(()))) {
+                                break;
+                            }
+                        }
+                        _ = membership.closed() => break,
+                    }
+                }
+                Outgoing::Close { code, reason } => {
+                    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(code, &reason))).await;
+                    break;
+                }
+            },
+            incoming = socket.recv() => {
+                let payload = match incoming {
+                    Some(Ok(Message::Text(text))) => Payload::Text(bytes::Bytes::from(text)),
+                    Some(Ok(Message::Binary(bytes))) => Payload::Binary(bytes),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Err(e)) if e.to_string().contains("Space limit exceeded") || e.to_string().contains("too long") => {
+                        let reason = format!("message too big; the limit is {max_message_bytes} bytes");
+                        let _ = socket.send(close_frame(close::TOO_BIG, &reason)).await;
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) => {
+                        // Completes the closing handshake (the reply is already queued).
+                        let _ = futures::SinkExt::close(&mut socket).await;
+                        break;
+                    }
+                    Some(Err(_)) | None => break,
+                };
+                if payload.len() > max_message_bytes {
+                    let reason = format!("message of {} bytes is too big; the limit is {max_message_bytes}", payload.len());
+                    let _ = socket.send(close_frame(close::TOO_BIG, &reason)).await;
+                    break;
+                }
+                if !membership.send(payload).await {
+                    break;
+                }
+            }
+        }
+    }
+    membership.leave().await;
+}

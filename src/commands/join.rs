@@ -1,0 +1,91 @@
+//! `lodge join APP/ROOM --name NAME`: a room from the terminal.
+
+use crate::client::Connection;
+use anyhow::{Context, bail};
+use futures::{SinkExt, StreamExt};
+use tokio::io::AsyncBufReadExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// APP/ROOM to join, or APP@VERSION/ROOM for a room running that version
+    /// (by default a new room starts with the latest version).
+    target: String,
+    /// Your display name in the room.
+    #[arg(long)]
+    name: String,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let Some((app, room)) = args.target.split_once('/') else {
+        bail!("name a room as APP/ROOM, like chat/lobby");
+    };
+    let (app, version) = match app.split_once('@') {
+        Some((app, version)) => (app, Some(version)),
+        None => (app, None),
+    };
+    let base = args.connection.server.trim_end_matches('/');
+    let ws_base = if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if base.starts_with("https://") {
+        bail!("`lodge join` speaks plain ws:// only for now; use an http:// server URL");
+    } else {
+        bail!("--server {base:?} must start with http://");
+    };
+    let mut url = reqwest::Url::parse(&format!("{ws_base}/apps/{app}/rooms/{room}"))
+        .with_context(|| format!("{app}/{room} does not make a valid URL"))?;
+    url.query_pairs_mut().append_pair("name", &args.name);
+    if let Some(version) = version {
+        url.query_pairs_mut().append_pair("version", version);
+    }
+    let (socket, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
+        Ok(ok) => ok,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let body = response.body().as_deref().unwrap_or_default();
+            let message = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("the server answered {}", response.status()));
+            bail!("{message}");
+        }
+        Err(e) => bail!("could not reach {ws_base}: {e}"),
+    };
+    eprintln!(
+        "joined {app}/{room} as {}; type lines to send, Ctrl-D to leave",
+        args.name
+    );
+    let (mut sink, mut stream) = socket.split();
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            line = stdin.next_line(), if stdin_open => match line? {
+                Some(line) => sink.send(Message::text(line)).await.context("sending to the room")?,
+                None => {
+                    stdin_open = false;
+                    sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }))).await?;
+                }
+            },
+            message = stream.next() => match message {
+                Some(Ok(Message::Text(text))) => println!("{text}"),
+                Some(Ok(Message::Binary(bytes))) => println!("<{} bytes of binary>", bytes.len()),
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) = frame
+                        .map(|f| (u16::from(f.code), f.reason.to_string()))
+                        .unwrap_or((1005, String::new()));
+                    if stdin_open || code != 1000 {
+                        bail!("the room closed the connection ({code}): {reason}");
+                    }
+                    return Ok(());
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => bail!("the connection broke: {e}"),
+                None => return Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Rooms through real WebSocket clients against a real server process.
+
+use crate::support::*;
+use std::time::{Duration, Instant};
+
+/// Reads messages until one equals `expected`; returns everything read.
+async fn until(ws: &mut Ws, expected: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let text = ws.text().await;
+        let done = text == expected;
+        seen.push(text);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn push(server: &Server, example: &str) {
+    server.ok(&["app", "push", examples().join(example).to_str().unwrap()]);
+}
+
+fn push_guest(server: &Server, app: &str, extra_room_settings: &str) -> AppDir {
+    let manifest = format!(
+        "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"misbehaves\"\n\n[room]\ncomponent = \"room.wasm\"\n{extra_room_settings}"
+    );
+    let dir = AppDir::new(&manifest, &[("room.wasm", &guest_component("misbehave"))]);
+    server.ok(&["app", "push", dir.path()]);
+    dir
+}
+
+#[tokio::test]
+async fn chat_among_three_with_a_leave_and_replay_on_rejoin() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push(&server, "chat");
+
+    let mut alice = Ws::join(&server, "chat", "lobby", "alice").await;
+    until(&mut alice, "* alice joined").await;
+    let mut bob = Ws::join(&server, "chat", "lobby", "bob").await;
+    until(&mut bob, "* bob joined").await;
+    until(&mut alice, "* bob joined").await;
+    let mut carol = Ws::join(&server, "chat", "lobby", "carol").await;
+    until(&mut carol, "* carol joined").await;
+    until(&mut alice, "* carol joined").await;
+    until(&mut bob, "* carol joined").await;
+
+    alice.send("hello, everyone").await;
+    for ws in [&mut alice, &mut bob, &mut carol] {
+        assert_eq!(ws.text().await, "alice: hello, everyone");
+    }
+    carol.send("hi alice").await;
+    for ws in [&mut alice, &mut bob, &mut carol] {
+        assert_eq!(ws.text().await, "carol: hi alice");
+    }
+
+    bob.leave().await;
+    assert_eq!(alice.text().await, "* bob left");
+    assert_eq!(carol.text().await, "* bob left");
+
+    // Bob comes back and gets the history replayed, in order, before his own join.
+    let mut bob = Ws::join(&server, "chat", "lobby", "bob").await;
+    let replay = until(&mut bob, "* bob left").await;
+    assert_eq!(
+        replay,
+        [
+            "* alice joined",
+            "* bob joined",
+            "* carol joined",
+            "alice: hello, everyone",
+            "carol: hi alice",
+            "* bob left"
+        ]
+    );
+    assert_eq!(bob.text().await, "* bob joined");
+
+    // The room is listed with its members, through the API and the CLI.
+    let rooms = server.json(&["rooms", "ls", "chat"]);
+    assert_eq!(rooms["rooms"][0]["name"], "lobby");
+    assert_eq!(rooms["rooms"][0]["members"], 3);
+    assert_eq!(rooms["rooms"][0]["version"], "0.1.0");
+    let table = server.ok(&["rooms", "ls", "chat"]);
+    assert!(table.contains("lobby") && table.contains('3'), "{table}");
+
+    // `lodge join` from a terminal: typed lines are sent, messages printed.
+    let mut cli = std::process::Command::new(lodge_bin())
+        .args(["join", "chat/lobby", "--name", "dave"])
+        .env("LODGE_SERVER", &server.url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    until(&mut alice, "* dave joined").await;
+    {
+        use std::io::Write;
+        let mut stdin = cli.stdin.take().unwrap();
+        writeln!(stdin, "typed in a terminal").unwrap();
+        assert_eq!(
+            until(&mut alice, "dave: typed in a terminal").await.len(),
+            1
+        );
+        // Closing stdin leaves the room.
+    }
+    until(&mut alice, "* dave left").await;
+    let out = cli.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("alice: hello, everyone"),
+        "the replay is printed: {printed}"
+    );
+    assert!(printed.contains("dave: typed in a terminal"), "{printed}");
+
+    // The log has the lifecycle events.
+    let log = server.ok(&["logs", "chat/lobby"]);
+    assert!(log.contains("started (version 0.1.0)"), "{log}");
+    assert!(log.contains("bob (#2) left"), "{log}");
+}
+
+#[tokio::test]
+async fn the_counter_is_shared_across_rooms_and_survives_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push(&server, "counter");
+    let mut a = Ws::join(&server, "counter", "one", "a").await;
+    let mut b = Ws::join(&server, "counter", "two", "b").await;
+    assert_eq!(a.text().await, "0");
+    assert_eq!(b.text().await, "0");
+    let mut a2 = Ws::join(&server, "counter", "one", "a2").await;
+    assert_eq!(a2.text().await, "0");
+    a.send("+").await;
+    assert_eq!(a.text().await, "1");
+    assert_eq!(
+        a2.text().await,
+        "1",
+        "every member of the room sees each change"
+    );
+    b.send("+").await;
+    assert_eq!(
+        b.text().await,
+        "2",
+        "room two counts on from room one's value"
+    );
+    b.send("-").await;
+    assert_eq!(b.text().await, "1");
+    b.send("+").await;
+    assert_eq!(b.text().await, "2");
+    drop((a, a2, b));
+    server.stop();
+
+    let server = Server::start(data.path(), &[]);
+    let mut c = Ws::join(&server, "counter", "three", "c").await;
+    assert_eq!(c.text().await, "2", "app kv survives a restart");
+}
+
+#[tokio::test]
+async fn tic_tac_toe_refuses_a_third_player_and_plays_to_a_win() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push(&server, "tic-tac-toe");
+    let mut x = Ws::join(&server, "tic-tac-toe", "game", "xavier").await;
+    assert_eq!(x.text().await, r#"{"type":"you","mark":"X"}"#);
+    assert!(x.text().await.contains(r#""status":"waiting""#));
+    let mut o = Ws::join(&server, "tic-tac-toe", "game", "olga").await;
+    assert_eq!(o.text().await, r#"{"type":"you","mark":"O"}"#);
+    let start = o.text().await;
+    assert!(
+        start.contains(r#""status":"playing""#) && start.contains(r#""x":"xavier","o":"olga""#),
+        "{start}"
+    );
+    assert_eq!(x.text().await, start);
+
+    // max-members = 2: the third join is refused, with the reason in the close frame.
+    let mut third = Ws::join(&server, "tic-tac-toe", "game", "thea").await;
+    assert_eq!(
+        third.recv().await,
+        Received::Close(4002, "the room is full (2 members)".into())
+    );
+
+    // Out of turn is refused to that player only.
+    o.send("4").await;
+    assert_eq!(
+        o.text().await,
+        r#"{"type":"error","message":"it is not your turn"}"#
+    );
+
+    let moves = [(true, 0), (false, 3), (true, 1), (false, 4), (true, 2)];
+    let mut last = String::new();
+    for (is_x, cell) in moves {
+        let mover = if is_x { &mut x } else { &mut o };
+        mover.send(&cell.to_string()).await;
+        last = x.text().await;
+        assert_eq!(o.text().await, last);
+    }
+    assert!(
+        last.contains(r#""board":"XXXOO....""#)
+            && last.contains(r#""status":"won","winner":"X","forfeit":false"#),
+        "{last}"
+    );
+
+    // A new game, and a leaver forfeits it.
+    x.send("again").await;
+    assert!(x.text().await.contains(r#""board":".........""#));
+    o.text().await;
+    x.send("8").await;
+    x.text().await;
+    o.text().await;
+    o.leave().await;
+    let after = x.text().await;
+    assert!(
+        after.contains(r#""status":"won","winner":"X","forfeit":true"#),
+        "{after}"
+    );
+}
+
+#[tokio::test]
+async fn a_looping_guest_ends_only_its_own_room_within_the_deadline() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--room-cpu-ms", "300"]);
+    push(&server, "chat");
+    let _dir = push_guest(&server, "bad", "");
+
+    let mut chatter = Ws::join(&server, "chat", "lobby", "chatter").await;
+    until(&mut chatter, "* chatter joined").await;
+    let mut victim = Ws::join(&server, "bad", "r1", "victim").await;
+    victim.send("are you there").await;
+    assert_eq!(victim.text().await, "are you there");
+
+    victim.send("spin").await;
+    let started = Instant::now();
+    // While the guest spins, the chat room keeps answering quickly.
+    let mut slowest = Duration::ZERO;
+    let mut i = 0;
+    let crash = loop {
+        i += 1;
+        let sent = Instant::now();
+        chatter.send(&format!("ping {i}")).await;
+        assert_eq!(chatter.text().await, format!("chatter: ping {i}"));
+        slowest = slowest.max(sent.elapsed());
+        if let Some(received) = victim.recv_within(Duration::from_millis(20)).await {
+            break received;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the spinning room was never stopped"
+        );
+    };
+    let ended_after = started.elapsed();
+    match crash {
+        Received::Close(code, reason) => {
+            assert_eq!(code, 1011);
+            assert!(reason.contains("CPU deadline of 300 ms"), "{reason}");
+        }
+        other => panic!("expected a close, got {other:?}"),
+    }
+    assert!(
+        ended_after < Duration::from_secs(3),
+        "ended after {ended_after:?}"
+    );
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a chat reply took {slowest:?} while the guest spun"
+    );
+    assert!(
+        i > 3,
+        "the chat room answered {i} pings while the guest spun"
+    );
+
+    // The next join starts the room fresh.
+    let mut again = Ws::join(&server, "bad", "r1", "again").await;
+    again.send("still echoing").await;
+    assert_eq!(again.text().await, "still echoing");
+
+    let log = server.ok(&["logs", "bad"]);
+    assert!(
+        log.contains("crashed: a call ran longer than its CPU deadline"),
+        "{log}"
+    );
+    let metrics = server
+        .http()
+        .get(server.api("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"lodge_guest_traps_total{reason="cpu_deadline"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn memory_exhaustion_and_panics_end_the_room_with_a_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--room-memory-mib", "16"]);
+    let _dir = push_guest(&server, "bad", "");
+
+    let mut hog = Ws::join(&server, "bad", "mem", "hog").await;
+    let mut bystander = Ws::join(&server, "bad", "mem", "bystander").await;
+    // Both are in the room (the echo proves the join finished) before it crashes.
+    for ws in [&mut hog, &mut bystander] {
+        ws.send("here").await;
+        assert_eq!(ws.text().await, "here");
+    }
+    hog.send("grow").await;
+    let (code, reason) = hog.closed().await;
+    assert_eq!(code, 1011);
+    assert!(reason.contains("memory limit of 16 MiB"), "{reason}");
+    let (code, _) = bystander.closed().await;
+    assert_eq!(code, 1011, "every member of the crashed room is told");
+
+    let mut p = Ws::join(&server, "bad", "mem", "p").await;
+    p.send("panic").await;
+    let (code, reason) = p.closed().await;
+    assert_eq!(code, 1011);
+    assert!(reason.starts_with("the room crashed:"), "{reason}");
+    let log = server.ok(&["logs", "bad/mem"]);
+    assert!(
+        log.contains("asked to panic"),
+        "the guest's panic message reaches the log: {log}"
+    );
+}
+
+#[tokio::test]
+async fn an_oversize_message_closes_with_1009() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--max-message-bytes", "1024"]);
+    let _dir = push_guest(&server, "bad", "");
+    let mut ws = Ws::join(&server, "bad", "big", "big").await;
+    ws.send(&"y".repeat(1000)).await;
+    assert_eq!(ws.text().await.len(), 1000);
+    ws.send(&"y".repeat(2000)).await;
+    let (code, reason) = ws.closed().await;
+    assert_eq!(code, 1009);
+    assert!(reason.contains("the limit is 1024"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_member_that_never_reads_is_disconnected_and_the_others_are_not() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--member-outbox", "8"]);
+    let _dir = push_guest(&server, "bad", "");
+    let mut reader = Ws::join(&server, "bad", "flood", "reader").await;
+    let lazy = Ws::join(&server, "bad", "flood", "lazy").await;
+    // Each round broadcasts one 32 KiB message; the reader keeps up, the lazy one never reads.
+    for _ in 0..600 {
+        reader.send("flood 1 32768").await;
+        assert_eq!(reader.text().await.len(), 32768);
+    }
+    let rooms = server.json(&["rooms", "ls", "bad"]);
+    assert_eq!(
+        rooms["rooms"][0]["members"], 1,
+        "the lazy member was disconnected"
+    );
+    let metrics = server
+        .http()
+        .get(server.api("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("lodge_members_disconnected_slow_total 1"),
+        "{metrics}"
+    );
+    let log = server.ok(&["logs", "bad/flood"]);
+    assert!(
+        log.contains("disconnected: not reading its messages"),
+        "{log}"
+    );
+    drop(lazy);
+    reader.send("still here").await;
+    assert_eq!(reader.text().await, "still here");
+}
+
+#[tokio::test]
+async fn two_hundred_members_all_receive_one_broadcast() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push(&server, "chat");
+    let mut members = Vec::new();
+    for i in 0..200 {
+        members.push(Ws::join(&server, "chat", "crowd", &format!("m{i}")).await);
+    }
+    members[0].send("hello, crowd").await;
+    let received =
+        futures::future::join_all(members.iter_mut().map(|ws| until(ws, "m0: hello, crowd"))).await;
+    assert_eq!(received.len(), 200);
+    assert_eq!(
+        server.json(&["rooms", "ls", "chat"])["rooms"][0]["members"],
+        200
+    );
+}
+
+#[tokio::test]
+async fn joins_are_checked_before_the_upgrade() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push(&server, "http-hello");
+    push(&server, "chat");
+    let cases = [
+        ("nope", "lobby", "a", "", 404, "there is no app named nope"),
+        ("http-hello", "lobby", "a", "", 404, "has no room part"),
+        (
+            "chat",
+            "bad%20room",
+            "a",
+            "",
+            400,
+            "is not a valid room name",
+        ),
+        ("chat", "lobby", "", "", 400, "add ?name=NAME"),
+        (
+            "chat",
+            "lobby",
+            "a",
+            "&version=9.9.9",
+            404,
+            "chat has no version 9.9.9",
+        ),
+    ];
+    for (app, room, name, extra, status, message) in cases {
+        let Err((got, body)) = Ws::try_join(&server, app, room, name, extra).await else {
+            panic!("{app}/{room} should be refused");
+        };
+        assert_eq!(got, status, "{body}");
+        assert!(body.contains(message), "{body}");
+    }
+}
