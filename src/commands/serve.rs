@@ -38,9 +38,12 @@ pub struct Args {
     /// CPU time one call into a room may take before the room is ended, in ms.
     #[arg(long, default_value_t = 1000)]
     room_cpu_ms: u64,
-    /// Memory one room may use, in MiB.
+    /// Memory a room may use when its manifest sets no memory-mib, in MiB.
     #[arg(long, default_value_t = 64)]
     room_memory_mib: usize,
+    /// The most memory a manifest may ask for (memory-mib), in MiB.
+    #[arg(long, default_value_t = 256)]
+    room_max_memory_mib: usize,
     /// How long a room with no members keeps running, in seconds.
     #[arg(long, default_value_t = 30)]
     room_idle_secs: u64,
@@ -86,6 +89,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.rooms = RoomConfig {
         cpu_per_call: Duration::from_millis(args.room_cpu_ms.max(10)),
         memory_bytes: args.room_memory_mib.max(1) << 20,
+        max_memory_bytes: args.room_max_memory_mib.max(args.room_memory_mib).max(1) << 20,
         idle_grace: Duration::from_secs(args.room_idle_secs),
         default_max_members: args.room_max_members.max(1),
         outbox: args.member_outbox.max(1),

@@ -326,6 +326,24 @@ async fn memory_exhaustion_and_panics_end_the_room_with_a_reason() {
         log.contains("asked to panic"),
         "the guest's panic message reaches the log: {log}"
     );
+
+    // A manifest may ask for its own limit, up to the server's maximum.
+    let _small = push_guest(&server, "small", "memory-mib = 8\n");
+    let mut hog = Ws::join(&server, "small", "mem", "hog").await;
+    hog.send("grow").await;
+    let (_, reason) = hog.closed().await;
+    assert!(reason.contains("memory limit of 8 MiB"), "{reason}");
+    let greedy = AppDir::new(
+        "[app]\nname = \"greedy\"\nversion = \"0.1.0\"\ndescription = \"\"\n[room]\ncomponent = \"room.wasm\"\nmemory-mib = 1000\n",
+        &[("room.wasm", &guest_component("misbehave"))],
+    );
+    let out = server.lodge(&["app", "push", greedy.path()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[room].memory-mib = 1000 is more than this server allows (256 MiB)"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -45,6 +45,8 @@ pub enum ManifestError {
         value: String,
         reason: &'static str,
     },
+    #[error("[room].memory-mib = {value} is out of range: use 1 to {max} (servers may allow less)")]
+    MemoryMib { value: i64, max: u32 },
     #[error("[room].max-members = {value} is out of range: use 1 to {max}")]
     MaxMembers { value: i64, max: u32 },
     #[error(

@@ -23,6 +23,8 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The highest `max-members` a room part may ask for.
 pub const MAX_ROOM_MEMBERS: u32 = 10_000;
+/// The most memory a room part may ask for, in MiB (servers may allow less).
+pub const MAX_ROOM_MEMORY_MIB: u32 = 4096;
 /// The most hosts an http part may list in `allowed-hosts`.
 pub const MAX_ALLOWED_HOSTS: usize = 64;
 
@@ -53,6 +55,9 @@ pub struct RoomPart {
     pub component: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_members: Option<u32>,
+    /// Linear memory the room may grow to, in MiB; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u32>,
     #[serde(default)]
     pub capabilities: Vec<Capability>,
 }
@@ -264,6 +269,8 @@ mod raw {
         pub component: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_members: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub memory_mib: Option<i64>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub capabilities: Vec<String>,
     }
@@ -311,9 +318,20 @@ mod raw {
                             }),
                         })
                         .transpose()?;
+                    let memory_mib = room
+                        .memory_mib
+                        .map(|n| match u32::try_from(n) {
+                            Ok(n) if (1..=MAX_ROOM_MEMORY_MIB).contains(&n) => Ok(n),
+                            _ => Err(ManifestError::MemoryMib {
+                                value: n,
+                                max: MAX_ROOM_MEMORY_MIB,
+                            }),
+                        })
+                        .transpose()?;
                     Ok::<_, ManifestError>(RoomPart {
                         component: component_path(Role::Room, room.component)?,
                         max_members,
+                        memory_mib,
                         capabilities: capabilities(Role::Room, &room.capabilities)?,
                     })
                 })
@@ -372,6 +390,7 @@ mod raw {
                 room: m.room.as_ref().map(|r| Room {
                     component: r.component.clone(),
                     max_members: r.max_members.map(i64::from),
+                    memory_mib: r.memory_mib.map(i64::from),
                     capabilities: names(&r.capabilities),
                 }),
                 client: m.client.as_ref().map(|c| Client {

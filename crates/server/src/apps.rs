@@ -23,6 +23,8 @@ pub struct Apps {
     pub cache: CompiledCache,
     engine: Engine,
     limits: BundleLimits,
+    /// The most memory a room part may ask for.
+    max_room_memory_bytes: usize,
     /// Serializes commits and garbage collection, so a blob that an upload
     /// is about to reference is never collected under it.
     write_lock: Mutex<()>,
@@ -44,6 +46,7 @@ impl Apps {
         cache: CompiledCache,
         engine: Engine,
         limits: BundleLimits,
+        max_room_memory_bytes: usize,
     ) -> Self {
         Self {
             registry,
@@ -51,6 +54,7 @@ impl Apps {
             cache,
             engine,
             limits,
+            max_room_memory_bytes,
             write_lock: Mutex::new(()),
             uploads: Semaphore::new(2),
         }
@@ -92,6 +96,18 @@ impl Apps {
             )
         })?;
         let manifest = Manifest::parse_bytes(manifest_bytes)?;
+        if let Some(mib) = manifest.room.as_ref().and_then(|r| r.memory_mib) {
+            let allowed = self.max_room_memory_bytes >> 20;
+            if mib as usize > allowed {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "manifest_over_limit",
+                    format!(
+                        "[room].memory-mib = {mib} is more than this server allows ({allowed} MiB)"
+                    ),
+                ));
+            }
+        }
         let parts = self.check_parts(&manifest, bundle).await?;
         let digest = content_digest(&manifest, &parts);
         let name = manifest.app.name.clone();

@@ -99,6 +99,12 @@ pub async fn join(
         max_members: room_part
             .max_members
             .unwrap_or(state.rooms.config().default_max_members),
+        memory_bytes: room_part
+            .memory_mib
+            .map_or(state.rooms.config().memory_bytes, |mib| {
+                (mib as usize) << 20
+            })
+            .min(state.rooms.config().max_memory_bytes),
     };
     let rooms = state.rooms.clone();
     Ok(ws

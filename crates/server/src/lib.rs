@@ -128,7 +128,11 @@ impl Server {
         );
         let blobs: Arc<dyn BlobStore> =
             Arc::new(FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?);
-        let (engine, pooling) = new_engine(&config.engine)?;
+        let mut engine_options = config.engine.clone();
+        engine_options.max_memory_bytes = engine_options
+            .max_memory_bytes
+            .max(config.rooms.max_memory_bytes as u64);
+        let (engine, pooling) = new_engine(&engine_options)?;
         start_ticker(engine.clone());
         let cache = CompiledCache::new(engine.clone(), &data.join("cache/compiled"))
             .context("opening the compiled-component cache")?;
@@ -149,7 +153,14 @@ impl Server {
             metrics.clone(),
             config.rooms.clone(),
         );
-        let apps = Apps::new(Arc::new(registry), blobs, cache, engine, config.limits);
+        let apps = Apps::new(
+            Arc::new(registry),
+            blobs,
+            cache,
+            engine,
+            config.limits,
+            config.rooms.max_memory_bytes,
+        );
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -87,7 +87,7 @@ impl RoomActor {
             next_timer: 0,
             max_timers: config.max_timers,
             limits: StoreLimitsBuilder::new()
-                .memory_size(config.memory_bytes)
+                .memory_size(self.spec.memory_bytes)
                 .trap_on_grow_failure(true)
                 .instances(64)
                 .tables(64)
@@ -384,7 +384,7 @@ impl RoomActor {
         running.store.data_mut().ticks = 0;
         running.store.set_epoch_deadline(1);
         let budget_ms = self.inner.config.cpu_per_call.as_millis();
-        let memory = self.inner.config.memory_bytes;
+        let memory = self.spec.memory_bytes;
         f(&running.world, &mut running.store)
             .await
             .map_err(|e| classify(e, budget_ms, memory))

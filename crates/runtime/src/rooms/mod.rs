@@ -74,6 +74,8 @@ pub struct RoomSpec {
     pub sha256: String,
     pub capabilities: Vec<Capability>,
     pub max_members: u32,
+    /// Linear memory the room may grow to.
+    pub memory_bytes: usize,
 }
 
 /// Server-wide room settings (`lodge serve` flags).
@@ -81,8 +83,10 @@ pub struct RoomSpec {
 pub struct RoomConfig {
     /// CPU time one guest call may take before the room is ended.
     pub cpu_per_call: Duration,
-    /// Linear memory one room may grow to.
+    /// Linear memory a room may grow to when its manifest doesn't say.
     pub memory_bytes: usize,
+    /// The most a manifest may ask for (`[room].memory-mib`).
+    pub max_memory_bytes: usize,
     /// How long a room with no members lives on.
     pub idle_grace: Duration,
     /// Messages queued per member before they count as too slow.
@@ -100,6 +104,7 @@ impl Default for RoomConfig {
         Self {
             cpu_per_call: Duration::from_secs(1),
             memory_bytes: 64 << 20,
+            max_memory_bytes: 256 << 20,
             idle_grace: Duration::from_secs(30),
             outbox: 1024,
             mailbox: 4096,
