@@ -22,7 +22,7 @@ fn push(server: &Server, example: &str) {
 
 fn push_guest(server: &Server, app: &str, extra_room_settings: &str) -> AppDir {
     let manifest = format!(
-        "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"misbehaves\"\n\n[room]\ncomponent = \"room.wasm\"\n{extra_room_settings}"
+        "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"misbehaves\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"timers\"]\n{extra_room_settings}"
     );
     let dir = AppDir::new(&manifest, &[("room.wasm", &guest_component("misbehave"))]);
     server.ok(&["app", "push", dir.path()]);
@@ -367,11 +367,18 @@ async fn a_member_that_never_reads_is_disconnected_and_the_others_are_not() {
     let _dir = push_guest(&server, "bad", "");
     let mut reader = Ws::join(&server, "bad", "flood", "reader").await;
     let lazy = Ws::join(&server, "bad", "flood", "lazy").await;
+    let mut left_seen = false;
     // Each round broadcasts one 32 KiB message; the reader keeps up, the lazy one never reads.
     for _ in 0..600 {
         reader.send("flood 1 32768").await;
-        assert_eq!(reader.text().await.len(), 32768);
+        let mut text = reader.text().await;
+        if text == "left: lazy" {
+            left_seen = true;
+            text = reader.text().await;
+        }
+        assert_eq!(text.len(), 32768);
     }
+    assert!(left_seen, "the room got on-leave for the lazy member");
     let rooms = server.json(&["rooms", "ls", "bad"]);
     assert_eq!(
         rooms["rooms"][0]["members"], 1,
@@ -453,4 +460,92 @@ async fn joins_are_checked_before_the_upgrade() {
         assert_eq!(got, status, "{body}");
         assert!(body.contains(message), "{body}");
     }
+}
+
+#[tokio::test]
+async fn timers_fire_and_cancel_and_kicks_close_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let _dir = push_guest(&server, "bad", "");
+    let mut a = Ws::join(&server, "bad", "t", "a").await;
+    let mut b = Ws::join(&server, "bad", "t", "b").await;
+    for ws in [&mut a, &mut b] {
+        ws.send("here").await;
+        assert_eq!(ws.text().await, "here");
+    }
+    let set = Instant::now();
+    a.send("timer 150 soon").await;
+    a.send("timer 100000 never").await;
+    a.send("cancel never").await;
+    assert_eq!(a.text().await, "cancelled: true");
+    assert_eq!(a.text().await, "timer: soon");
+    assert!(set.elapsed() >= Duration::from_millis(150));
+    assert_eq!(b.text().await, "timer: soon");
+
+    b.send("kick").await;
+    assert_eq!(b.closed().await, (4003, "kicked: asked for it".to_owned()));
+    assert_eq!(a.text().await, "left: b", "a kicked member gets on-leave");
+    assert_eq!(
+        server.json(&["rooms", "ls", "bad"])["rooms"][0]["members"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_room_without_the_timers_capability_cannot_be_uploaded_with_timer_imports() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let dir = AppDir::new(
+        "[app]\nname = \"bad\"\nversion = \"0.1.0\"\ndescription = \"\"\n[room]\ncomponent = \"room.wasm\"\n",
+        &[("room.wasm", &guest_component("misbehave"))],
+    );
+    let out = server.lodge(&["app", "push", dir.path()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("add \"timers\" to [room].capabilities"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn logs_follow_streams_new_lines() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push(&server, "chat");
+    let mut follower = std::process::Command::new(lodge_bin())
+        .args(["logs", "chat", "--follow"])
+        .env("LODGE_SERVER", &server.url)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut ws = Ws::join(&server, "chat", "followed", "fay").await;
+    until(&mut ws, "* fay joined").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let done = line.contains("[followed] lodge: fay (#1) joined");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+    }
+    let _ = follower.kill();
+    assert!(
+        seen.iter().any(|l| l.contains("fay (#1) joined")),
+        "{seen:?}"
+    );
 }

@@ -1,13 +1,18 @@
 //! A room that misbehaves on request, for fault-isolation tests:
 //! `spin` loops forever, `grow` allocates until memory runs out, `panic`
-//! panics, `flood N SIZE` broadcasts N messages of SIZE bytes; anything else
-//! is echoed to the sender.
+//! panics, `flood N SIZE` broadcasts N messages of SIZE bytes, `kick`
+//! kicks the sender, `timer MS TAG` sets a timer that broadcasts
+//! `timer: TAG`, `cancel TAG` cancels it; anything else is echoed to the
+//! sender. Leaves are announced as `left: NAME`.
 
-use lodge_sdk::{MemberId, Message, Room, members};
+use lodge_sdk::{Member, MemberId, Message, Room, members, timers};
+use std::collections::HashMap;
+use std::time::Duration;
 
 #[derive(Default)]
 struct Misbehave {
     hoard: Vec<Vec<u8>>,
+    timers: HashMap<String, timers::TimerId>,
 }
 
 impl Room for Misbehave {
@@ -34,8 +39,30 @@ impl Room for Misbehave {
                     members::broadcast(&Message::Text(body.clone()));
                 }
             }
+            Some("kick") => members::kick(from, "asked for it"),
+            Some("timer") => {
+                let ms: u64 = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+                let tag = words.next().unwrap_or("tick").to_owned();
+                if let Some(id) = timers::set(Duration::from_millis(ms), &tag) {
+                    self.timers.insert(tag, id);
+                }
+            }
+            Some("cancel") => {
+                let tag = words.next().unwrap_or("tick");
+                let cancelled = self.timers.remove(tag).is_some_and(timers::cancel);
+                members::send(from, &Message::Text(format!("cancelled: {cancelled}")));
+            }
             _ => members::send(from, &message),
         }
+    }
+
+    fn on_timer(&mut self, tag: &str) {
+        self.timers.remove(tag);
+        members::broadcast(&Message::Text(format!("timer: {tag}")));
+    }
+
+    fn on_leave(&mut self, member: &Member) {
+        members::broadcast(&Message::Text(format!("left: {}", member.name)));
     }
 }
 
