@@ -61,17 +61,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (mut sink, mut stream) = socket.split();
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
+    // After end of input, answers still on their way are printed: leave once
+    // the room has been quiet for a moment.
+    let quiet = std::time::Duration::from_millis(300);
+    let mut leave_at: Option<tokio::time::Instant> = None;
+    let mut left = false;
     loop {
         tokio::select! {
             line = stdin.next_line(), if stdin_open => match line? {
                 Some(line) => sink.send(Message::text(line)).await.context("sending to the room")?,
                 None => {
                     stdin_open = false;
-                    sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }))).await?;
+                    leave_at = Some(tokio::time::Instant::now() + quiet);
                 }
             },
+            _ = tokio::time::sleep_until(leave_at.unwrap_or_else(tokio::time::Instant::now)), if leave_at.is_some() && !left => {
+                left = true;
+                sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }))).await?;
+            }
             message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => println!("{text}"),
+                Some(Ok(Message::Text(text))) => {
+                    println!("{text}");
+                    if leave_at.is_some() && !left {
+                        leave_at = Some(tokio::time::Instant::now() + quiet);
+                    }
+                }
                 Some(Ok(Message::Binary(bytes))) => println!("<{} bytes of binary>", bytes.len()),
                 Some(Ok(Message::Close(frame))) => {
                     let (code, reason) = frame

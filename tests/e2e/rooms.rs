@@ -544,6 +544,7 @@ async fn logs_follow_streams_new_lines() {
         }
     }
     let _ = follower.kill();
+    let _ = follower.wait();
     assert!(
         seen.iter().any(|l| l.contains("fay (#1) joined")),
         "{seen:?}"
