@@ -550,3 +550,36 @@ async fn logs_follow_streams_new_lines() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn the_room_in_the_sdk_readme_works_as_written() {
+    let readme = std::fs::read_to_string(repo().join("sdk/rust/README.md")).unwrap();
+    let start = readme.find("```rust\n").unwrap() + "```rust\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let source =
+        std::fs::read_to_string(repo().join("tests/guests/readme-echo/src/lib.rs")).unwrap();
+    assert_eq!(
+        &readme[start..end],
+        source,
+        "tests/guests/readme-echo must be the README's room"
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let dir = AppDir::new(
+        "[app]\nname = \"echo\"\nversion = \"0.1.0\"\ndescription = \"Echoes.\"\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\n",
+        &[("room.wasm", &guest_component("readme_echo"))],
+    );
+    server.ok(&["app", "push", dir.path()]);
+    let mut nobody = Ws::join(&server, "echo", "r", "nobody").await;
+    assert_eq!(
+        nobody.recv().await,
+        Received::Close(4001, "pick a name".into())
+    );
+    let mut ada = Ws::join(&server, "echo", "r", "ada").await;
+    assert_eq!(ada.text().await, "ada is here");
+    ada.send("hello").await;
+    assert_eq!(ada.text().await, "hello");
+    let log = server.ok(&["logs", "echo"]);
+    assert!(log.contains("message 1 from 2"), "{log}");
+}
