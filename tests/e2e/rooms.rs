@@ -583,3 +583,40 @@ async fn the_room_in_the_sdk_readme_works_as_written() {
     let log = server.ok(&["logs", "echo"]);
     assert!(log.contains("message 1 from 2"), "{log}");
 }
+
+#[tokio::test]
+async fn an_empty_room_stops_after_the_grace_period_and_shutdown_tells_members() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--room-idle-secs", "1"]);
+    push(&server, "chat");
+    let mut ws = Ws::join(&server, "chat", "brief", "bea").await;
+    until(&mut ws, "* bea joined").await;
+    ws.leave().await;
+    assert_eq!(
+        server.json(&["rooms", "ls", "chat"])["rooms"][0]["name"],
+        "brief"
+    );
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert_eq!(
+        server.json(&["rooms", "ls", "chat"])["rooms"],
+        serde_json::json!([])
+    );
+    assert!(
+        server
+            .ok(&["logs", "chat"])
+            .contains("stopped: no members for 1s")
+    );
+
+    let mut stay = Ws::join(&server, "chat", "brief", "stay").await;
+    let replay = until(&mut stay, "* stay joined").await;
+    assert!(
+        replay.contains(&"* bea left".to_owned()),
+        "room kv outlives the instance: {replay:?}"
+    );
+    let stopping = std::thread::spawn(move || server.stop());
+    assert_eq!(
+        stay.closed().await,
+        (1001, "the server is shutting down".to_owned())
+    );
+    stopping.join().unwrap();
+}

@@ -13,6 +13,7 @@ use lodge_runtime::rooms::{close, valid_room_name};
 use lodge_runtime::{Membership, Outgoing, Payload, RoomSpec};
 use serde::Deserialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long one frame may take to reach a member before they count as gone.
@@ -107,11 +108,13 @@ pub async fn join(
             .min(state.rooms.config().max_memory_bytes),
     };
     let rooms = state.rooms.clone();
+    let connections = state.connections.clone();
     Ok(ws
         // Frames past the limit get a clean 1009; far past it the socket just drops.
         .max_message_size(limits.max_message_bytes * 2 + 1024)
         .max_frame_size(limits.max_message_bytes * 2 + 1024)
         .on_upgrade(move |mut socket| async move {
+            let _open = OpenConnection::new(connections);
             match rooms.join(spec, pinned, &room, &name).await {
                 Ok(membership) => relay(socket, membership, limits.max_message_bytes).await,
                 Err(refused) => {
@@ -121,6 +124,22 @@ pub async fn join(
                 }
             }
         }))
+}
+
+/// Counts an open room connection for as long as it lives.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Moves frames both ways until either side ends, then tells the room.

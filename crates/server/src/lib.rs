@@ -80,6 +80,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub kv: Arc<dyn Kv>,
     pub limits: ConnectionLimits,
+    /// Open room connections (WebSockets), for a graceful shutdown.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The HTTP routes.
@@ -177,6 +179,7 @@ impl Server {
                 limits: ConnectionLimits {
                     max_message_bytes: config.max_message_bytes,
                 },
+                connections: Default::default(),
             }),
         })
     }
@@ -190,6 +193,25 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Members hear why, instead of seeing their connection drop:
+            // stop every room, then give the relays a moment to send the close.
+            state
+                .rooms
+                .stop_all(
+                    lodge_runtime::rooms::close::GOING_AWAY,
+                    "the server is shutting down",
+                )
+                .await;
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+            while state.connections.load(std::sync::atomic::Ordering::Relaxed) > 0
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
         axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await

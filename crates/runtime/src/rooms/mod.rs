@@ -407,6 +407,17 @@ impl Rooms {
         rooms
     }
 
+    /// Stops every room (the server is shutting down).
+    pub async fn stop_all(&self, code: u16, reason: &str) {
+        let apps: std::collections::BTreeSet<String> = {
+            let live = self.inner.live.lock().expect("rooms lock");
+            live.keys().map(|(app, _)| app.clone()).collect()
+        };
+        for app in apps {
+            self.stop(&app, None, code, reason).await;
+        }
+    }
+
     /// Stops the rooms of an app (all, or those running `version`),
     /// closing their members with `code` and `reason`.
     pub async fn stop(
