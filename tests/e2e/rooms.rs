@@ -281,15 +281,7 @@ async fn a_looping_guest_ends_only_its_own_room_within_the_deadline() {
         log.contains("crashed: a call ran longer than its CPU deadline"),
         "{log}"
     );
-    let metrics = server
-        .http()
-        .get(server.api("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(r#"lodge_guest_traps_total{reason="cpu_deadline"} 1"#),
         "{metrics}"
@@ -384,15 +376,7 @@ async fn a_member_that_never_reads_is_disconnected_and_the_others_are_not() {
         rooms["rooms"][0]["members"], 1,
         "the lazy member was disconnected"
     );
-    let metrics = server
-        .http()
-        .get(server.api("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("lodge_members_disconnected_slow_total 1"),
         "{metrics}"

@@ -20,25 +20,29 @@ pub fn lodge_bin() -> PathBuf {
 /// cargo itself serializes concurrent builds and makes repeats cheap).
 pub fn examples() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = repo().join("examples");
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(dir.join("target"))
-            .env_remove("CARGO_TARGET_DIR")
-            .status()
-            .expect("running cargo to build the examples");
-        assert!(status.success(), "building the examples failed");
-        dir
-    })
+    BUILT.get_or_init(|| build_guest_workspace("examples"))
+}
+
+/// Builds a guest cargo workspace (`examples`, `tests/guests`) for
+/// wasm32-wasip2 into its own `target/` folder, and returns its folder.
+fn build_guest_workspace(relative: &str) -> PathBuf {
+    let dir = repo().join(relative);
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(dir.join("target"))
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo to build {relative}: {e}"));
+    assert!(status.success(), "building {relative} failed");
+    dir
 }
 
 /// The compiled component of an example, e.g. `component("chat_room")`.
@@ -157,6 +161,12 @@ impl Server {
         reqwest::Client::new()
     }
 
+    /// The server's Prometheus metrics text.
+    pub async fn metrics(&self) -> String {
+        let response = self.http().get(self.api("/metrics")).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
@@ -273,25 +283,7 @@ pub async fn upload(server: &Server, body: Vec<u8>) -> (u16, String, String) {
 /// Builds the misbehaving test guests from source (tests/guests).
 pub fn guest_component(name: &str) -> Vec<u8> {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let dir = repo().join("tests/guests");
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(dir.join("target"))
-            .env_remove("CARGO_TARGET_DIR")
-            .status()
-            .expect("running cargo to build the test guests");
-        assert!(status.success(), "building the test guests failed");
-        dir
-    });
+    let dir = BUILT.get_or_init(|| build_guest_workspace("tests/guests"));
     let path = dir.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
