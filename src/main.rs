@@ -29,6 +29,9 @@ enum Command {
     Logs(commands::logs::Args),
     /// Join a room from the terminal: each typed line is sent, each message printed.
     Join(commands::join::Args),
+    /// Measure Lodge: load generators with a native baseline in the same run.
+    #[command(subcommand)]
+    Bench(commands::bench::Command),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
             Command::Rooms(command) => commands::rooms::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Join(args) => commands::join::run(args).await,
+            Command::Bench(command) => commands::bench::run(command).await,
         }
     });
     match result {

@@ -1,6 +1,7 @@
 //! One module per `lodge` subcommand.
 
 pub mod app;
+pub mod bench;
 pub mod join;
 pub mod logs;
 pub mod rooms;
