@@ -8,6 +8,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use futures::SinkExt;
 use lodge_manifest::Role;
 use lodge_runtime::rooms::{close, valid_room_name};
 use lodge_runtime::{Membership, Outgoing, Payload, RoomSpec};
@@ -18,6 +19,8 @@ use std::time::Duration;
 
 /// How long one frame may take to reach a member before they count as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most queued messages written with one flush.
+const MAX_BATCH: usize = 64;
 
 #[derive(Deserialize)]
 pub struct JoinQuery {
@@ -113,6 +116,8 @@ pub async fn join(
         // Frames past the limit get a clean 1009; far past it the socket just drops.
         .max_message_size(limits.max_message_bytes * 2 + 1024)
         .max_frame_size(limits.max_message_bytes * 2 + 1024)
+        // tungstenite clears its whole read buffer on every read; most frames are small.
+        .read_buffer_size(4096)
         .on_upgrade(move |mut socket| async move {
             let _open = OpenConnection::new(connections);
             match rooms.join(spec, pinned, &room, &name).await {
@@ -124,6 +129,14 @@ pub async fn join(
                 }
             }
         }))
+}
+
+/// A frame for a payload; text that isn't UTF-8 (never sent by the runtime) is dropped.
+fn to_message(payload: Payload) -> Option<Message> {
+    Some(match payload {
+        Payload::Text(bytes) => Message::Text(Utf8Bytes::try_from(bytes).ok()?),
+        Payload::Binary(bytes) => Message::Binary(bytes),
+    })
 }
 
 /// Counts an open room connection for as long as it lives.
@@ -148,17 +161,26 @@ async fn relay(mut socket: WebSocket, mut membership: Membership, max_message_by
         tokio::select! {
             out = membership.next() => match out {
                 Outgoing::Message(payload) => {
-                    let message = match payload {
-                        Payload::Text(bytes) => match Utf8Bytes::try_from(bytes) {
-                            Ok(text) => Message::Text(text),
-                            Err(_) => continue,
-                        },
-                        Payload::Binary(bytes) => Message::Binary(bytes),
+                    // Whatever else is already queued goes out with it, in one flush.
+                    let mut batch = vec![payload];
+                    while batch.len() < MAX_BATCH {
+                        match membership.try_next() {
+                            Some(payload) => batch.push(payload),
+                            None => break,
+                        }
+                    }
+                    let write = async {
+                        for payload in batch {
+                            if let Some(message) = to_message(payload) {
+                                socket.feed(message).await?;
+                            }
+                        }
+                        socket.flush().await
                     };
                     // A member the room gave up on (too slow) is dropped at once,
-                    // even while a send to it is stuck.
+                    // even while a write to it is stuck.
                     tokio::select! {
-                        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(message)) => {
+                        sent = tokio::time::timeout(SEND_TIMEOUT, write) => {
                             if !matches!(sent, Ok(Ok(()))) {
                                 break;
                             }
@@ -183,7 +205,7 @@ async fn relay(mut socket: WebSocket, mut membership: Membership, max_message_by
                     }
                     Some(Ok(Message::Close(_))) => {
                         // Completes the closing handshake (the reply is already queued).
-                        let _ = futures::SinkExt::close(&mut socket).await;
+                        let _ = socket.close().await;
                         break;
                     }
                     Some(Err(_)) | None => break,

@@ -212,7 +212,12 @@ impl Server {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         };
-        axum::serve(self.listener, router(self.state))
+        use axum::serve::ListenerExt;
+        // Room messages are small and latency matters more than packet count.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, router(self.state))
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")

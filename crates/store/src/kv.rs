@@ -1,10 +1,9 @@
 //! Key-value data for apps: scoped to one room (by name) or to the whole app.
 
-use crate::{Result, StoreError, blocking};
+use crate::{Result, StoreError};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// Whose data: one room's (by name), or the app's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -110,11 +109,20 @@ const SCHEMA: &str = r#"
     ) STRICT, WITHOUT ROWID;
 "#;
 
-/// App data in SQLite, on its own connection so room traffic never waits
-/// behind registry work.
+/// One queued operation: runs on the writer thread inside a group
+/// transaction, and returns how to answer once that transaction committed.
+type Job = Box<dyn FnOnce(&Connection, KvLimits) -> Reply + Send>;
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// The most operations committed together.
+const MAX_GROUP: usize = 256;
+
+/// App data in SQLite, owned by one thread: operations queue to it and
+/// whatever is queued commits as one transaction (group commit), so many
+/// rooms writing at once cost one commit, not one each.
 #[derive(Clone)]
 pub struct SqliteKv {
-    conn: Arc<Mutex<Connection>>,
+    jobs: std::sync::mpsc::Sender<Job>,
     limits: KvLimits,
 }
 
@@ -125,25 +133,45 @@ impl SqliteKv {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-            limits,
-        })
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("lodge-kv".into())
+            .spawn(move || writer(conn, queue, limits))
+            .map_err(StoreError::io("starting the kv thread"))?;
+        Ok(Self { jobs, limits })
     }
 
+    /// Runs `f` on the writer thread; its writes are durable when this returns.
     async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection, KvLimits) -> Result<T, KvError> + Send + 'static,
+        f: impl FnOnce(&Connection, KvLimits) -> Result<T, KvError> + Send + 'static,
     ) -> Result<T, KvError> {
-        let conn = self.conn.clone();
-        let limits = self.limits;
-        blocking(move || {
-            let mut conn = conn
-                .lock()
-                .map_err(|_| StoreError::Task("kv lock poisoned".into()))?;
-            Ok(f(&mut conn, limits))
-        })
-        .await?
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn, limits| {
+            // A savepoint per operation: one that fails leaves no partial write.
+            let result = conn
+                .execute_batch("SAVEPOINT op")
+                .map_err(KvError::from)
+                .and_then(|()| f(conn, limits));
+            let undo = if result.is_ok() {
+                "RELEASE op"
+            } else {
+                "ROLLBACK TO op; RELEASE op"
+            };
+            let result = match conn.execute_batch(undo) {
+                Ok(()) => result,
+                Err(e) => Err(e.into()),
+            };
+            Box::new(move |committed: Result<(), StoreError>| {
+                let _ = answer.send(committed.map_err(KvError::from).and(result));
+            })
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| KvError::Store(StoreError::Task("the kv thread stopped".into())))?;
+        answered
+            .await
+            .map_err(|_| KvError::Store(StoreError::Task("the kv thread stopped".into())))?
     }
 
     fn check_key(&self, key: &str) -> Result<(), KvError> {
@@ -154,9 +182,43 @@ impl SqliteKv {
     }
 }
 
+/// The writer thread: takes what is queued, runs it in one transaction,
+/// commits, then answers every operation.
+fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>, limits: KvLimits) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let begun = conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(StoreError::from);
+        let replies: Vec<Reply> = match &begun {
+            Ok(()) => group.into_iter().map(|job| job(&conn, limits)).collect(),
+            Err(_) => Vec::new(),
+        };
+        let committed = begun.and_then(|()| conn.execute_batch("COMMIT").map_err(StoreError::from));
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            let outcome = match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Task(format!(
+                    "committing kv writes failed: {e}"
+                ))),
+            };
+            reply(outcome);
+        }
+    }
+}
+
 /// Writes `value` at `key` inside `tx`, keeping the scope's byte count and its quota.
 fn put(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     limits: KvLimits,
     app: &str,
     room: &str,
@@ -164,18 +226,12 @@ fn put(
     value: &[u8],
 ) -> Result<(), KvError> {
     let old: Option<i64> = tx
-        .query_row(
-            "SELECT length(value) FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3",
-            params![app, room, key],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT length(value) FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3")?
+        .query_row(params![app, room, key], |r| r.get(0))
         .optional()?;
     let used: i64 = tx
-        .query_row(
-            "SELECT bytes FROM kv_usage WHERE app = ?1 AND room = ?2",
-            params![app, room],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT bytes FROM kv_usage WHERE app = ?1 AND room = ?2")?
+        .query_row(params![app, room], |r| r.get(0))
         .optional()?
         .unwrap_or(0);
     let before = old.map_or(0, |len| len + key.len() as i64);
@@ -183,16 +239,16 @@ fn put(
     if after > limits.max_scope_bytes as i64 && after > used {
         return Err(KvError::QuotaExceeded);
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO kv (app, room, key, value) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (app, room, key) DO UPDATE SET value = excluded.value",
-        params![app, room, key, value],
-    )?;
-    tx.execute(
+    )?
+    .execute(params![app, room, key, value])?;
+    tx.prepare_cached(
         "INSERT INTO kv_usage (app, room, bytes) VALUES (?1, ?2, ?3)
          ON CONFLICT (app, room) DO UPDATE SET bytes = excluded.bytes",
-        params![app, room, after],
-    )?;
+    )?
+    .execute(params![app, room, after])?;
     Ok(())
 }
 
@@ -227,20 +283,14 @@ impl Kv for SqliteKv {
             return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
         }
         let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |conn, limits| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            put(&tx, limits, &app, &room, &key, &value)?;
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+        self.with(move |conn, limits| put(conn, limits, &app, &room, &key, &value))
+            .await
     }
 
     async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError> {
         self.check_key(key)?;
         let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |conn, _| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.with(move |tx, _| {
             let old: Option<i64> = tx
                 .query_row(
                     "DELETE FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3 RETURNING length(value)",
@@ -254,7 +304,6 @@ impl Kv for SqliteKv {
                     params![app, room, len + key.len() as i64],
                 )?;
             }
-            tx.commit()?;
             Ok(old.is_some())
         })
         .await
@@ -297,8 +346,7 @@ impl Kv for SqliteKv {
     ) -> Result<i64, KvError> {
         self.check_key(key)?;
         let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |conn, limits| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.with(move |tx, limits| {
             let current: Option<Vec<u8>> = tx
                 .query_row(
                     "SELECT value FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3",
@@ -314,8 +362,7 @@ impl Kv for SqliteKv {
                     .ok_or(KvError::NotANumber)?,
             };
             let next = current.checked_add(delta).ok_or(KvError::NotANumber)?;
-            put(&tx, limits, &app, &room, &key, next.to_string().as_bytes())?;
-            tx.commit()?;
+            put(tx, limits, &app, &room, &key, next.to_string().as_bytes())?;
             Ok(next)
         })
         .await
@@ -324,10 +371,8 @@ impl Kv for SqliteKv {
     async fn delete_app(&self, app: &str) -> Result<(), KvError> {
         let app = app.to_owned();
         self.with(move |conn, _| {
-            let tx = conn.transaction()?;
-            tx.execute("DELETE FROM kv WHERE app = ?1", params![app])?;
-            tx.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
-            tx.commit()?;
+            conn.execute("DELETE FROM kv WHERE app = ?1", params![app])?;
+            conn.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
             Ok(())
         })
         .await

@@ -190,6 +190,11 @@ impl Membership {
         }
     }
 
+    /// A message already queued for the member, without waiting.
+    pub fn try_next(&mut self) -> Option<Payload> {
+        self.outbox.try_recv().ok()
+    }
+
     /// Resolves once the room has closed this member (kicked, too slow, crashed, stopped).
     pub async fn closed(&self) {
         self.closer.token.cancelled().await
