@@ -38,7 +38,7 @@ fn killing_the_server_mid_upload_leaves_a_consistent_store() {
     let packed = bundle(&[
         (
             "lodge.toml",
-            room_manifest("chat", "0.1.0", "", &["kv"]).as_bytes(),
+            room_manifest("chat", "0.1.0", "", &["kv", "timers"]).as_bytes(),
         ),
         ("room.wasm", &component("chat_room")),
     ]);
@@ -78,7 +78,7 @@ fn killing_the_server_mid_upload_leaves_a_consistent_store() {
 
     // The same push then succeeds.
     let app = AppDir::new(
-        &room_manifest("chat", "0.1.0", "", &["kv"]),
+        &room_manifest("chat", "0.1.0", "", &["kv", "timers"]),
         &[("room.wasm", &component("chat_room"))],
     );
     let out = server.ok(&["app", "push", app.path()]);

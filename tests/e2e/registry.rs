@@ -46,7 +46,7 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     let expected_hash = sha256_hex(&component("chat_room"));
     assert_eq!(part["role"], "room");
     assert_eq!(part["sha256"], expected_hash.as_str());
-    assert_eq!(part["capabilities"], serde_json::json!(["kv"]));
+    assert_eq!(part["capabilities"], serde_json::json!(["kv", "timers"]));
     assert!(
         part["imports"]
             .as_array()
@@ -75,7 +75,7 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
 
     // Changed content under the same version is refused, and the CLI says to bump.
     let changed = AppDir::new(
-        &room_manifest("chat", "0.1.0", "A different description", &["kv"]),
+        &room_manifest("chat", "0.1.0", "A different description", &["kv", "timers"]),
         &[("room.wasm", &component("chat_room"))],
     );
     let out = server.lodge(&["app", "push", changed.path()]);
@@ -89,12 +89,12 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
 
     // A new version becomes latest (highest semver, not newest push).
     let v2 = AppDir::new(
-        &room_manifest("chat", "0.10.0", "Version ten", &["kv"]),
+        &room_manifest("chat", "0.10.0", "Version ten", &["kv", "timers"]),
         &[("room.wasm", &component("counter_room"))],
     );
     server.ok(&["app", "push", v2.path()]);
     let v3 = AppDir::new(
-        &room_manifest("chat", "0.9.0", "Version nine", &["kv"]),
+        &room_manifest("chat", "0.9.0", "Version nine", &["kv", "timers"]),
         &[("room.wasm", &component("chat_room"))],
     );
     server.ok(&["app", "push", v3.path()]);

@@ -1,16 +1,25 @@
 //! The chat example's room: relays every message to everyone with the
 //! sender's name, and replays the last 50 messages to whoever joins.
+//!
+//! The history lives in memory while the room runs and is saved to room kv
+//! at most every quarter second (write-behind, with a timer), so a busy
+//! room costs one kv write per interval rather than one per message.
 
 use lodge_sdk::kv::{self, Scope};
-use lodge_sdk::{Member, MemberId, Message, Room, members};
+use lodge_sdk::{Member, MemberId, Message, Room, members, timers};
+use std::time::Duration;
 
 const HISTORY: usize = 50;
 const HISTORY_KEY: &str = "history";
+const SAVE_TAG: &str = "save";
+const SAVE_AFTER: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 struct Chat {
-    /// Lines in the order they were said, oldest first; mirrored in room kv.
+    /// Lines in the order they were said, oldest first; saved to room kv.
     history: Option<Vec<String>>,
+    /// A save is scheduled.
+    save_pending: bool,
 }
 
 impl Chat {
@@ -31,7 +40,16 @@ impl Chat {
         if history.len() > HISTORY {
             history.drain(..history.len() - HISTORY);
         }
-        let joined = history.join("\n");
+        if !self.save_pending {
+            self.save_pending = timers::set(SAVE_AFTER, SAVE_TAG).is_some();
+            if !self.save_pending {
+                self.save();
+            }
+        }
+    }
+
+    fn save(&mut self) {
+        let joined = self.history().join("\n");
         if let Err(e) = kv::set(Scope::Room, HISTORY_KEY, joined) {
             lodge_sdk::log::warn(&format!("could not save the history: {e}"));
         }
@@ -68,6 +86,13 @@ impl Room for Chat {
 
     fn on_leave(&mut self, member: &Member) {
         self.say(format!("* {} left", member.name));
+    }
+
+    fn on_timer(&mut self, tag: &str) {
+        if tag == SAVE_TAG {
+            self.save_pending = false;
+            self.save();
+        }
     }
 }
 
