@@ -75,7 +75,12 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
 
     // Changed content under the same version is refused, and the CLI says to bump.
     let changed = AppDir::new(
-        &room_manifest("chat", "0.1.0", "A different description", &["kv", "timers"]),
+        &room_manifest(
+            "chat",
+            "0.1.0",
+            "A different description",
+            &["kv", "timers"],
+        ),
         &[("room.wasm", &component("chat_room"))],
     );
     let out = server.lodge(&["app", "push", changed.path()]);
