@@ -119,6 +119,8 @@ async fn chat_among_three_with_a_leave_and_replay_on_rejoin() {
     // The log has the lifecycle events.
     let log = server.ok(&["logs", "chat/lobby"]);
     assert!(log.contains("started (version 0.1.0)"), "{log}");
+    let out = server.lodge(&["logs", "nope"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no app named nope"));
     assert!(log.contains("bob (#2) left"), "{log}");
 }
 

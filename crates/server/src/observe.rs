@@ -66,6 +66,9 @@ pub async fn logs(
     Query(query): Query<LogQuery>,
 ) -> Result<Response, ApiError> {
     let app = app_name(&app)?;
+    if state.apps.registry.versions(&app).await?.is_empty() {
+        return Err(ApiError::not_found(format!("there is no app named {app}")));
+    }
     let (lines, receiver) = state.logs.read(app.as_str(), query.room.as_deref());
     let encode = |line: &lodge_runtime::LogLine| {
         let mut text = serde_json::to_string(line).expect("log lines serialize");
