@@ -58,12 +58,7 @@ fn killing_the_server_mid_upload_leaves_a_consistent_store() {
 
     let server = Server::start(data.path(), &[]);
     let list = server.json(&["app", "ls"]);
-    let names: Vec<&str> = list["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = app_names(&list);
     assert_eq!(
         names,
         ["counter"],

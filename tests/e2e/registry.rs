@@ -20,12 +20,7 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     }
 
     let list = server.json(&["app", "ls"]);
-    let names: Vec<&str> = list["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names = app_names(&list);
     assert_eq!(names, ["chat", "counter", "http-hello", "tic-tac-toe"]);
     let chat = &list["apps"][0];
     assert_eq!(chat["latest"], "0.1.0");

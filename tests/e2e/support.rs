@@ -179,6 +179,16 @@ impl Drop for Server {
     }
 }
 
+/// The app names in a `GET /api/apps` answer, in order.
+pub fn app_names(list: &serde_json::Value) -> Vec<&str> {
+    list["apps"]
+        .as_array()
+        .expect("an app list")
+        .iter()
+        .map(|a| a["name"].as_str().expect("apps have names"))
+        .collect()
+}
+
 /// Every regular file under `dir`, relative, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {

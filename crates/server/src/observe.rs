@@ -78,7 +78,7 @@ pub async fn logs(
     let past: Vec<_> = lines.iter().map(encode).collect();
     let body = if query.follow {
         let room = query.room.clone();
-        let live = tokio_stream_from(receiver).filter_map(move |line| {
+        let live = followed_lines(receiver).filter_map(move |line| {
             let keep = room.is_none() || line.room == room;
             async move { keep.then(|| encode(&line)) }
         });
@@ -90,7 +90,7 @@ pub async fn logs(
 }
 
 /// Lines from a broadcast receiver; a follower that falls behind skips ahead.
-fn tokio_stream_from(
+fn followed_lines(
     receiver: tokio::sync::broadcast::Receiver<lodge_runtime::LogLine>,
 ) -> impl futures::Stream<Item = lodge_runtime::LogLine> {
     futures::stream::unfold(receiver, |mut receiver| async move {
