@@ -27,6 +27,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Pack the app in DIR into a bundle file, to upload later (for example
+    /// by dropping it on the web UI).
+    Pack {
+        /// The app directory, holding lodge.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the bundle [default: NAME-VERSION.tar.gz here].
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// List the apps on the server.
     Ls {
         #[arg(long)]
@@ -135,8 +145,12 @@ fn print_parts(parts: &[Part]) {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if let Command::Pack { dir, output } = args.command {
+        return pack_to_file(&dir, output);
+    }
     let client = ApiClient::new(&args.connection)?;
     match args.command {
+        Command::Pack { .. } => unreachable!("handled above"),
         Command::Push { dir, json } => push(&client, dir, json).await,
         Command::Ls { json } => {
             let value: serde_json::Value = client
@@ -229,6 +243,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn pack_to_file(dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let packed = pack(dir)?;
+    let app = &packed.manifest.app;
+    let output = output.unwrap_or_else(|| format!("{}-{}.tar.gz", app.name, app.version).into());
+    std::fs::write(&output, &packed.bytes)
+        .with_context(|| format!("writing {}", output.display()))?;
+    println!(
+        "packed {}@{} into {} ({})",
+        app.name,
+        app.version,
+        output.display(),
+        size(packed.bytes.len() as u64)
+    );
+    Ok(())
 }
 
 async fn push(client: &ApiClient, dir: PathBuf, json: bool) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! Checking an uploaded part: is it a component, does it compile, do its
-//! imports and exports fit its role and capabilities.
+//! imports and exports fit its role and capabilities; then compile it for
+//! the server, or transpile it for the browser.
 
+use crate::browser::{BrowserFiles, transpile_client};
 use crate::policy::{self, Denial};
 use lodge_manifest::{Capability, Role};
 use thiserror::Error;
@@ -70,6 +72,8 @@ pub enum PartError {
         import: String,
         provided: String,
     },
+    #[error("{file} could not be prepared for the browser: {reason}")]
+    Browser { file: String, reason: String },
     #[error("{file} does not export {export}, so it can't be a {role} part{hint}")]
     MissingExport {
         file: String,
@@ -85,8 +89,16 @@ pub struct PreparedPart {
     pub imports: Vec<String>,
     /// Export names, sorted.
     pub exports: Vec<String>,
-    /// The compiled artifact, from `Component::serialize`.
-    pub compiled: Vec<u8>,
+    /// What runs it: compiled code for the server, or files for the browser.
+    pub artifact: Artifact,
+}
+
+/// A part made ready to run.
+pub enum Artifact {
+    /// Room and http parts: the compiled component, from `Component::serialize`.
+    Compiled(Vec<u8>),
+    /// Client parts: the ES module and core modules the page loads.
+    Browser(BrowserFiles),
 }
 
 /// Validates and compiles one part. CPU-heavy: call it off the async runtime.
@@ -196,13 +208,20 @@ pub fn prepare_part(
         });
     }
 
-    let compiled = component.serialize().map_err(|e| PartError::Invalid {
-        file: file.clone(),
-        reason: format!("{e:#}"),
-    })?;
+    let artifact = match role {
+        Role::Client => Artifact::Browser(
+            transpile_client(bytes).map_err(|reason| PartError::Browser { file, reason })?,
+        ),
+        Role::Room | Role::Http => {
+            Artifact::Compiled(component.serialize().map_err(|e| PartError::Invalid {
+                file: file.clone(),
+                reason: format!("{e:#}"),
+            })?)
+        }
+    };
     Ok(PreparedPart {
         imports,
         exports,
-        compiled,
+        artifact,
     })
 }

@@ -1,6 +1,7 @@
 //! Lodge's WebAssembly runtime: the one wasmtime engine, the policy that decides
 //! which imports a part may have, the compiled-component caches, and live rooms.
 
+mod browser;
 mod cache;
 mod engine;
 mod epoch;
@@ -12,10 +13,11 @@ mod policy;
 pub mod rooms;
 mod wasi_log;
 
+pub use browser::{BROWSER_ENTRY, BROWSER_KEY, BrowserCache, BrowserFiles, transpile_client};
 pub use cache::{CompiledCache, engine_key};
 pub use engine::{EngineOptions, new_engine};
 pub use epoch::{TICK, start_ticker};
-pub use inspect::{PartError, PreparedPart, WasmKind, prepare_part, wasm_kind};
+pub use inspect::{Artifact, PartError, PreparedPart, WasmKind, prepare_part, wasm_kind};
 pub use loader::ComponentLoader;
 pub use logs::{AppLogs, LogLine};
 pub use metrics::Metrics;

@@ -29,11 +29,17 @@ pub struct AppListItem {
     pub parts: Vec<Role>,
     pub versions: usize,
     pub updated: String,
+    /// Rooms running now.
+    pub live_rooms: usize,
+    /// Members in those rooms.
+    pub live_members: usize,
 }
 
 impl From<AppSummary> for AppListItem {
     fn from(a: AppSummary) -> Self {
         Self {
+            live_rooms: 0,
+            live_members: 0,
             name: a.name.to_string(),
             latest: a.latest.version.to_string(),
             description: a.latest.description,
@@ -54,6 +60,9 @@ pub struct PartJson {
     pub capabilities: Vec<String>,
     pub imports: Vec<String>,
     pub exports: Vec<String>,
+    /// For a client part: the ES module the browser loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 /// A version in API answers.
@@ -83,7 +92,15 @@ impl From<VersionRecord> for VersionJson {
                     exports,
                     ..
                 } = v.part(p.role)?.clone();
+                let browser = (p.role == Role::Client).then(|| {
+                    format!(
+                        "/client/{}/{sha256}/{}",
+                        lodge_runtime::BROWSER_KEY,
+                        lodge_runtime::BROWSER_ENTRY
+                    )
+                });
                 Some(PartJson {
+                    browser,
                     role: p.role,
                     component: p.component.to_owned(),
                     sha256,
@@ -162,9 +179,17 @@ fn no_app(name: &AppName) -> ApiError {
 
 pub async fn list_apps(State(state): Shared) -> Result<Json<AppList>, ApiError> {
     let apps = state.apps.registry.list_apps().await?;
-    Ok(Json(AppList {
-        apps: apps.into_iter().map(AppListItem::from).collect(),
-    }))
+    let apps = apps
+        .into_iter()
+        .map(|summary| {
+            let rooms = state.rooms.list(summary.name.as_str());
+            let mut item = AppListItem::from(summary);
+            item.live_rooms = rooms.len();
+            item.live_members = rooms.iter().map(|r| r.members).sum();
+            item
+        })
+        .collect();
+    Ok(Json(AppList { apps }))
 }
 
 pub async fn show_app(

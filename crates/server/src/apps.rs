@@ -1,11 +1,14 @@
 //! Publishing, deleting and garbage-collecting app versions: the upload
-//! pipeline from bundle bytes to a committed version.
+//! pipeline from bundle bytes to a committed version, and the prepared
+//! files of client parts.
 
 use crate::bundle::{self, Bundle, BundleLimits};
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use lodge_manifest::{AppName, MANIFEST_FILE, Manifest};
-use lodge_runtime::{CompiledCache, Engine, prepare_part};
+use lodge_runtime::{
+    Artifact, BrowserCache, CompiledCache, Engine, prepare_part, transpile_client,
+};
 use lodge_store::{
     BlobStore, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, sha256_hex,
 };
@@ -21,6 +24,8 @@ pub struct Apps {
     pub registry: Arc<dyn Registry>,
     pub blobs: Arc<dyn BlobStore>,
     pub cache: CompiledCache,
+    /// Client parts prepared for the browser.
+    pub browser: BrowserCache,
     engine: Engine,
     limits: BundleLimits,
     /// The most memory a room part may ask for.
@@ -36,7 +41,7 @@ pub struct Apps {
 struct CheckedPart {
     record: PartRecord,
     bytes: Vec<u8>,
-    compiled: Vec<u8>,
+    artifact: Artifact,
 }
 
 impl Apps {
@@ -44,6 +49,7 @@ impl Apps {
         registry: Arc<dyn Registry>,
         blobs: Arc<dyn BlobStore>,
         cache: CompiledCache,
+        browser: BrowserCache,
         engine: Engine,
         limits: BundleLimits,
         max_room_memory_bytes: usize,
@@ -52,6 +58,7 @@ impl Apps {
             registry,
             blobs,
             cache,
+            browser,
             engine,
             limits,
             max_room_memory_bytes,
@@ -214,7 +221,7 @@ impl Apps {
                     exports: prepared.exports,
                 },
                 bytes,
-                compiled: prepared.compiled,
+                artifact: prepared.artifact,
             });
         }
         Ok(checked)
@@ -225,12 +232,56 @@ impl Apps {
             let hash = self.blobs.put(part.bytes).await?;
             debug_assert_eq!(hash, part.record.sha256);
             let cache = self.cache.clone();
-            tokio::task::spawn_blocking(move || cache.write(&hash, &part.compiled))
-                .await
-                .map_err(|e| ApiError::internal(format!("caching a compiled part: {e}")))?
-                .map_err(|e| ApiError::internal(format!("caching a compiled part: {e}")))?;
+            let browser = self.browser.clone();
+            tokio::task::spawn_blocking(move || match &part.artifact {
+                Artifact::Compiled(compiled) => cache.write(&hash, compiled),
+                Artifact::Browser(files) => browser.write(&hash, files),
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?
+            .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?;
         }
         Ok(())
+    }
+
+    /// The path of a file of a client part prepared for the browser. The
+    /// files are made at upload; when they are missing (a cleared cache, a
+    /// Lodge upgrade), they are made again from the stored component.
+    pub async fn browser_file(
+        &self,
+        sha256: &str,
+        name: &str,
+    ) -> Result<Option<std::path::PathBuf>, ApiError> {
+        if let Some(path) = self.browser.file(sha256, name) {
+            return Ok(Some(path));
+        }
+        if self.browser.contains(sha256) {
+            return Ok(None);
+        }
+        // Under the write lock, so garbage collection can't take the folder
+        // (or the blob) while it is being made.
+        let _guard = self.write_lock.lock().await;
+        if self.browser.contains(sha256) {
+            return Ok(self.browser.file(sha256, name));
+        }
+        let referenced = self.registry.referenced_blobs().await?;
+        if !referenced.contains(sha256) {
+            return Ok(None);
+        }
+        let Some(bytes) = self.blobs.get(sha256).await? else {
+            return Ok(None);
+        };
+        let browser = self.browser.clone();
+        let hash = sha256.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let files = transpile_client(&bytes).map_err(std::io::Error::other)?;
+            browser.write(&hash, &files)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))?
+        .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))?;
+        tracing::info!(sha256, "client part prepared again for the browser");
+        Ok(self.browser.file(sha256, name))
     }
 
     /// Deletes one version; blobs no other version names go with it.
@@ -285,6 +336,11 @@ impl Apps {
         for hash in self.cache.list()? {
             if !referenced.contains(&hash) {
                 self.cache.remove(&hash)?;
+            }
+        }
+        for hash in self.browser.list()? {
+            if !referenced.contains(&hash) {
+                self.browser.remove(&hash)?;
             }
         }
         if removed > 0 {

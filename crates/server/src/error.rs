@@ -114,6 +114,7 @@ impl From<PartError> for ApiError {
             NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
             ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
             MissingExport { .. } => "part_export_missing",
+            Browser { .. } => "part_not_browser_ready",
         };
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }

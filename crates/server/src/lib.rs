@@ -11,6 +11,7 @@ pub mod bundle;
 mod error;
 mod gateway;
 mod observe;
+mod ui;
 
 pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
@@ -24,7 +25,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use lodge_runtime::{
-    AppLogs, CompiledCache, ComponentLoader, Metrics, Rooms, new_engine, start_ticker,
+    AppLogs, BrowserCache, CompiledCache, ComponentLoader, Metrics, Rooms, new_engine, start_ticker,
 };
 use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
@@ -103,6 +104,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(observe::metrics))
         .route("/apps/{app}/rooms/{room}", get(gateway::join))
+        .route("/", get(ui::page))
+        .route("/app/{name}", get(ui::page))
+        .route("/play/{app}", get(ui::page))
+        .route("/play/{app}/{room}", get(ui::page))
+        .route("/ui/{file}", get(ui::ui_file))
+        .route("/client/{key}/{sha256}/{file}", get(ui::client_file))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -138,6 +145,8 @@ impl Server {
         start_ticker(engine.clone());
         let cache = CompiledCache::new(engine.clone(), &data.join("cache/compiled"))
             .context("opening the compiled-component cache")?;
+        let browser = BrowserCache::new(&data.join("cache/browser"))
+            .context("opening the cache of client parts prepared for the browser")?;
         tracing::info!(data = %data.display(), pooling, "storage opened");
         let metrics = Metrics::default();
         let logs = AppLogs::default();
@@ -159,6 +168,7 @@ impl Server {
             Arc::new(registry),
             blobs,
             cache,
+            browser,
             engine,
             config.limits,
             config.rooms.max_memory_bytes,

@@ -1,0 +1,220 @@
+// The web UI's pages: the app list (with upload), an app's page, and the
+// room chooser. The runner itself is play.js. Routes:
+//   /                   apps, upload
+//   /app/NAME           versions, parts, live rooms, play, delete
+//   /play/NAME          choose a room (or run a client-only app)
+//   /play/NAME/ROOM     the runner
+
+import { ApiError, authorized, bytes, get, h, savedName, saveName, show, validName, validRoom } from "./api.js";
+
+const REFRESH_MS = 5000;
+let refreshTimer = null;
+
+function route() {
+  clearInterval(refreshTimer);
+  document.dispatchEvent(new Event("lodge:navigate"));
+  const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return listPage();
+  if (parts[0] === "app" && parts.length === 2) return appPage(parts[1]);
+  if (parts[0] === "play" && parts.length === 2) return choosePage(parts[1]);
+  if (parts[0] === "play" && parts.length === 3) {
+    return import("./play.js").then((play) => play.playPage(parts[1], parts[2]));
+  }
+  show("Not found", h("h1", {}, "Not found"), h("p", {}, h("a", { href: "/" }, "Back to the apps")));
+}
+
+/** Loads a view, showing API failures in the page instead of an empty screen. */
+async function guarded(view) {
+  try {
+    await view();
+  } catch (e) {
+    show("Error", h("h1", {}, "Something went wrong"), h("p", { class: "notice error", role: "alert" }, e.message),
+      h("p", {}, h("a", { href: "/" }, "Back to the apps")));
+  }
+}
+
+function listPage() {
+  return guarded(async () => {
+    const list = h("ul", { class: "cards", "aria-label": "Apps" });
+    const status = h("p", { class: "muted", role: "status" });
+    show("Apps", h("h1", {}, "Apps"), status, list, uploadPanel());
+    const render = async () => {
+      const { apps } = await get("/apps");
+      status.textContent = apps.length ? "" : "No apps yet: upload a bundle below, or run `lodge app push DIR`.";
+      list.replaceChildren(...apps.map(appCard));
+    };
+    await render();
+    refreshTimer = setInterval(() => render().catch(() => {}), REFRESH_MS);
+  });
+}
+
+function appCard(app) {
+  const live = app.live_rooms > 0;
+  return h("li", { class: "card", "data-app": app.name },
+    h("h3", {}, h("a", { href: `/app/${app.name}` }, app.name)),
+    h("p", { class: "muted" }, app.description || "No description."),
+    h("div", { class: "badges" },
+      h("span", { class: "badge" }, `v${app.latest}`),
+      h("span", { class: "badge" }, app.parts.join(" + ")),
+      h("span", { class: live ? "badge live" : "badge" },
+        `${app.live_rooms} ${app.live_rooms === 1 ? "room" : "rooms"}, ${app.live_members} ${app.live_members === 1 ? "member" : "members"}`)),
+    h("div", { class: "actions" },
+      h("a", { class: "button primary", href: `/play/${app.name}`, "aria-label": `Play ${app.name}` }, "Play"),
+      h("a", { class: "button", href: `/app/${app.name}` }, "Details")));
+}
+
+/** Upload: drop a bundle (from `lodge app pack DIR`) or choose one. */
+function uploadPanel() {
+  const input = h("input", { type: "file", id: "bundle", accept: ".gz,.tgz,application/gzip", class: "visually-hidden" });
+  const progress = h("progress", { max: 1, value: 0, hidden: true });
+  const result = h("div", { role: "status", "aria-live": "polite" });
+  const drop = h("div", { class: "drop" },
+    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, style: "display:inline-block",
+      onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()) }, "choose a file"), "."),
+    h("p", { class: "muted" }, "Make one with ", h("span", { class: "mono" }, "lodge app pack DIR"), "."),
+    input, progress);
+  const upload = async (file) => {
+    if (!file) return;
+    progress.hidden = false;
+    progress.value = 0;
+    result.replaceChildren(h("p", {}, `Uploading ${file.name}…`));
+    try {
+      const answer = await authorized("POST", "/apps", file, (fraction) => (progress.value = fraction));
+      const verb = answer.status === "unchanged" ? "was already published" : "published";
+      result.replaceChildren(h("p", { class: "notice" }, `${answer.name}@${answer.version} ${verb}. `,
+        h("a", { href: `/app/${answer.name}` }, "Open it")));
+      document.dispatchEvent(new Event("lodge:changed"));
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "notice error", role: "alert" }, `Upload refused: ${e.message}`));
+    } finally {
+      progress.hidden = true;
+      input.value = "";
+    }
+  };
+  input.addEventListener("change", () => upload(input.files[0]));
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    upload(e.dataTransfer.files[0]);
+  });
+  document.addEventListener("lodge:changed", () => location.pathname === "/" && listPage(), { once: true });
+  return h("section", { "aria-labelledby": "upload-title" }, h("h2", { id: "upload-title" }, "Upload"), drop, result);
+}
+
+function appPage(name) {
+  return guarded(async () => {
+    const app = await get(`/apps/${encodeURIComponent(name)}`);
+    const latest = app.versions.find((v) => v.version === app.latest);
+    const hasRoom = latest.parts.some((p) => p.role === "room");
+    const rooms = h("div", {});
+    const renderRooms = async () => {
+      if (!hasRoom) return rooms.replaceChildren(h("p", { class: "muted" }, "This app has no room part."));
+      const { rooms: live } = await get(`/apps/${encodeURIComponent(name)}/rooms`);
+      rooms.replaceChildren(live.length === 0
+        ? h("p", { class: "muted" }, "No rooms are running.")
+        : h("ul", { "aria-label": "Live rooms" }, live.map((r) => h("li", {},
+          h("a", { href: `/play/${name}/${r.name}` }, r.name), ` — ${r.members} ${r.members === 1 ? "member" : "members"}, v${r.version}`))));
+    };
+    show(name,
+      h("h1", {}, name),
+      h("p", { class: "muted" }, latest.description || "No description."),
+      playForm(name, hasRoom),
+      h("h2", {}, "Live rooms"), rooms,
+      h("h2", {}, "Versions"), versionsTable(app),
+      h("h2", {}, "Delete"),
+      h("p", {}, h("button", { class: "danger", onclick: () => deleteApp(name, app.versions.length) }, `Delete ${name} and all its versions`)));
+    await renderRooms();
+    refreshTimer = setInterval(() => renderRooms().catch(() => {}), REFRESH_MS);
+  });
+}
+
+function versionsTable(app) {
+  const rows = app.versions.map((v) => h("tr", {},
+    h("td", {}, h("strong", {}, v.version), v.version === app.latest ? h("span", { class: "badge live", style: "margin-left:6px" }, "latest") : null),
+    h("td", {}, new Date(v.created).toLocaleString()),
+    h("td", {}, h("ul", { class: "parts" }, v.parts.map((p) => h("li", {},
+      h("strong", {}, p.role), ` ${bytes(p.size)} `, h("span", { class: "mono muted", title: p.sha256 }, p.sha256.slice(0, 12)),
+      p.capabilities.length ? ` · ${p.capabilities.join(", ")}` : "")))),
+    h("td", {}, bytes(v.size)),
+    h("td", {}, h("a", { class: "button", href: `/play/${app.name}?version=${v.version}` }, "Play"), " ",
+      h("button", { class: "danger", onclick: () => deleteVersion(app.name, v.version), "aria-label": `Delete version ${v.version}` }, "Delete"))));
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, ["Version", "Published", "Parts", "Size", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows)));
+}
+
+async function deleteVersion(name, version) {
+  if (!confirm(`Delete ${name}@${version}? Rooms running it keep running until they stop.`)) return;
+  try {
+    await authorized("DELETE", `/apps/${name}/versions/${version}`);
+    location.reload();
+  } catch (e) {
+    alert(`Could not delete: ${e.message}`);
+  }
+}
+
+async function deleteApp(name, versions) {
+  if (!confirm(`Delete ${name} and its ${versions} ${versions === 1 ? "version" : "versions"}? This can't be undone.`)) return;
+  try {
+    await authorized("DELETE", `/apps/${name}`);
+    history.pushState(null, "", "/");
+    route();
+  } catch (e) {
+    alert(`Could not delete: ${e.message}`);
+  }
+}
+
+/** Room and display name, then the runner. */
+function playForm(app, hasRoom, version) {
+  const room = h("input", { type: "text", name: "room", value: "lobby", required: true, maxlength: 64, autocomplete: "off" });
+  const name = h("input", { type: "text", name: "name", value: savedName(), required: true, maxlength: 64, autocomplete: "nickname" });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "row", "aria-label": `Play ${app}` },
+    hasRoom ? h("label", {}, "Room", room) : null,
+    h("label", {}, "Your name", name),
+    h("button", { class: "primary" }, "Play"), error);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (hasRoom && !validRoom(room.value)) return (error.textContent = "Room names are 1-64 letters, digits, '-', '_' or '.'.");
+    if (!validName(name.value)) return (error.textContent = "Names are 1-64 characters, without spaces at either end.");
+    saveName(name.value);
+    sessionStorage.setItem("lodge.joining", name.value);
+    const target = hasRoom ? `/play/${app}/${room.value}` : `/play/${app}/-`;
+    navigate(version ? `${target}?version=${encodeURIComponent(version)}` : target);
+  });
+  return form;
+}
+
+function choosePage(name) {
+  return guarded(async () => {
+    const version = new URLSearchParams(location.search).get("version");
+    const app = await get(`/apps/${encodeURIComponent(name)}`);
+    const shown = app.versions.find((v) => v.version === (version ?? app.latest));
+    if (!shown) throw new ApiError(404, "not_found", `${name} has no version ${version}`);
+    const hasRoom = shown.parts.some((p) => p.role === "room");
+    show(`Play ${name}`, h("h1", {}, `Play ${name}`), h("p", { class: "muted" }, shown.description),
+      playForm(name, hasRoom, version));
+    document.querySelector("form input[name=room], form input[name=name]")?.focus();
+  });
+}
+
+export function navigate(path) {
+  history.pushState(null, "", path);
+  route();
+}
+
+// Same-origin links navigate without reloading.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a[href^='/']");
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target) return;
+  if (a.getAttribute("href").startsWith("/api/")) return;
+  e.preventDefault();
+  navigate(a.getAttribute("href"));
+});
+window.addEventListener("popstate", route);
+route();

@@ -1,0 +1,205 @@
+// The runner page, /play/APP/ROOM: asks for a display name, then runs the
+// app's client part (or the generic text client) connected to the room.
+
+import { get, h, savedName, saveName, show, validName, validRoom } from "./api.js";
+import { ClientRunner } from "./runner.js";
+import { Terminal } from "./terminal.js";
+import { TextClient } from "./text-client.js";
+
+/** What a close code means, when the server gave no reason. */
+const CLOSE_CODES = {
+  1000: "the room closed the connection",
+  1001: "the server is shutting down",
+  1006: "the connection was lost",
+  1008: "the connection broke a rule (too slow to read?)",
+  1009: "a message was too large",
+  1011: "the room stopped after a fault",
+  4001: "the room refused you",
+  4002: "the room is full",
+  4003: "you were removed from the room",
+};
+
+const FAULT_TITLES = {
+  trap: "The client crashed",
+  stuck: "The client stopped responding",
+  exit: "The client exited",
+  load: "The client could not start",
+};
+
+let current = null;
+document.addEventListener("lodge:navigate", () => {
+  current?.leave();
+  current = null;
+});
+
+export async function playPage(app, room) {
+  const version = new URLSearchParams(location.search).get("version");
+  let info;
+  try {
+    const path = version ? `/apps/${encodeURIComponent(app)}/versions/${encodeURIComponent(version)}` : `/apps/${encodeURIComponent(app)}`;
+    const answer = await get(path);
+    info = version ? answer : answer.versions.find((v) => v.version === answer.latest);
+  } catch (e) {
+    return show("Not found", h("h1", {}, `Can't play ${app}`), h("p", { class: "notice error", role: "alert" }, e.message),
+      h("p", {}, h("a", { href: "/" }, "Back to the apps")));
+  }
+  const hasRoom = info.parts.some((p) => p.role === "room");
+  if (hasRoom && !validRoom(room)) {
+    return show("Bad room", h("h1", {}, "That room name won't do"),
+      h("p", { class: "notice error", role: "alert" }, `"${room}": room names are 1-64 letters, digits, '-', '_' or '.'.`),
+      h("p", {}, h("a", { href: `/play/${app}` }, "Choose another room")));
+  }
+  const joining = sessionStorage.getItem("lodge.joining");
+  sessionStorage.removeItem("lodge.joining");
+  const name = joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null);
+  current = new Session({ app, room: hasRoom ? room : null, version, info, name });
+}
+
+/** The name form shown to whoever opens a shared link. */
+function askName(app, room) {
+  return new Promise((resolve) => {
+    const input = h("input", { type: "text", name: "name", value: savedName(), required: true, maxlength: 64, autocomplete: "nickname" });
+    const error = h("p", { class: "error", role: "alert" });
+    const form = h("form", { class: "row", "aria-label": "Join" }, h("label", {}, "Your name", input), h("button", { class: "primary" }, "Join"), error);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!validName(input.value)) return (error.textContent = "Names are 1-64 characters, without spaces at either end.");
+      saveName(input.value);
+      resolve(input.value);
+    });
+    show(`Join ${app}`, h("h1", {}, room ? `Join ${room} in ${app}` : `Play ${app}`),
+      h("p", { class: "muted" }, "Pick the name others will see."), form);
+    input.focus();
+    input.select();
+  });
+}
+
+/** One run of an app on this page: its client, its connection, its UI. */
+class Session {
+  constructor({ app, room, version, info, name }) {
+    this.app = app;
+    this.room = room;
+    this.version = version;
+    this.name = name;
+    this.clientPart = info.parts.find((p) => p.role === "client");
+    this.ws = null;
+    this.leaving = false;
+
+    this.status = h("span", { class: "status", role: "status" });
+    this.stage = h("div", { class: "stage" });
+    this.logList = h("ol", { "aria-label": "Console lines" });
+    this.logCount = h("span", { class: "muted" }, "");
+    this.lines = 0;
+    const zoom = (step) => () => this.terminal?.zoom(step);
+    const bar = h("div", { class: "play-bar" },
+      h("span", { class: "title" }, room ? `${app} · ${room}` : app),
+      h("span", { class: "muted" }, `as ${name}`),
+      this.clientPart ? h("button", { onclick: zoom(-1), "aria-label": "Smaller text" }, "A−") : null,
+      this.clientPart ? h("button", { onclick: zoom(1), "aria-label": "Larger text" }, "A+") : null,
+      h("a", { class: "button", href: `/app/${app}` }, "Leave"),
+      this.status);
+    const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
+      h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.logList));
+    main.className = "wide";
+
+    this.startClient();
+    if (room) this.connect();
+    else this.setStatus("runs in this page only", "");
+  }
+
+  startClient() {
+    this.overlay?.remove();
+    if (!this.clientPart) {
+      this.client = new TextClient(this.stage, { onSend: (payload) => this.sendToRoom(payload) });
+      return;
+    }
+    if (!this.terminal) {
+      const el = h("div", { "aria-label": `${this.app} screen` });
+      this.stage.replaceChildren(el);
+      this.terminal = new Terminal(el, { onEvent: (event) => this.client?.send(event) });
+      this.terminal.fit(false);
+    }
+    this.client = new ClientRunner({
+      url: this.clientPart.browser,
+      terminal: this.terminal,
+      init: { size: this.terminal.size, room: this.room ?? undefined, name: this.name },
+      onSend: (payload) => this.sendToRoom(payload),
+      onLog: (level, message) => this.log(level, message),
+      onFault: ({ kind, message }) => this.fault(kind, message),
+    });
+    if (this.ws?.readyState === WebSocket.OPEN) this.client.send({ tag: "connected" });
+    this.terminal.el.focus();
+  }
+
+  connect() {
+    this.overlay?.remove();
+    const url = new URL(`/apps/${encodeURIComponent(this.app)}/rooms/${encodeURIComponent(this.room)}`, location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("name", this.name);
+    if (this.version) url.searchParams.set("version", this.version);
+    this.setStatus("connecting…", "");
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      this.setStatus("connected", "connected");
+      this.client?.send({ tag: "connected" });
+    };
+    ws.onmessage = ({ data }) => {
+      const payload = typeof data === "string" ? { tag: "text", val: data } : { tag: "binary", val: new Uint8Array(data) };
+      this.client?.send({ tag: "message", val: payload });
+    };
+    ws.onclose = (e) => {
+      if (this.ws !== ws || this.leaving) return;
+      const reason = e.reason || CLOSE_CODES[e.code] || `the connection closed (${e.code})`;
+      this.setStatus(`disconnected: ${reason}`, "disconnected");
+      this.client?.send({ tag: "disconnected", val: reason });
+      this.log("warn", `disconnected: ${reason}`);
+      this.showOverlay("info", "Disconnected", reason, [
+        h("button", { class: "primary", onclick: () => this.connect() }, "Rejoin"),
+        h("a", { class: "button", href: `/app/${this.app}` }, "Leave"),
+      ]);
+    };
+  }
+
+  sendToRoom(payload) {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(payload.val);
+  }
+
+  fault(kind, message) {
+    this.log("error", `${FAULT_TITLES[kind]}: ${message}`);
+    this.showOverlay("error", FAULT_TITLES[kind], message, [
+      h("button", { class: "primary", onclick: () => this.startClient() }, "Restart the client"),
+      h("a", { class: "button", href: `/app/${this.app}` }, "Leave"),
+    ]);
+  }
+
+  showOverlay(kind, title, message, buttons) {
+    this.overlay?.remove();
+    this.overlay = h("div", { class: "overlay", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "overlay-title", "data-kind": kind },
+      h("div", { class: kind === "error" ? "box" : "box info" },
+        h("h2", { id: "overlay-title" }, title), h("pre", {}, message), h("div", { class: "buttons" }, buttons)));
+    this.stage.append(this.overlay);
+    this.overlay.querySelector("button")?.focus();
+  }
+
+  setStatus(text, className) {
+    this.status.textContent = text;
+    this.status.className = `status ${className}`;
+  }
+
+  log(level, message) {
+    this.lines++;
+    this.logCount.textContent = `(${this.lines})`;
+    this.logList.append(h("li", { class: level }, `${level} ${message}`));
+    while (this.logList.children.length > 500) this.logList.firstChild.remove();
+    this.logList.scrollTop = this.logList.scrollHeight;
+  }
+
+  leave() {
+    this.leaving = true;
+    this.client?.stop();
+    this.ws?.close(1000, "left");
+  }
+}
+

@@ -1,0 +1,96 @@
+// The page side of a client part: starts its Worker, relays events in and
+// drawing out, and watches it. A client that doesn't answer the watchdog's
+// ping within the limit is stuck (a loop, or a very long handler): its
+// Worker is terminated and the page says so.
+
+const PING_EVERY_MS = 250;
+/** How long a client may go without answering before it is stopped. */
+export const STUCK_AFTER_MS = 3000;
+
+export class ClientRunner {
+  /**
+   * @param {{url: string, terminal, init, onSend, onLog, onFault}} options
+   *   onFault({kind: "trap"|"exit"|"load"|"stuck", message}) is called once when the client stops.
+   */
+  constructor({ url, terminal, init, onSend, onLog, onFault }) {
+    this.terminal = terminal;
+    this.onSend = onSend;
+    this.onLog = onLog;
+    this.onFault = onFault;
+    this.ticks = false;
+    this.tickFrame = 0;
+    this.stopped = false;
+    this.pingId = 0;
+    this.awaiting = null;
+    this.worker = new Worker("/ui/worker.js", { type: "module", name: "lodge-client" });
+    this.worker.onmessage = ({ data }) => this.receive(data);
+    this.worker.onerror = (e) => this.fault("load", e.message || "the client's worker failed");
+    this.worker.postMessage({ type: "start", url: new URL(url, location.href).href, size: terminal.size, init });
+    this.watchdog = setInterval(() => this.check(), PING_EVERY_MS);
+  }
+
+  /** Delivers an event (key, pointer, message, resize, connected, disconnected). */
+  send(event) {
+    if (!this.stopped) this.worker.postMessage({ type: "event", event });
+  }
+
+  check() {
+    const now = performance.now();
+    if (this.awaiting) {
+      if (now - this.awaiting.since > STUCK_AFTER_MS) {
+        this.fault("stuck", `the client did not respond for ${STUCK_AFTER_MS / 1000} seconds (an endless loop?) and was stopped`);
+      }
+      return;
+    }
+    this.awaiting = { id: ++this.pingId, since: now };
+    this.worker.postMessage({ type: "ping", id: this.pingId });
+  }
+
+  receive(message) {
+    switch (message.type) {
+      case "pong":
+        if (this.awaiting?.id === message.id) this.awaiting = null;
+        break;
+      case "draw":
+        this.terminal.apply(message.ops);
+        break;
+      case "send":
+        this.onSend(message.payload);
+        break;
+      case "log":
+        this.onLog(message.level, message.message);
+        break;
+      case "ticks":
+        this.setTicks(message.on);
+        break;
+      case "fault":
+        this.fault(message.kind, message.message);
+        break;
+    }
+  }
+
+  setTicks(on) {
+    this.ticks = on;
+    const tick = (now) => {
+      if (!this.ticks || this.stopped) return (this.tickFrame = 0);
+      // Skip a frame while the client is still busy with the last ones.
+      if (!this.awaiting || performance.now() - this.awaiting.since < 100) this.send({ tag: "tick", val: now });
+      this.tickFrame = requestAnimationFrame(tick);
+    };
+    if (on && !this.tickFrame) this.tickFrame = requestAnimationFrame(tick);
+  }
+
+  fault(kind, message) {
+    if (this.stopped) return;
+    this.stop();
+    this.onFault({ kind, message });
+  }
+
+  /** Ends the client (its Worker, timers and ticks). */
+  stop() {
+    this.stopped = true;
+    this.ticks = false;
+    clearInterval(this.watchdog);
+    this.worker.terminate();
+  }
+}
