@@ -20,9 +20,12 @@ fn everything_is_still_there_after_a_restart() {
     let server = Server::start(data.path(), &[]);
     assert_eq!(server.json(&["app", "ls"]), list_before);
     assert_eq!(server.json(&["app", "show", "chat"]), before);
-    // The compiled artifacts survived too (no recompile needed).
-    let compiled = files_under(&data.path().join("cache"));
-    assert_eq!(compiled.len(), 4, "{compiled:?}");
+    // The prepared parts survived too (no recompile needed): four server
+    // parts compiled, three client parts transpiled for the browser.
+    let cached = files_under(&data.path().join("cache"));
+    let compiled = cached.iter().filter(|f| f.ends_with(".cwasm")).count();
+    let browser = cached.iter().filter(|f| f.ends_with("/client.js")).count();
+    assert_eq!((compiled, browser), (4, 3), "{cached:?}");
     let again = server.ok(&["app", "push", examples.join("chat").to_str().unwrap()]);
     assert!(again.contains("unchanged"), "{again}");
 }
@@ -67,8 +70,8 @@ fn killing_the_server_mid_upload_leaves_a_consistent_store() {
     assert!(files_under(&data.path().join("tmp")).is_empty());
     assert_eq!(
         files_under(&data.path().join("blobs")).len(),
-        1,
-        "only the counter's blob"
+        2,
+        "only the counter's blobs (room and client)"
     );
 
     // The same push then succeeds.

@@ -24,7 +24,7 @@ fn push_list_show_repush_conflict_and_delete_through_the_cli() {
     assert_eq!(names, ["chat", "counter", "http-hello", "tic-tac-toe"]);
     let chat = &list["apps"][0];
     assert_eq!(chat["latest"], "0.1.0");
-    assert_eq!(chat["parts"], serde_json::json!(["room"]));
+    assert_eq!(chat["parts"], serde_json::json!(["room", "client"]));
     assert_eq!(
         chat["description"],
         "A chat room that remembers the last 50 messages."
@@ -179,4 +179,79 @@ fn reading_commands_work_without_a_token_and_answer_json() {
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn client_parts_are_served_prepared_for_the_browser_and_rebuilt_when_missing() {
+    let examples = examples();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    server.ok(&["app", "push", examples.join("counter").to_str().unwrap()]);
+    let shown = server.json(&["app", "show", "counter"]);
+    let client = shown["versions"][0]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "client")
+        .unwrap()
+        .clone();
+    let entry = client["browser"].as_str().unwrap().to_owned();
+    let sha = client["sha256"].as_str().unwrap();
+    assert!(
+        entry.contains(sha) && entry.ends_with("/client.js"),
+        "{entry}"
+    );
+
+    let http = server.http();
+    let fetch = |path: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", server.url);
+        async move { http.get(url).send().await.unwrap() }
+    };
+    let module = fetch(entry.clone()).await;
+    assert_eq!(module.status(), 200);
+    assert!(
+        module.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        module.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let text = module.text().await.unwrap();
+    assert!(
+        text.contains("export function instantiate"),
+        "an ES module for the Worker"
+    );
+    let core = fetch(entry.replace("client.js", "client.core.wasm")).await;
+    assert_eq!(core.headers()["content-type"], "application/wasm");
+    assert_eq!(&core.bytes().await.unwrap()[..4], b"\0asm");
+
+    // Nothing else is reachable through that route.
+    for bad in ["..%2F..%2F..%2Flodge.db", "client.d.ts", "other.js"] {
+        let path = entry.replace("client.js", bad);
+        assert_eq!(fetch(path).await.status(), 404, "{bad}");
+    }
+    let unknown = format!(
+        "/client/{}/{}/client.js",
+        lodge_runtime_key(&entry),
+        "0".repeat(64)
+    );
+    assert_eq!(fetch(unknown).await.status(), 404);
+
+    // A cleared cache (or a Lodge upgrade) is rebuilt from the stored component.
+    std::fs::remove_dir_all(data.path().join("cache/browser")).unwrap();
+    std::fs::create_dir_all(data.path().join("cache/browser")).unwrap();
+    let again = fetch(entry.clone()).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.text().await.unwrap(), text);
+}
+
+/// The transpiler key in a `/client/{key}/{sha}/{file}` URL.
+fn lodge_runtime_key(entry: &str) -> &str {
+    entry.split('/').nth(2).unwrap()
 }

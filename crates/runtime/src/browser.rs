@@ -85,6 +85,8 @@ impl BrowserCache {
 
     /// Writes a part's files durably, replacing any earlier set.
     pub fn write(&self, sha256: &str, files: &BrowserFiles) -> std::io::Result<()> {
+        // The folder may have been cleared while the server ran.
+        std::fs::create_dir_all(&self.dir)?;
         let tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&self.dir)?;
@@ -112,7 +114,11 @@ impl BrowserCache {
     /// Hashes of every prepared part present, and leftovers of interrupted writes.
     pub fn list(&self) -> std::io::Result<Vec<String>> {
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            entries => entries?,
+        };
+        for entry in entries {
             if let Some(name) = entry?.file_name().to_str() {
                 out.push(name.to_owned());
             }

@@ -71,7 +71,7 @@ function askToken(again) {
   return new Promise((resolve) => {
     const dialog = h("dialog", { "aria-labelledby": "token-title" });
     const input = h("input", { type: "password", name: "token", autocomplete: "off", required: true });
-    const form = h("form", { method: "dialog" },
+    const form = h("form", {},
       h("h2", { id: "token-title" }, "API token"),
       h("p", { class: again ? "error" : "muted" },
         again ? "That token was refused. " : "",
@@ -79,17 +79,19 @@ function askToken(again) {
         h("span", { class: "mono" }, "lodge serve"), " prints where). It is kept in this browser."),
       h("label", {}, "Token", input),
       h("div", { class: "buttons" },
-        h("button", { type: "button", value: "cancel", onclick: () => dialog.close("") }, "Cancel"),
-        h("button", { class: "primary", value: "ok" }, "Save")));
-    form.addEventListener("submit", () => {
-      const token = input.value.trim();
+        h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { class: "primary" }, "Save")));
+    let token = null;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      token = input.value.trim() || null;
       if (token) localStorage.setItem(TOKEN_KEY, token);
-      dialog.close(token);
+      dialog.close();
     });
     dialog.append(form);
     dialog.addEventListener("close", () => {
       dialog.remove();
-      resolve(dialog.returnValue || null);
+      resolve(token);
     });
     document.body.append(dialog);
     dialog.showModal();

@@ -37,12 +37,12 @@ function listPage() {
   return guarded(async () => {
     const list = h("ul", { class: "cards", "aria-label": "Apps" });
     const status = h("p", { class: "muted", role: "status" });
-    show("Apps", h("h1", {}, "Apps"), status, list, uploadPanel());
     const render = async () => {
       const { apps } = await get("/apps");
       status.textContent = apps.length ? "" : "No apps yet: upload a bundle below, or run `lodge app push DIR`.";
       list.replaceChildren(...apps.map(appCard));
     };
+    show("Apps", h("h1", {}, "Apps"), status, list, uploadPanel(() => render().catch(() => {})));
     await render();
     refreshTimer = setInterval(() => render().catch(() => {}), REFRESH_MS);
   });
@@ -64,7 +64,7 @@ function appCard(app) {
 }
 
 /** Upload: drop a bundle (from `lodge app pack DIR`) or choose one. */
-function uploadPanel() {
+function uploadPanel(onPublished) {
   const input = h("input", { type: "file", id: "bundle", accept: ".gz,.tgz,application/gzip", class: "visually-hidden" });
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const result = h("div", { role: "status", "aria-live": "polite" });
@@ -83,7 +83,7 @@ function uploadPanel() {
       const verb = answer.status === "unchanged" ? "was already published" : "published";
       result.replaceChildren(h("p", { class: "notice" }, `${answer.name}@${answer.version} ${verb}. `,
         h("a", { href: `/app/${answer.name}` }, "Open it")));
-      document.dispatchEvent(new Event("lodge:changed"));
+      onPublished();
     } catch (e) {
       result.replaceChildren(h("p", { class: "notice error", role: "alert" }, `Upload refused: ${e.message}`));
     } finally {
@@ -102,7 +102,6 @@ function uploadPanel() {
     drop.classList.remove("over");
     upload(e.dataTransfer.files[0]);
   });
-  document.addEventListener("lodge:changed", () => location.pathname === "/" && listPage(), { once: true });
   return h("section", { "aria-labelledby": "upload-title" }, h("h2", { id: "upload-title" }, "Upload"), drop, result);
 }
 

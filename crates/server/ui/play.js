@@ -132,7 +132,11 @@ class Session {
   }
 
   connect() {
-    this.overlay?.remove();
+    if (this.overlay) {
+      this.overlay.remove();
+      this.overlay = null;
+      this.terminal?.el.focus();
+    }
     const url = new URL(`/apps/${encodeURIComponent(this.app)}/rooms/${encodeURIComponent(this.room)}`, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("name", this.name);

@@ -86,7 +86,7 @@ function call(event) {
   } catch (e) {
     wasi.flush();
     if (e instanceof ClientExit) return stop("exit", e.message);
-    const reason = stderrTail.length ? `${stderrTail.join("\n")}\n` : "";
+    const reason = stderrTail.length ? `${stderrTail.join("\n").trim()}\n` : "";
     stop("trap", `${reason}${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
   } finally {
     if (ops.length) {

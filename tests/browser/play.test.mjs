@@ -1,0 +1,139 @@
+// Playing: client parts in the page, connected to their rooms.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { Server, appDir, guest, join, launch, newPage, screen, screenshot, waitForScreen } from "./support.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await Server.start();
+  for (const app of ["chat", "tic-tac-toe"]) server.push(`examples/${app}`);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.destroy();
+});
+
+/** The board as nine characters (X, O or .) read from the screen. */
+async function board(page) {
+  const rows = (await screen(page)).split("\n");
+  const marks = [];
+  for (const row of rows) {
+    // Board rows with marks look like "   X   │   O   │       ".
+    if (!row.includes("│")) continue;
+    const cells = row.split("│");
+    if (cells.length !== 3) continue;
+    const line = cells.map((c) => c.trim() || ".");
+    if (cells.every((c) => c.trim().length <= 1)) marks.push(line);
+  }
+  // Each board row is three text rows; the middle one holds the marks.
+  const middle = [];
+  for (let i = 1; i < marks.length; i += 3) middle.push(...marks[i]);
+  return middle.join("");
+}
+
+test("two pages on one link play tic-tac-toe to a win, each seeing the other's moves", async () => {
+  const errors = [];
+  const ada = await newPage(browser, errors);
+  const bob = await newPage(browser, errors);
+  await join(ada, server, "tic-tac-toe", "final", "ada");
+  await waitForScreen(ada, "Waiting for a second player");
+  await join(bob, server, "tic-tac-toe", "final", "bob");
+  await waitForScreen(ada, "Your turn (X)");
+  await waitForScreen(bob, "ada's turn (X)");
+  assert.match(await screen(bob), /You are bob \(O\)/);
+
+  // X plays the top row; O plays the middle row. Keys, arrows and the mouse.
+  await ada.keyboard.press("1"); // cell 0
+  await waitForScreen(bob, "Your turn (O)");
+  assert.equal(await board(bob), "X........");
+  await bob.keyboard.press("4"); // cell 3
+  await waitForScreen(ada, "Your turn (X)");
+  assert.equal(await board(ada), "X..O.....");
+
+  // ada's cursor is on the cell she played (0): right one (cell 1), Enter.
+  await ada.keyboard.press("ArrowRight");
+  await ada.keyboard.press("Enter");
+  await waitForScreen(bob, "Your turn (O)");
+  assert.equal(await board(bob), "XX.O.....");
+
+  // bob clicks the centre cell of the board.
+  const box = await bob.locator(".terminal").boundingBox();
+  await bob.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await waitForScreen(ada, "Your turn (X)");
+  assert.equal(await board(ada), "XX.OO....");
+
+  await ada.keyboard.press("3");
+  await waitForScreen(ada, "You win!");
+  await waitForScreen(bob, "ada (X) wins.");
+  assert.equal(await board(bob), "XXXOO....");
+  await screenshot(ada, "tic-tac-toe-winner");
+  await screenshot(bob, "tic-tac-toe-loser");
+  assert.deepEqual(errors, []);
+});
+
+test("two pages chat, each seeing the other's lines with names", async () => {
+  const ada = await newPage(browser);
+  const bob = await newPage(browser);
+  await join(ada, server, "chat", "tea", "ada");
+  await join(bob, server, "chat", "tea", "bob");
+  await waitForScreen(ada, "* bob joined");
+  await ada.keyboard.type("hello bob");
+  await waitForScreen(ada, "> hello bob");
+  await ada.keyboard.press("Enter");
+  await waitForScreen(bob, "ada: hello bob");
+  await bob.keyboard.type("hi ada!");
+  await bob.keyboard.press("Enter");
+  await waitForScreen(ada, "bob: hi ada!");
+  await screenshot(ada, "chat");
+  // A third page joining later gets the history.
+  const cy = await newPage(browser);
+  await join(cy, server, "chat", "tea", "cy");
+  const text = await waitForScreen(cy, "bob: hi ada!");
+  assert.match(text, /ada: hello bob/);
+});
+
+test("an app with only a room part gets the generic text client", async () => {
+  const dir = appDir(`[app]
+name = "echo"
+version = "0.1.0"
+description = "Room only."
+
+[room]
+component = "${guest("readme_echo")}"
+capabilities = ["kv"]
+`);
+  server.lodge("app", "push", dir);
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/play/echo/one`);
+  await page.getByLabel("Your name").fill("ada");
+  await page.getByRole("button", { name: "Join" }).click();
+  const log = page.getByRole("log", { name: "Messages" });
+  await log.getByText("ada is here").waitFor();
+  await page.getByRole("textbox", { name: "Message" }).fill("ping");
+  await page.getByRole("button", { name: "Send" }).click();
+  await log.getByText("ping", { exact: true }).waitFor();
+});
+
+test("an app with only a client part runs without a server", async () => {
+  const dir = appDir(`[app]
+name = "solo"
+version = "0.1.0"
+description = "Client only."
+
+[client]
+component = "${guest("bad_client")}"
+`);
+  server.lodge("app", "push", dir);
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/play/solo`);
+  await page.getByLabel("Your name").fill("ada");
+  await page.getByRole("button", { name: "Play" }).click();
+  await waitForScreen(page, "ready: ada (no room)");
+  await page.locator(".terminal").press("x");
+  await waitForScreen(page, "key 1: x");
+});

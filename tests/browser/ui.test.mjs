@@ -1,0 +1,143 @@
+// The web UI: the app list, an app's page, uploading and deleting through
+// the browser.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { LODGE, Server, TOKEN, appDir, guest, launch, newPage, screenshot } from "./support.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await Server.start();
+  for (const app of ["chat", "counter", "tic-tac-toe"]) server.push(`examples/${app}`);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.destroy();
+});
+
+test("the app list shows every pushed example with its description", async () => {
+  const errors = [];
+  const page = await newPage(browser, errors);
+  await page.goto(server.url);
+  const apps = page.getByRole("list", { name: "Apps" });
+  for (const [name, description] of [
+    ["chat", "A chat room that remembers the last 50 messages."],
+    ["counter", "One number, shared by every room of the app."],
+    ["tic-tac-toe", "Two players, one board."],
+  ]) {
+    const card = apps.locator(`[data-app="${name}"]`);
+    await card.getByRole("link", { name, exact: true }).waitFor();
+    assert.match(await card.innerText(), new RegExp(description.replace(".", "\\.")));
+    assert.match(await card.innerText(), /v0\.1\.0/);
+  }
+  await screenshot(page, "app-list");
+  // Narrow windows get one column, still usable.
+  await page.setViewportSize({ width: 380, height: 800 });
+  await screenshot(page, "app-list-narrow");
+  assert.deepEqual(errors, []);
+});
+
+test("a bundle uploaded through the page is published, asking for the token once", async () => {
+  const dir = appDir(`[app]
+name = "uploaded"
+version = "1.0.0"
+description = "Arrived through the browser."
+
+[client]
+component = "${guest("bad_client")}"
+`);
+  const bundle = join(dir, "uploaded.tar.gz");
+  execFileSync(LODGE, ["app", "pack", dir, "--output", bundle]);
+
+  const page = await newPage(browser);
+  await page.goto(server.url);
+  await page.locator("#bundle").setInputFiles(bundle);
+  const dialog = page.getByRole("dialog", { name: "API token" });
+  await dialog.getByLabel("Token").fill(TOKEN);
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await page.getByText("uploaded@1.0.0 published").waitFor();
+  await page.locator('[data-app="uploaded"]').waitFor();
+  await screenshot(page, "uploaded");
+  assert.match(server.lodge("app", "ls"), /uploaded\s+1\.0\.0/);
+
+  // The token is kept: a second upload (identical) asks for nothing.
+  await page.locator("#bundle").setInputFiles(bundle);
+  await page.getByText("uploaded@1.0.0 was already published").waitFor();
+  assert.equal(await page.getByRole("dialog").count(), 0);
+});
+
+test("a refused upload says why, and stores nothing", async () => {
+  const dir = appDir(`[app]
+name = "broken"
+version = "1.0.0"
+description = "A room part that isn't one."
+
+[room]
+component = "${guest("bad_client")}"
+`);
+  const bundle = join(dir, "broken.tar.gz");
+  execFileSync(LODGE, ["app", "pack", dir, "--output", bundle]);
+  const page = await newPage(browser);
+  await page.goto(server.url);
+  await page.evaluate((token) => localStorage.setItem("lodge.token", token), TOKEN);
+  await page.locator("#bundle").setInputFiles(bundle);
+  const alert = page.getByRole("alert").filter({ hasText: "Upload refused" });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /room\.wasm .*(imports|does not export) lodge:app\//);
+  assert.doesNotMatch(server.lodge("app", "ls"), /broken/);
+});
+
+test("an app's page shows versions, parts and sizes, and deletes a version", async () => {
+  const dir = appDir(`[app]
+name = "versions"
+version = "1.0.0"
+description = "Two versions."
+
+[client]
+component = "${guest("bad_client")}"
+`);
+  server.lodge("app", "push", dir);
+  execFileSync("sed", ["-i", "s/1.0.0/1.1.0/", join(dir, "lodge.toml")]);
+  server.lodge("app", "push", dir);
+
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/app/versions`);
+  await page.evaluate((token) => localStorage.setItem("lodge.token", token), TOKEN);
+  const table = page.getByRole("table");
+  await table.getByText("1.1.0").waitFor();
+  const text = await table.innerText();
+  assert.match(text, /1\.1\.0\s*latest/);
+  assert.match(text, /1\.0\.0/);
+  assert.match(text, /client \d+\.\d KiB [0-9a-f]{12}/);
+  await screenshot(page, "app-page");
+
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Delete version 1.0.0" }).click();
+  await page.getByRole("button", { name: "Delete version 1.1.0" }).waitFor();
+  await page.waitForFunction(() => !document.body.innerText.includes("Delete version 1.0.0"));
+  assert.doesNotMatch(server.lodge("app", "show", "versions"), /1\.0\.0/);
+
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: /Delete versions and all its versions/ }).click();
+  await page.getByRole("heading", { name: "Apps" }).waitFor();
+  assert.doesNotMatch(server.lodge("app", "ls"), /versions/);
+});
+
+test("the play form opens the shared runner link for the chosen room", async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/app/counter`);
+  const form = page.getByRole("form", { name: "Play counter" });
+  await form.getByLabel("Room").fill("den");
+  await form.getByLabel("Your name").fill("grace");
+  await form.getByRole("button", { name: "Play" }).click();
+  await page.waitForURL(/\/play\/counter\/den$/);
+  await page.locator(".status.connected").waitFor();
+  await page.goto(`${server.url}/app/counter`);
+  await page.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "den" }).waitFor();
+});
