@@ -2,7 +2,9 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, appDir, guest, join, launch, newPage, screen, screenshot, waitForScreen } from "./support.mjs";
+import { readFileSync } from "node:fs";
+import { join as joinPath } from "node:path";
+import { ROOT, Server, appDir, guest, join, launch, newPage, screen, screenshot, waitForScreen } from "./support.mjs";
 
 let server;
 let browser;
@@ -136,4 +138,64 @@ component = "${guest("bad_client")}"
   await waitForScreen(page, "ready: ada (no room)");
   await page.locator(".terminal").press("x");
   await waitForScreen(page, "key 1: x");
+});
+
+test("the client in the SDK README works as written: timers, keys, the room", async () => {
+  const readme = readFileSync(joinPath(ROOT, "sdk/rust-client/README.md"), "utf8");
+  const example = readme.split("```rust\n")[1].split("```")[0];
+  const source = readFileSync(joinPath(ROOT, "tests/guests/readme-client/src/lib.rs"), "utf8");
+  assert.equal(example, source, "tests/guests/readme-client must be the README's client");
+
+  server.lodge("app", "push", appDir(`[app]
+name = "hello"
+version = "0.1.0"
+description = "Says hello."
+
+[room]
+component = "${guest("readme_echo")}"
+capabilities = ["kv"]
+
+[client]
+component = "${guest("readme_client")}"
+`));
+  const page = await newPage(browser);
+  await join(page, server, "hello", "lobby", "ada");
+  await waitForScreen(page, "hello, ada");
+  await waitForScreen(page, "room: ada is here");
+  await waitForScreen(page, "2 s");
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, "room: hi");
+  assert.match(await screen(page), /key: Enter/);
+});
+
+test("frame ticks arrive while asked for, and resizes reach the client", async () => {
+  server.lodge("app", "push", appDir(`[app]
+name = "frames"
+version = "0.1.0"
+description = "Ticks."
+
+[client]
+component = "${guest("bad_client")}"
+`));
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/play/frames`);
+  await page.getByLabel("Your name").fill("ada");
+  await page.getByRole("button", { name: "Play" }).click();
+  await waitForScreen(page, "ready: ada");
+  await page.locator(".terminal").press("t");
+  await waitForScreen(page, /ticks: (1\d|[2-9]\d|\d{3,})/);
+  await page.locator(".terminal").press("T");
+  await page.waitForTimeout(200); // ticks already on their way still arrive
+  const stopped = (await screen(page)).match(/ticks: (\d+)/)[1];
+  await page.waitForTimeout(300);
+  assert.equal((await screen(page)).match(/ticks: (\d+)/)[1], stopped, "no ticks after turning them off");
+
+  await page.setViewportSize({ width: 600, height: 500 });
+  const text = await waitForScreen(page, /size: \d+x\d+/);
+  const [, cols, rows] = text.match(/size: (\d+)x(\d+)/);
+  assert.ok(Number(cols) < 80 && Number(rows) >= 8, `${cols}x${rows}`);
+  // A/A+ makes the text larger: fewer cells fit.
+  await page.getByRole("button", { name: "Larger text" }).click();
+  await page.getByRole("button", { name: "Larger text" }).click();
+  await waitForScreen(page, new RegExp(`size: (?!${cols}x)\\d+x\\d+`));
 });

@@ -7,7 +7,9 @@ use crate::error::ApiError;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::Router;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
@@ -60,6 +62,19 @@ fn asset(name: &str, request: &HeaderMap) -> Response {
         *contents,
     )
         .into_response()
+}
+
+/// The UI's routes, gzip-compressed for browsers that take it (the
+/// prepared client modules are mostly JavaScript, which shrinks well).
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(page))
+        .route("/app/{name}", get(page))
+        .route("/play/{app}", get(page))
+        .route("/play/{app}/{room}", get(page))
+        .route("/ui/{file}", get(ui_file))
+        .route("/client/{key}/{sha256}/{file}", get(client_file))
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// `GET /`, `/app/{name}`, `/play/{app}[/{room}]`: the page shell; main.js routes.

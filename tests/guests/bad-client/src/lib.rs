@@ -1,13 +1,15 @@
 //! A client part that misbehaves on request, for the browser tests: "p"
 //! panics (a trap), "l" loops for ever, "e" writes to stderr and stdout,
-//! and any other key is echoed so the test can tell it still runs.
+//! "t" turns frame ticks on and counts them, and any other key is echoed
+//! so the test can tell it still runs. Resizes are shown on row 2.
 
 use lodge_client::terminal::{self, Rgb};
-use lodge_client::{Client, Init, Key};
+use lodge_client::{Client, Init, Key, Size, frames};
 
 #[derive(Default)]
 struct Bad {
     keys: u32,
+    ticks: u32,
 }
 
 impl Client for Bad {
@@ -27,6 +29,8 @@ impl Client for Bad {
                     n = std::hint::black_box(n.wrapping_add(1));
                 }
             }
+            "t" => frames::request_ticks(true),
+            "T" => frames::request_ticks(false),
             "e" => {
                 eprintln!("to stderr");
                 println!("to stdout");
@@ -38,6 +42,17 @@ impl Client for Bad {
                 terminal::write(0, 1, &line, Rgb::GREEN, Rgb::BLACK);
             }
         }
+    }
+
+    fn on_tick(&mut self, _now_ms: f64) {
+        self.ticks += 1;
+        let line = format!("ticks: {}", self.ticks);
+        terminal::write(0, 3, &line, Rgb::WHITE, Rgb::BLACK);
+    }
+
+    fn on_resize(&mut self, size: Size) {
+        let line = format!("size: {}x{}", size.cols, size.rows);
+        terminal::write(0, 2, &line, Rgb::WHITE, Rgb::BLACK);
     }
 }
 
