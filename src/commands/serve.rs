@@ -2,7 +2,7 @@
 
 use crate::client::default_data_dir;
 use anyhow::Context;
-use lodge_server::{BundleLimits, RoomConfig, Server, ServerConfig};
+use lodge_server::{BundleLimits, HttpConfig, RoomConfig, Server, ServerConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,6 +59,37 @@ pub struct Args {
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
+    /// Serve each app's http part at APP.DOMAIN too (for example
+    /// `lodge.localhost`, which browsers resolve to this machine).
+    #[arg(long, env = "LODGE_DOMAIN")]
+    domain: Option<String>,
+    /// CPU time one http request may use when the manifest sets no cpu-ms, in ms.
+    #[arg(long, default_value_t = 1000)]
+    http_cpu_ms: u64,
+    /// The most CPU time a manifest may ask for (cpu-ms), in ms.
+    #[arg(long, default_value_t = 10_000)]
+    http_max_cpu_ms: u64,
+    /// Wall-clock time one http request may take when the manifest sets no timeout-ms, in ms.
+    #[arg(long, default_value_t = 10_000)]
+    http_timeout_ms: u64,
+    /// The most wall-clock time a manifest may ask for (timeout-ms), in ms.
+    #[arg(long, default_value_t = 60_000)]
+    http_max_timeout_ms: u64,
+    /// Memory one http request's instance may use, in MiB.
+    #[arg(long, default_value_t = 64)]
+    http_memory_mib: usize,
+    /// The largest request body an http part accepts, in bytes (413 past it).
+    #[arg(long, default_value_t = 10 << 20)]
+    http_max_request_bytes: u64,
+    /// The largest response body an http part may send, in bytes.
+    #[arg(long, default_value_t = 64 << 20)]
+    http_max_response_bytes: u64,
+    /// Http requests running at once, across all apps (503 past it).
+    #[arg(long, default_value_t = 256)]
+    http_max_concurrency: usize,
+    /// Http requests running at once for one app (503 past it).
+    #[arg(long, default_value_t = 64)]
+    http_max_concurrency_per_app: usize,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -96,6 +127,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ..RoomConfig::default()
     };
     config.max_message_bytes = args.max_message_bytes.max(1);
+    config.http = HttpConfig {
+        cpu: Duration::from_millis(args.http_cpu_ms.max(10)),
+        max_cpu: Duration::from_millis(args.http_max_cpu_ms.max(args.http_cpu_ms).max(10)),
+        timeout: Duration::from_millis(args.http_timeout_ms.max(1)),
+        max_timeout: Duration::from_millis(args.http_max_timeout_ms.max(args.http_timeout_ms)),
+        memory_bytes: args.http_memory_mib.max(1) << 20,
+        max_request_body: args.http_max_request_bytes,
+        max_response_body: args.http_max_response_bytes,
+        max_concurrent: args.http_max_concurrency.max(1),
+        max_concurrent_per_app: args.http_max_concurrency_per_app.max(1),
+    };
+    config.domain = args
+        .domain
+        .map(|d| d.trim_matches('.').to_ascii_lowercase());
     let server = Server::bind(config).await?;
     let addr = server
         .local_addr()

@@ -47,6 +47,12 @@ pub enum ManifestError {
     },
     #[error("[room].memory-mib = {value} is out of range: use 1 to {max} (servers may allow less)")]
     MemoryMib { value: i64, max: u32 },
+    #[error("[http].{field} = {value} is out of range: use 1 to {max} (servers may allow less)")]
+    HttpLimit {
+        field: &'static str,
+        value: i64,
+        max: u32,
+    },
     #[error("[room].max-members = {value} is out of range: use 1 to {max}")]
     MaxMembers { value: i64, max: u32 },
     #[error(

@@ -27,6 +27,8 @@ pub const MAX_ROOM_MEMBERS: u32 = 10_000;
 pub const MAX_ROOM_MEMORY_MIB: u32 = 4096;
 /// The most hosts an http part may list in `allowed-hosts`.
 pub const MAX_ALLOWED_HOSTS: usize = 64;
+/// The highest `[http].timeout-ms` and `cpu-ms` any server accepts (ten minutes).
+pub const MAX_HTTP_LIMIT_MS: u32 = 600_000;
 
 /// A validated `lodge.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +79,12 @@ pub struct HttpPart {
     pub capabilities: Vec<Capability>,
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Wall-clock time one request may take, in ms; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u32>,
+    /// CPU time one request may use, in ms; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<u32>,
 }
 
 /// An app name: 1–64 characters of `a-z`, `0-9` and `-`, not starting or
@@ -289,6 +297,24 @@ mod raw {
         pub capabilities: Vec<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub allowed_hosts: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub timeout_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cpu_ms: Option<i64>,
+    }
+
+    /// A millisecond limit of `[http]`, within 1..=MAX_HTTP_LIMIT_MS.
+    fn http_limit(field: &'static str, value: Option<i64>) -> Result<Option<u32>, ManifestError> {
+        value
+            .map(|n| match u32::try_from(n) {
+                Ok(n) if (1..=MAX_HTTP_LIMIT_MS).contains(&n) => Ok(n),
+                _ => Err(ManifestError::HttpLimit {
+                    field,
+                    value: n,
+                    max: MAX_HTTP_LIMIT_MS,
+                }),
+            })
+            .transpose()
     }
 
     impl Manifest {
@@ -362,6 +388,8 @@ mod raw {
                         component: component_path(Role::Http, http.component)?,
                         capabilities: capabilities(Role::Http, &http.capabilities)?,
                         allowed_hosts,
+                        timeout_ms: http_limit("timeout-ms", http.timeout_ms)?,
+                        cpu_ms: http_limit("cpu-ms", http.cpu_ms)?,
                     })
                 })
                 .transpose()?;
@@ -400,6 +428,8 @@ mod raw {
                     component: h.component.clone(),
                     capabilities: names(&h.capabilities),
                     allowed_hosts: h.allowed_hosts.clone(),
+                    timeout_ms: h.timeout_ms.map(i64::from),
+                    cpu_ms: h.cpu_ms.map(i64::from),
                 }),
             }
         }

@@ -1,10 +1,13 @@
 //! Lodge's WebAssembly runtime: the one wasmtime engine, the policy that decides
 //! which imports a part may have, the compiled-component caches, and live rooms.
 
+mod app_host;
+mod bindings;
 mod browser;
 mod cache;
 mod engine;
 mod epoch;
+pub mod http;
 mod inspect;
 mod loader;
 pub mod logs;
@@ -17,6 +20,7 @@ pub use browser::{BROWSER_ENTRY, BROWSER_KEY, BrowserCache, BrowserFiles, transp
 pub use cache::{CompiledCache, engine_key};
 pub use engine::{EngineOptions, new_engine};
 pub use epoch::{TICK, start_ticker};
+pub use http::{HttpConfig, HttpFailure, HttpParts, HttpSpec};
 pub use inspect::{Artifact, PartError, PreparedPart, WasmKind, prepare_part, wasm_kind};
 pub use loader::ComponentLoader;
 pub use logs::{AppLogs, LogLine};

@@ -27,6 +27,14 @@ pub struct Metrics {
     pub cache_hits: Counter,
     pub cache_misses: Counter,
     pub members_disconnected_slow: Counter,
+    pub http_requests: Family<HttpLabels, Counter>,
+}
+
+/// How an http request through an app's http part ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// `ok`, `busy`, `too_large`, `timeout`, `cpu_deadline`, `trap`, `no_response`, `error`.
+    pub outcome: &'static str,
 }
 
 impl Default for Metrics {
@@ -43,6 +51,7 @@ impl Default for Metrics {
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
             members_disconnected_slow: Counter::default(),
+            http_requests: Family::default(),
         };
         registry.register("rooms_live", "Rooms running now", m.rooms_live.clone());
         registry.register(
@@ -84,6 +93,11 @@ impl Default for Metrics {
             "members_disconnected_slow",
             "Members disconnected for not reading their messages",
             m.members_disconnected_slow.clone(),
+        );
+        registry.register(
+            "http_requests",
+            "Requests answered by apps' http parts, by outcome",
+            m.http_requests.clone(),
         );
         *m.registry.lock().expect("metrics lock") = registry;
         m

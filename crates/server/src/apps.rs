@@ -12,6 +12,7 @@ use lodge_runtime::{
 use lodge_store::{
     BlobStore, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, sha256_hex,
 };
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, Semaphore};
 
@@ -30,11 +31,16 @@ pub struct Apps {
     limits: BundleLimits,
     /// The most memory a room part may ask for.
     max_room_memory_bytes: usize,
+    /// The most wall-clock and CPU time an http part may ask for.
+    max_http: (std::time::Duration, std::time::Duration),
     /// Serializes commits and garbage collection, so a blob that an upload
     /// is about to reference is never collected under it.
     write_lock: Mutex<()>,
     /// Bounds how many uploads unpack and compile at once (memory and CPU).
     uploads: Semaphore,
+    /// Each app's latest version, for http requests (which must not query
+    /// SQLite each time); emptied whenever a version is published or deleted.
+    latest: std::sync::Mutex<HashMap<AppName, Option<VersionRecord>>>,
 }
 
 /// A component of the bundle, checked and compiled, not yet stored.
@@ -53,6 +59,7 @@ impl Apps {
         engine: Engine,
         limits: BundleLimits,
         max_room_memory_bytes: usize,
+        max_http: (std::time::Duration, std::time::Duration),
     ) -> Self {
         Self {
             registry,
@@ -62,13 +69,32 @@ impl Apps {
             engine,
             limits,
             max_room_memory_bytes,
+            max_http,
             write_lock: Mutex::new(()),
             uploads: Semaphore::new(2),
+            latest: Default::default(),
         }
     }
 
     pub fn limits(&self) -> &BundleLimits {
         &self.limits
+    }
+
+    /// The app's latest version (cached until the next publish or delete).
+    pub async fn latest(&self, app: &AppName) -> Result<Option<VersionRecord>, ApiError> {
+        if let Some(latest) = self.latest.lock().expect("latest lock").get(app) {
+            return Ok(latest.clone());
+        }
+        let latest = self.registry.versions(app).await?.into_iter().next();
+        self.latest
+            .lock()
+            .expect("latest lock")
+            .insert(app.clone(), latest.clone());
+        Ok(latest)
+    }
+
+    fn forget_latest(&self) {
+        self.latest.lock().expect("latest lock").clear();
     }
 
     /// Reads, checks, compiles and commits one uploaded bundle. Returns
@@ -115,6 +141,26 @@ impl Apps {
                 ));
             }
         }
+        if let Some(http) = &manifest.http {
+            let (max_timeout, max_cpu) = self.max_http;
+            for (field, asked, max) in [
+                ("timeout-ms", http.timeout_ms, max_timeout),
+                ("cpu-ms", http.cpu_ms, max_cpu),
+            ] {
+                if let Some(ms) = asked
+                    && u128::from(ms) > max.as_millis()
+                {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "manifest_over_limit",
+                        format!(
+                            "[http].{field} = {ms} is more than this server allows ({} ms)",
+                            max.as_millis()
+                        ),
+                    ));
+                }
+            }
+        }
         let parts = self.check_parts(&manifest, bundle).await?;
         let digest = content_digest(&manifest, &parts);
         let name = manifest.app.name.clone();
@@ -143,6 +189,7 @@ impl Apps {
             .await;
         match outcome {
             Ok(PublishOutcome::Created(record)) => {
+                self.forget_latest();
                 tracing::info!(app = %name, %version, "published");
                 Ok((true, record))
             }
@@ -293,6 +340,7 @@ impl Apps {
         let _guard = self.write_lock.lock().await;
         let deleted = self.registry.delete_version(name, version).await?;
         if deleted {
+            self.forget_latest();
             tracing::info!(app = %name, %version, "version deleted");
             self.collect_garbage_locked().await;
         }
@@ -304,6 +352,7 @@ impl Apps {
         let _guard = self.write_lock.lock().await;
         let versions = self.registry.versions(name).await?.len();
         if self.registry.delete_app(name).await? {
+            self.forget_latest();
             tracing::info!(app = %name, versions, "app deleted");
             self.collect_garbage_locked().await;
         }

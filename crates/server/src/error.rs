@@ -14,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// A header to send along (like `Retry-After`).
+    pub header: Option<(header::HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -22,7 +24,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            header: None,
         }
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
+        self.header = Some((name, value));
+        self
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -52,7 +60,8 @@ impl std::fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        // An app's own failures (app_*) are in the app's log, not Lodge's.
+        if self.status.is_server_error() && !self.code.starts_with("app_") {
             tracing::error!(code = self.code, message = %self.message, "request failed");
         }
         let body = json!({ "error": { "code": self.code, "message": self.message } });
@@ -62,6 +71,9 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"lodge\""),
             );
+        }
+        if let Some((name, value)) = self.header {
+            response.headers_mut().insert(name, value);
         }
         response
     }

@@ -11,21 +11,23 @@ pub mod bundle;
 mod error;
 mod gateway;
 mod observe;
+mod run;
 mod ui;
 
 pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
 pub use error::ApiError;
-pub use lodge_runtime::{EngineOptions, RoomConfig};
+pub use lodge_runtime::{EngineOptions, HttpConfig, RoomConfig};
 pub use lodge_store::KvLimits;
 
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{any, get};
 use lodge_runtime::{
-    AppLogs, BrowserCache, CompiledCache, ComponentLoader, Metrics, Rooms, new_engine, start_ticker,
+    AppLogs, BrowserCache, CompiledCache, ComponentLoader, HttpParts, Metrics, Rooms, new_engine,
+    start_ticker,
 };
 use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
@@ -47,6 +49,10 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Compiled components kept in memory, in bytes.
     pub component_memory_bytes: usize,
+    /// Limits for apps' http parts.
+    pub http: HttpConfig,
+    /// Serve `{app}.{domain}` from the app's http part (`--domain`).
+    pub domain: Option<String>,
 }
 
 impl ServerConfig {
@@ -62,6 +68,8 @@ impl ServerConfig {
             kv: KvLimits::default(),
             max_message_bytes: 64 * 1024,
             component_memory_bytes: 256 << 20,
+            http: HttpConfig::default(),
+            domain: None,
         }
     }
 }
@@ -83,6 +91,9 @@ pub struct AppState {
     pub limits: ConnectionLimits,
     /// Open room connections (WebSockets), for a graceful shutdown.
     pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    pub http: HttpParts,
+    /// `lodge serve --domain`: apps answer at `{app}.{domain}`.
+    pub domain: Option<String>,
 }
 
 /// The HTTP routes.
@@ -105,8 +116,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(observe::metrics))
         .route("/apps/{app}/rooms/{room}", get(gateway::join))
         .merge(ui::routes())
+        .route("/run/{app}", any(run::by_path))
+        .route("/run/{app}/{*rest}", any(run::by_path))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            run::by_host,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -151,6 +168,14 @@ impl Server {
             config.component_memory_bytes,
             metrics.clone(),
         );
+        let http = HttpParts::new(
+            engine.clone(),
+            loader.clone(),
+            kv.clone(),
+            logs.clone(),
+            metrics.clone(),
+            config.http.clone(),
+        );
         let rooms = Rooms::new(
             engine.clone(),
             loader,
@@ -167,6 +192,7 @@ impl Server {
             engine,
             config.limits,
             config.rooms.max_memory_bytes,
+            (config.http.max_timeout, config.http.max_cpu),
         );
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -185,6 +211,8 @@ impl Server {
                     max_message_bytes: config.max_message_bytes,
                 },
                 connections: Default::default(),
+                http,
+                domain: config.domain.clone(),
             }),
         })
     }

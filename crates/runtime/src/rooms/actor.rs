@@ -1,10 +1,11 @@
 //! One room's task: owns the instance and its store, handles the mailbox one
 //! event at a time, and ends the room (only this room) on a guest fault.
 
-use super::bindings::Room as RoomWorld;
-use super::bindings::lodge::app::types;
 use super::host::{MemberSlot, RoomState};
 use super::{Closer, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, close};
+use crate::app_host::AppHost;
+use crate::bindings::Room as RoomWorld;
+use crate::bindings::lodge::app::types;
 use crate::epoch::TICK;
 use crate::wasi_log::LogStream;
 use std::sync::Arc;
@@ -65,7 +66,7 @@ impl RoomActor {
         let component = self.inner.loader.load(&self.spec.sha256).await?;
         let linker = self.inner.linker(&self.spec.capabilities)?;
         let pre = linker.instantiate_pre(&component)?;
-        let pre = super::bindings::RoomPre::new(pre)?;
+        let pre = crate::bindings::RoomPre::new(pre)?;
         let stream = |level| LogStream {
             logs: self.inner.logs.clone(),
             app: self.spec.app.clone(),
@@ -79,7 +80,12 @@ impl RoomActor {
             members: Default::default(),
             joining: None,
             deferred_leaves: Vec::new(),
-            kv: self.inner.kv.clone(),
+            host: AppHost {
+                app: self.spec.app.clone(),
+                room: Some(self.room.clone()),
+                kv: self.inner.kv.clone(),
+                logs: self.inner.logs.clone(),
+            },
             logs: self.inner.logs.clone(),
             metrics: self.inner.metrics.clone(),
             mailbox: self.mailbox.clone(),

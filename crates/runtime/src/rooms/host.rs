@@ -1,11 +1,11 @@
 //! What a room's guest can call: `members`, `kv`, `timers`, `log`, and the
 //! WASI baseline. One `RoomState` per room instance, owned by its store.
 
-use super::bindings::lodge::app::{kv, log, members, timers, types};
 use super::{Closer, Event, Payload};
-use crate::logs::{AppLogs, LogSource};
+use crate::app_host::AppHost;
+use crate::bindings::lodge::app::{members, timers, types};
+use crate::logs::AppLogs;
 use crate::metrics::Metrics;
-use lodge_store::{Kv, KvError, KvScope};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,8 @@ pub(crate) struct RoomState {
     /// Members removed during a call (kicked, too slow), whose `on-leave`
     /// runs once the call returns.
     pub deferred_leaves: Vec<(u64, String)>,
-    pub kv: Arc<dyn Kv>,
+    /// `kv` and `log`, scoped to this app and room.
+    pub host: AppHost,
     pub logs: AppLogs,
     pub metrics: Metrics,
     pub mailbox: mpsc::Sender<Event>,
@@ -95,13 +96,6 @@ impl RoomState {
     fn remove(&mut self, id: u64) {
         if let Some(slot) = self.members.remove(&id) {
             self.deferred_leaves.push((id, slot.name));
-        }
-    }
-
-    fn kv_scope(&self, scope: kv::Scope) -> KvScope {
-        match scope {
-            kv::Scope::Room => KvScope::Room(self.room.clone()),
-            kv::Scope::App => KvScope::App,
         }
     }
 }
@@ -168,92 +162,6 @@ impl members::Host for RoomState {
             );
             self.remove(who);
         }
-    }
-}
-
-impl log::Host for RoomState {
-    async fn write(&mut self, level: log::Level, message: String) {
-        let level = match level {
-            log::Level::Trace => "trace",
-            log::Level::Debug => "debug",
-            log::Level::Info => "info",
-            log::Level::Warn => "warn",
-            log::Level::Error => "error",
-        };
-        self.logs.push(
-            &self.app,
-            Some(&self.room),
-            level,
-            LogSource::Guest,
-            message,
-        );
-    }
-}
-
-fn kv_error(e: KvError) -> kv::Error {
-    match e {
-        KvError::KeyTooLarge(n) => kv::Error::KeyTooLarge(n),
-        KvError::ValueTooLarge(n) => kv::Error::ValueTooLarge(n),
-        KvError::QuotaExceeded => kv::Error::QuotaExceeded,
-        KvError::NotANumber => kv::Error::NotANumber,
-        KvError::Store(e) => {
-            tracing::error!(error = %e, "kv store failed");
-            kv::Error::Unavailable("the store failed; try again later".into())
-        }
-    }
-}
-
-impl kv::Host for RoomState {
-    async fn get(&mut self, scope: kv::Scope, key: String) -> Result<Option<Vec<u8>>, kv::Error> {
-        let scope = self.kv_scope(scope);
-        self.kv.get(&self.app, &scope, &key).await.map_err(kv_error)
-    }
-
-    async fn set(
-        &mut self,
-        scope: kv::Scope,
-        key: String,
-        value: Vec<u8>,
-    ) -> Result<(), kv::Error> {
-        let scope = self.kv_scope(scope);
-        self.kv
-            .set(&self.app, &scope, &key, value)
-            .await
-            .map_err(kv_error)
-    }
-
-    async fn delete(&mut self, scope: kv::Scope, key: String) -> Result<bool, kv::Error> {
-        let scope = self.kv_scope(scope);
-        self.kv
-            .delete(&self.app, &scope, &key)
-            .await
-            .map_err(kv_error)
-    }
-
-    async fn list_keys(
-        &mut self,
-        scope: kv::Scope,
-        prefix: String,
-        limit: u32,
-    ) -> Result<Vec<String>, kv::Error> {
-        let scope = self.kv_scope(scope);
-        self.kv
-            .list_keys(&self.app, &scope, &prefix, limit)
-            .await
-            .map_err(kv_error)
-    }
-
-    async fn increment(
-        &mut self,
-        scope: kv::Scope,
-        key: String,
-        delta: i64,
-    ) -> Result<i64, kv::Error> {
-        let scope = self.kv_scope(scope);
-        self.kv
-            .increment(&self.app, &scope, &key, delta)
-            .await
-            .map_err(kv_error)
     }
 }
 

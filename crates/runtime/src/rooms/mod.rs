@@ -3,7 +3,6 @@
 //! server's WebSocket gateway) through a [`Membership`].
 
 mod actor;
-mod bindings;
 mod host;
 
 use crate::loader::ComponentLoader;
@@ -470,17 +469,20 @@ impl Inner {
         if let Some(linker) = linkers.get(&key) {
             return Ok(linker.clone());
         }
-        use bindings::lodge::app;
+        use crate::app_host::AppHost;
+        use crate::bindings::lodge::app;
         use wasmtime::component::HasSelf;
         let mut linker = Linker::<RoomState>::new(&self.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         app::types::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
         app::members::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
-        app::log::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
+        app::log::add_to_linker::<RoomState, HasSelf<AppHost>>(&mut linker, |s| &mut s.host)?;
         for capability in &key {
             match capability {
                 Capability::Kv => {
-                    app::kv::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?
+                    app::kv::add_to_linker::<RoomState, HasSelf<AppHost>>(&mut linker, |s| {
+                        &mut s.host
+                    })?
                 }
                 Capability::Timers => {
                     app::timers::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?

@@ -1,4 +1,5 @@
-//! Host-side bindings for the `room` world. The only `bindgen!` for it.
+//! Host-side bindings for the `room` world (its `kv`, `log` and `types`
+//! interfaces serve http parts too). The only `bindgen!` of Lodge's WIT.
 
 wasmtime::component::bindgen!({
     path: "../../wit",

@@ -1,0 +1,114 @@
+//! The `kv` and `log` interfaces, as rooms and http parts both see them:
+//! one app's data and log, with the room's name when there is a room.
+
+use crate::bindings::lodge::app::{kv, log};
+use crate::logs::{AppLogs, LogSource};
+use lodge_store::{Kv, KvError, KvScope};
+use std::sync::Arc;
+
+/// What one instance of a part may reach of its app.
+pub(crate) struct AppHost {
+    pub app: String,
+    /// The room, for a room part; `None` for an http part (app scope only).
+    pub room: Option<String>,
+    pub kv: Arc<dyn Kv>,
+    pub logs: AppLogs,
+}
+
+impl AppHost {
+    fn scope(&self, scope: kv::Scope) -> Result<KvScope, kv::Error> {
+        match (scope, &self.room) {
+            (kv::Scope::App, _) => Ok(KvScope::App),
+            (kv::Scope::Room, Some(room)) => Ok(KvScope::Room(room.clone())),
+            (kv::Scope::Room, None) => Err(kv::Error::Unavailable(
+                "room scope belongs to rooms; an http part uses the app scope".into(),
+            )),
+        }
+    }
+}
+
+fn kv_error(e: KvError) -> kv::Error {
+    match e {
+        KvError::KeyTooLarge(n) => kv::Error::KeyTooLarge(n),
+        KvError::ValueTooLarge(n) => kv::Error::ValueTooLarge(n),
+        KvError::QuotaExceeded => kv::Error::QuotaExceeded,
+        KvError::NotANumber => kv::Error::NotANumber,
+        KvError::Store(e) => {
+            tracing::error!(error = %e, "kv store failed");
+            kv::Error::Unavailable("the store failed; try again later".into())
+        }
+    }
+}
+
+impl kv::Host for AppHost {
+    async fn get(&mut self, scope: kv::Scope, key: String) -> Result<Option<Vec<u8>>, kv::Error> {
+        let scope = self.scope(scope)?;
+        self.kv.get(&self.app, &scope, &key).await.map_err(kv_error)
+    }
+
+    async fn set(
+        &mut self,
+        scope: kv::Scope,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), kv::Error> {
+        let scope = self.scope(scope)?;
+        self.kv
+            .set(&self.app, &scope, &key, value)
+            .await
+            .map_err(kv_error)
+    }
+
+    async fn delete(&mut self, scope: kv::Scope, key: String) -> Result<bool, kv::Error> {
+        let scope = self.scope(scope)?;
+        self.kv
+            .delete(&self.app, &scope, &key)
+            .await
+            .map_err(kv_error)
+    }
+
+    async fn list_keys(
+        &mut self,
+        scope: kv::Scope,
+        prefix: String,
+        limit: u32,
+    ) -> Result<Vec<String>, kv::Error> {
+        let scope = self.scope(scope)?;
+        self.kv
+            .list_keys(&self.app, &scope, &prefix, limit)
+            .await
+            .map_err(kv_error)
+    }
+
+    async fn increment(
+        &mut self,
+        scope: kv::Scope,
+        key: String,
+        delta: i64,
+    ) -> Result<i64, kv::Error> {
+        let scope = self.scope(scope)?;
+        self.kv
+            .increment(&self.app, &scope, &key, delta)
+            .await
+            .map_err(kv_error)
+    }
+}
+
+impl log::Host for AppHost {
+    async fn write(&mut self, level: log::Level, message: String) {
+        let level = match level {
+            log::Level::Trace => "trace",
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        self.logs.push(
+            &self.app,
+            self.room.as_deref(),
+            level,
+            LogSource::Guest,
+            message,
+        );
+    }
+}

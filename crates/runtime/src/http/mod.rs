@@ -1,0 +1,530 @@
+//! HTTP parts: every request gets a fresh instance of the app's
+//! `wasi:http/proxy` component, made from a pre-instantiated component (and
+//! the pooling allocator), with a CPU deadline, a wall-clock timeout, body
+//! size limits and a concurrency limit that answers "busy" instead of
+//! queueing.
+
+mod body;
+mod state;
+
+pub use body::HttpBody;
+pub use state::host_allowed;
+
+use crate::app_host::AppHost;
+use crate::epoch::TICK;
+use crate::loader::ComponentLoader;
+use crate::logs::AppLogs;
+use crate::metrics::{HttpLabels, Metrics};
+use crate::wasi_log::LogStream;
+use body::Limited;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use lodge_manifest::Capability;
+use lodge_store::Kv;
+use state::{HttpState, Outbound};
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::{Error, WasiHttpCtx, WasiHttpView};
+
+/// Server-wide settings for http parts (`lodge serve --http-*`).
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// CPU time a request may use when the manifest doesn't say.
+    pub cpu: Duration,
+    /// The most CPU time a manifest may ask for.
+    pub max_cpu: Duration,
+    /// Wall-clock time a request may take when the manifest doesn't say.
+    pub timeout: Duration,
+    /// The most wall-clock time a manifest may ask for.
+    pub max_timeout: Duration,
+    /// Linear memory one request's instance may grow to.
+    pub memory_bytes: usize,
+    /// The largest request body accepted (413 past it).
+    pub max_request_body: u64,
+    /// The largest response body sent; a larger one is cut off.
+    pub max_response_body: u64,
+    /// Requests running at once across all apps; more answer 503.
+    pub max_concurrent: usize,
+    /// Requests running at once for one app; more answer 503.
+    pub max_concurrent_per_app: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            cpu: Duration::from_secs(1),
+            max_cpu: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
+            max_timeout: Duration::from_secs(60),
+            memory_bytes: 64 << 20,
+            max_request_body: 10 << 20,
+            max_response_body: 64 << 20,
+            max_concurrent: 256,
+            max_concurrent_per_app: 64,
+        }
+    }
+}
+
+/// Which component answers, and with what limits: from the app's version.
+#[derive(Debug, Clone)]
+pub struct HttpSpec {
+    pub app: String,
+    pub version: semver::Version,
+    pub sha256: String,
+    pub capabilities: Vec<Capability>,
+    pub allowed_hosts: Vec<String>,
+    /// `[http].timeout-ms` and `cpu-ms`, when the manifest sets them.
+    pub timeout_ms: Option<u32>,
+    pub cpu_ms: Option<u32>,
+}
+
+/// Why a request got no answer from the app. Each maps to a status code and
+/// a message for the client; the app's log has the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpFailure {
+    /// Too many requests running: try again after `retry_after`.
+    Busy { retry_after: Duration },
+    /// The request body is larger than the limit (bytes).
+    BodyTooLarge { limit: u64 },
+    /// The handler did not answer within its wall-clock timeout.
+    Timeout { after: Duration },
+    /// The handler used up its CPU time.
+    CpuDeadline { budget: Duration },
+    /// The handler trapped (a panic, an out-of-bounds access, out of memory).
+    Trap { reason: String },
+    /// The handler returned without setting a response.
+    NoResponse,
+    /// The handler answered with an error instead of a response.
+    Failed { reason: String },
+    /// Lodge could not run the part.
+    Internal { reason: String },
+}
+
+impl HttpFailure {
+    /// The HTTP status the client gets.
+    pub fn status(&self) -> u16 {
+        match self {
+            HttpFailure::Busy { .. } => 503,
+            HttpFailure::BodyTooLarge { .. } => 413,
+            HttpFailure::Timeout { .. } => 504,
+            HttpFailure::CpuDeadline { .. } => 504,
+            HttpFailure::Failed { .. } => 502,
+            HttpFailure::Trap { .. } | HttpFailure::NoResponse | HttpFailure::Internal { .. } => {
+                500
+            }
+        }
+    }
+
+    /// A stable name for the failure, for metrics and error codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HttpFailure::Busy { .. } => "busy",
+            HttpFailure::BodyTooLarge { .. } => "too_large",
+            HttpFailure::Timeout { .. } => "timeout",
+            HttpFailure::CpuDeadline { .. } => "cpu_deadline",
+            HttpFailure::Trap { .. } => "trap",
+            HttpFailure::NoResponse => "no_response",
+            HttpFailure::Failed { .. } => "failed",
+            HttpFailure::Internal { .. } => "error",
+        }
+    }
+
+    /// What the client reads.
+    pub fn message(&self) -> String {
+        match self {
+            HttpFailure::Busy { retry_after } => format!(
+                "the app is busy (too many requests at once); retry after {} s",
+                retry_after.as_secs()
+            ),
+            HttpFailure::BodyTooLarge { limit } => {
+                format!("the request body is larger than this server's limit of {limit} bytes")
+            }
+            HttpFailure::Timeout { after } => {
+                format!("the app did not answer within {} ms", after.as_millis())
+            }
+            HttpFailure::CpuDeadline { budget } => format!(
+                "the app's handler ran past its CPU time of {} ms and was stopped",
+                budget.as_millis()
+            ),
+            HttpFailure::Trap { reason } => format!("the app's handler failed: {reason}"),
+            HttpFailure::NoResponse => "the app's handler returned without a response".into(),
+            HttpFailure::Failed { reason } => format!("the app answered with an error: {reason}"),
+            HttpFailure::Internal { reason } => format!("Lodge could not run the app: {reason}"),
+        }
+    }
+}
+
+/// Runs apps' http parts.
+#[derive(Clone)]
+pub struct HttpParts {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    loader: ComponentLoader,
+    kv: Arc<dyn Kv>,
+    logs: AppLogs,
+    metrics: Metrics,
+    config: HttpConfig,
+    running: Arc<Semaphore>,
+    per_app: Mutex<HashMap<String, Arc<Semaphore>>>,
+    linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
+    /// Pre-instantiated components by (sha256, capabilities).
+    pres: Mutex<lru::LruCache<(String, Vec<Capability>), ProxyPre<HttpState>>>,
+}
+
+/// The permits a running request holds; released when it finishes.
+struct Admission {
+    _global: OwnedSemaphorePermit,
+    _app: OwnedSemaphorePermit,
+}
+
+impl HttpParts {
+    pub fn new(
+        engine: Engine,
+        loader: ComponentLoader,
+        kv: Arc<dyn Kv>,
+        logs: AppLogs,
+        metrics: Metrics,
+        config: HttpConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                engine,
+                loader,
+                kv,
+                logs,
+                metrics,
+                running: Arc::new(Semaphore::new(config.max_concurrent)),
+                per_app: Mutex::default(),
+                linkers: Mutex::default(),
+                pres: Mutex::new(lru::LruCache::new(
+                    NonZeroUsize::new(256).expect("non-zero"),
+                )),
+                config,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
+    }
+
+    /// Answers one request with the app's http part. The request's URI and
+    /// headers are what the guest sees.
+    pub async fn handle(
+        &self,
+        spec: &HttpSpec,
+        request: http::Request<HttpBody>,
+    ) -> Result<http::Response<HttpBody>, HttpFailure> {
+        let result = self.run(spec, request).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(failure) => failure.code(),
+        };
+        self.inner
+            .metrics
+            .http_requests
+            .get_or_create(&HttpLabels { outcome })
+            .inc();
+        result
+    }
+
+    fn admit(&self, app: &str) -> Result<Admission, HttpFailure> {
+        let busy = HttpFailure::Busy {
+            retry_after: Duration::from_secs(1),
+        };
+        let app_limit = {
+            let mut per_app = self.inner.per_app.lock().expect("http lock");
+            per_app
+                .entry(app.to_owned())
+                .or_insert_with(|| {
+                    Arc::new(Semaphore::new(self.inner.config.max_concurrent_per_app))
+                })
+                .clone()
+        };
+        let app_permit = app_limit.try_acquire_owned().map_err(|_| busy.clone())?;
+        let global = self
+            .inner
+            .running
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| busy)?;
+        Ok(Admission {
+            _global: global,
+            _app: app_permit,
+        })
+    }
+
+    /// The limits that apply to one spec: the manifest's, within the server's maximum.
+    fn limits(&self, spec: &HttpSpec) -> (Duration, Duration) {
+        let config = &self.inner.config;
+        let pick = |asked: Option<u32>, default: Duration, max: Duration| {
+            asked
+                .map(|ms| Duration::from_millis(ms.into()))
+                .unwrap_or(default)
+                .min(max)
+        };
+        (
+            pick(spec.timeout_ms, config.timeout, config.max_timeout),
+            pick(spec.cpu_ms, config.cpu, config.max_cpu),
+        )
+    }
+
+    async fn run(
+        &self,
+        spec: &HttpSpec,
+        request: http::Request<HttpBody>,
+    ) -> Result<http::Response<HttpBody>, HttpFailure> {
+        let admission = self.admit(&spec.app)?;
+        let config = &self.inner.config;
+        let limit = config.max_request_body;
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(HttpFailure::BodyTooLarge { limit });
+        }
+        let pre = self.pre(spec).await.map_err(|e| HttpFailure::Internal {
+            reason: format!("{e:#}"),
+        })?;
+        let (timeout, cpu) = self.limits(spec);
+        let body_too_large = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| {
+            Limited::new(
+                body,
+                limit,
+                |limit| Error::HttpRequestBodySize(Some(limit)),
+                body_too_large.clone(),
+            )
+            .boxed_unsync()
+        });
+
+        let mut store = self.store(spec, cpu);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(|e| HttpFailure::Internal {
+                reason: format!("{e:#}"),
+            })?;
+        let outparam = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(|e| HttpFailure::Internal {
+                reason: format!("{e:#}"),
+            })?;
+
+        // The guest runs in its own task so it can keep streaming the body
+        // after the response head is sent; the permits go with it.
+        let task = tokio::spawn(async move {
+            let _admission = admission;
+            let call = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, outparam)
+                    .await
+            };
+            match tokio::time::timeout(timeout, call).await {
+                Err(_) => Err(HttpFailure::Timeout { after: timeout }),
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) if store.data().ticks > store.data().tick_budget => {
+                    drop(e);
+                    Err(HttpFailure::CpuDeadline { budget: cpu })
+                }
+                Ok(Err(e)) => Err(HttpFailure::Trap {
+                    reason: trap_reason(&e),
+                }),
+            }
+        });
+
+        let answer = match tokio::time::timeout(timeout, receiver).await {
+            Err(_) => Err(HttpFailure::Timeout { after: timeout }),
+            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Err(code))) => Err(HttpFailure::Failed {
+                reason: format!("{code:?}"),
+            }),
+            // The outparam was dropped unset: the task says why.
+            Ok(Err(_)) => Err(match task.await {
+                Ok(Err(failure)) => failure,
+                Ok(Ok(())) => HttpFailure::NoResponse,
+                Err(e) => HttpFailure::Internal {
+                    reason: format!("the request's task failed: {e}"),
+                },
+            }),
+        };
+        if body_too_large.load(Ordering::Relaxed) {
+            return Err(self.failed(spec, HttpFailure::BodyTooLarge { limit }));
+        }
+        let response = answer.map_err(|failure| self.failed(spec, failure))?;
+        let cut = Arc::new(AtomicBool::new(false));
+        Ok(response.map(|body| {
+            Limited::new(
+                body,
+                config.max_response_body,
+                |limit| Error::HttpResponseBodySize(Some(limit)),
+                cut,
+            )
+            .boxed_unsync()
+        }))
+    }
+
+    /// Logs a failure in the app's log and passes it on.
+    fn failed(&self, spec: &HttpSpec, failure: HttpFailure) -> HttpFailure {
+        let level = match failure {
+            HttpFailure::BodyTooLarge { .. } => "info",
+            _ => "error",
+        };
+        self.inner.logs.lodge(
+            &spec.app,
+            None,
+            level,
+            format!(
+                "http request failed ({}): {}",
+                failure.status(),
+                failure.message()
+            ),
+        );
+        failure
+    }
+
+    fn store(&self, spec: &HttpSpec, cpu: Duration) -> Store<HttpState> {
+        let inner = &self.inner;
+        let stream = |level| LogStream {
+            logs: inner.logs.clone(),
+            app: spec.app.clone(),
+            room: None,
+            level,
+        };
+        let state = HttpState {
+            host: AppHost {
+                app: spec.app.clone(),
+                room: None,
+                kv: inner.kv.clone(),
+                logs: inner.logs.clone(),
+            },
+            wasi: WasiCtxBuilder::new()
+                .stdout(stream("info"))
+                .stderr(stream("warn"))
+                .build(),
+            http: WasiHttpCtx::new(),
+            outbound: Outbound {
+                allowed_hosts: Arc::new(spec.allowed_hosts.clone()),
+                app: spec.app.clone(),
+                logs: inner.logs.clone(),
+            },
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(inner.config.memory_bytes)
+                .trap_on_grow_failure(true)
+                .instances(64)
+                .tables(64)
+                .memories(8)
+                .build(),
+            ticks: 0,
+            tick_budget: (cpu.as_millis() / TICK.as_millis()).max(1) as u64,
+        };
+        let mut store = Store::new(&inner.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // Yield every tick so a busy guest never holds a worker thread; stop
+        // it once it has used its CPU time.
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            state.ticks += 1;
+            if state.ticks > state.tick_budget {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        store
+    }
+
+    /// The pre-instantiated component for a spec, made once and kept.
+    async fn pre(&self, spec: &HttpSpec) -> anyhow::Result<ProxyPre<HttpState>> {
+        let mut capabilities = spec.capabilities.clone();
+        capabilities.sort();
+        let key = (spec.sha256.clone(), capabilities);
+        if let Some(pre) = self.inner.pres.lock().expect("http lock").get(&key) {
+            return Ok(pre.clone());
+        }
+        let component = self.inner.loader.load(&spec.sha256).await?;
+        let linker = self.linker(&key.1)?;
+        let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
+        self.inner
+            .pres
+            .lock()
+            .expect("http lock")
+            .put(key, pre.clone());
+        Ok(pre)
+    }
+
+    /// WASI, wasi:http, and exactly the declared capabilities.
+    fn linker(&self, capabilities: &[Capability]) -> anyhow::Result<Arc<Linker<HttpState>>> {
+        let mut linkers = self.inner.linkers.lock().expect("http lock");
+        if let Some(linker) = linkers.get(capabilities) {
+            return Ok(linker.clone());
+        }
+        use crate::bindings::lodge::app;
+        use wasmtime::component::HasSelf;
+        let mut linker = Linker::<HttpState>::new(&self.inner.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        for capability in capabilities {
+            match capability {
+                Capability::Kv => {
+                    app::kv::add_to_linker::<HttpState, HasSelf<AppHost>>(&mut linker, |s| {
+                        &mut s.host
+                    })?
+                }
+                Capability::Log => {
+                    app::log::add_to_linker::<HttpState, HasSelf<AppHost>>(&mut linker, |s| {
+                        &mut s.host
+                    })?
+                }
+                Capability::Timers => {}
+            }
+        }
+        let linker = Arc::new(linker);
+        linkers.insert(capabilities.to_vec(), linker.clone());
+        Ok(linker)
+    }
+}
+
+/// The first line of a trap, without wasmtime's backtrace.
+fn trap_reason(e: &wasmtime::Error) -> String {
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return trap.to_string();
+    }
+    format!("{e:#}")
+        .lines()
+        .next()
+        .unwrap_or("unknown error")
+        .to_owned()
+}
+
+/// Turns any body into the runtime's body type.
+pub fn body_from<B>(body: B) -> HttpBody
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    body.map_err(|e| Error::InternalError(Some(e.to_string())))
+        .boxed_unsync()
+}

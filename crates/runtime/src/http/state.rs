@@ -1,0 +1,159 @@
+//! The store data of one http request's instance, and the outbound-request
+//! policy: only hosts the manifest lists in `allowed-hosts` are reachable.
+
+use crate::app_host::AppHost;
+use http::uri::Scheme;
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{
+    Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
+
+pub(crate) struct HttpState {
+    pub host: AppHost,
+    pub wasi: WasiCtx,
+    pub http: WasiHttpCtx,
+    pub outbound: Outbound,
+    pub table: ResourceTable,
+    pub limits: StoreLimits,
+    /// Epoch ticks the request has run for, and how many it may.
+    pub ticks: u64,
+    pub tick_budget: u64,
+}
+
+impl WasiView for HttpState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HttpState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}
+
+/// Outbound requests: allowed hosts only, reported in the app's log when denied.
+pub(crate) struct Outbound {
+    pub allowed_hosts: Arc<Vec<String>>,
+    pub app: String,
+    pub logs: crate::logs::AppLogs,
+}
+
+/// Whether `host:port` (with `port` the request's, or the scheme's default)
+/// matches one `allowed-hosts` entry: `name` (default ports 80 and 443 only),
+/// `name:port` (exactly), or `*.name` (any subdomain, default ports).
+pub fn host_allowed(allowed: &[String], host: &str, port: Option<u16>, scheme: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let port = port.unwrap_or(default_port);
+    allowed.iter().any(|entry| {
+        let (name, entry_port) = match entry.rsplit_once(':') {
+            Some((name, p)) => (name, p.parse::<u16>().ok()),
+            None => (entry.as_str(), None),
+        };
+        let port_ok = match entry_port {
+            Some(p) => p == port,
+            None => port == 80 || port == 443,
+        };
+        let name_ok = match name.strip_prefix("*.") {
+            Some(base) => host.ends_with(&format!(".{base}")),
+            None => host == name,
+        };
+        port_ok && name_ok
+    })
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = wasmtime_wasi_http::Result<(
+                http::Response<WasiBody>,
+                Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            )>,
+        > + Send,
+>;
+
+impl WasiHttpHooks for Outbound {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> SendFuture {
+        drop(fut);
+        let uri = request.uri();
+        let scheme = uri.scheme().unwrap_or(&Scheme::HTTPS).as_str().to_owned();
+        let host = uri.host().unwrap_or_default().to_owned();
+        let port = uri.port_u16();
+        if !host_allowed(&self.allowed_hosts, &host, port, &scheme) {
+            let target = match port {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            };
+            self.logs.lodge(
+                &self.app,
+                None,
+                "warn",
+                format!(
+                    "outbound request to {target} denied: add \"{target}\" to [http].allowed-hosts in lodge.toml"
+                ),
+            );
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn allowed_hosts_match_names_ports_and_wildcards() {
+        let allowed: Vec<String> = ["api.example.com", "*.cdn.net", "127.0.0.1:8080"]
+            .map(String::from)
+            .to_vec();
+        assert!(host_allowed(&allowed, "api.example.com", None, "https"));
+        assert!(host_allowed(
+            &allowed,
+            "API.example.com",
+            Some(443),
+            "https"
+        ));
+        assert!(!host_allowed(
+            &allowed,
+            "api.example.com",
+            Some(8443),
+            "https"
+        ));
+        assert!(!host_allowed(&allowed, "example.com", None, "https"));
+        assert!(!host_allowed(
+            &allowed,
+            "evil-api.example.com",
+            None,
+            "https"
+        ));
+        assert!(host_allowed(&allowed, "a.cdn.net", None, "http"));
+        assert!(!host_allowed(&allowed, "cdn.net", None, "http"));
+        assert!(host_allowed(&allowed, "127.0.0.1", Some(8080), "http"));
+        assert!(!host_allowed(&allowed, "127.0.0.1", Some(8081), "http"));
+        assert!(!host_allowed(&allowed, "127.0.0.1", None, "http"));
+        assert!(!host_allowed(&[], "api.example.com", None, "https"));
+    }
+}

@@ -1,0 +1,234 @@
+//! Requests for apps' http parts: by path (`/run/{app}/…`, the prefix
+//! stripped and passed on in `X-Forwarded-Prefix`) and by host
+//! (`{app}.{domain}` when `lodge serve --domain` is set). The latest version
+//! answers unless the request pins one (`Lodge-Version` header, or a
+//! `lodge-version` query parameter, which the app doesn't see).
+
+use crate::AppState;
+use crate::api::app_name;
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use lodge_manifest::{AppName, Role};
+use lodge_runtime::http::body_from;
+use lodge_runtime::{HttpFailure, HttpSpec};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The header carrying the path prefix Lodge removed (`/run/{app}`).
+pub const PREFIX_HEADER: &str = "x-forwarded-prefix";
+/// The header (and query parameter) that pins a version.
+pub const VERSION_HEADER: &str = "lodge-version";
+
+/// `ANY /run/{app}` and `/run/{app}/{*rest}`.
+pub async fn by_path(
+    State(state): State<Arc<AppState>>,
+    Path(params): Path<HashMap<String, String>>,
+    request: Request,
+) -> Response {
+    let app = params.get("app").cloned().unwrap_or_default();
+    // App names need no percent-encoding, so the raw path starts with the
+    // prefix as written; the rest reaches the app exactly as it was sent.
+    let prefix = format!("/run/{app}");
+    let path = match request.uri().path().get(prefix.len()..) {
+        None | Some("") => "/".to_owned(),
+        Some(rest) => rest.to_owned(),
+    };
+    match dispatch(&state, &app, path, Some(prefix), request).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Middleware: a request for `{app}.{domain}` goes to that app's http part,
+/// whatever its path; anything else continues to the routes.
+pub async fn by_host(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let Some(app) = state
+        .domain
+        .as_deref()
+        .and_then(|domain| app_for_host(&request, domain))
+    else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path().to_owned();
+    match dispatch(&state, &app, path, None, request).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The app a host name names under `domain`: `chat.lodge.localhost:8080` → `chat`.
+fn app_for_host(request: &Request, domain: &str) -> Option<String> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().host())?;
+    let host = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    let label = host
+        .to_ascii_lowercase()
+        .strip_suffix(&format!(".{domain}"))?
+        .to_owned();
+    (!label.contains('.')).then_some(label)
+}
+
+async fn dispatch(
+    state: &AppState,
+    app: &str,
+    path: String,
+    prefix: Option<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let app = app_name(app)?;
+    let (mut parts, body) = request.into_parts();
+    let (query, pinned_in_query) = strip_version_param(parts.uri.query());
+    let pinned = match parts.headers.get(VERSION_HEADER) {
+        Some(v) => Some(v.to_str().unwrap_or_default().to_owned()),
+        None => pinned_in_query,
+    };
+    let spec = spec(state, &app, pinned.as_deref()).await?;
+
+    let path_and_query = match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let authority = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    parts.uri = Uri::builder()
+        .scheme("http")
+        .authority(authority)
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|e| {
+            ApiError::bad_request("invalid_uri", format!("the request URI is not valid: {e}"))
+        })?;
+    parts.headers.remove(VERSION_HEADER);
+    if let Some(prefix) = prefix {
+        parts.headers.insert(
+            PREFIX_HEADER,
+            HeaderValue::from_str(&prefix).expect("app names are valid header text"),
+        );
+    }
+    let request = http::Request::from_parts(parts, body_from(body));
+    match state.http.handle(&spec, request).await {
+        Ok(response) => Ok(response.map(Body::new)),
+        Err(failure) => Err(failure_response(&failure)),
+    }
+}
+
+fn failure_response(failure: &HttpFailure) -> ApiError {
+    let status =
+        StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = match failure {
+        HttpFailure::Busy { .. } => "app_busy",
+        HttpFailure::BodyTooLarge { .. } => "body_too_large",
+        HttpFailure::Timeout { .. } => "app_timeout",
+        HttpFailure::CpuDeadline { .. } => "app_cpu_deadline",
+        HttpFailure::Trap { .. } => "app_trapped",
+        HttpFailure::NoResponse => "app_no_response",
+        HttpFailure::Failed { .. } => "app_failed",
+        HttpFailure::Internal { .. } => "internal",
+    };
+    let mut error = ApiError::new(status, code, failure.message());
+    if let HttpFailure::Busy { retry_after } = failure {
+        error = error.with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after.as_secs().max(1)),
+        );
+    }
+    error
+}
+
+/// Removes `lodge-version=V` from a query string; returns the rest and V.
+fn strip_version_param(query: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(query) = query else {
+        return (None, None);
+    };
+    let mut pinned = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("lodge-version=") {
+            Some(v) => {
+                pinned = Some(v.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let rest = (!kept.is_empty()).then(|| kept.join("&"));
+    (rest, pinned)
+}
+
+/// The spec of the version that answers: the pinned one, or the latest.
+async fn spec(state: &AppState, app: &AppName, pinned: Option<&str>) -> Result<HttpSpec, ApiError> {
+    let pinned = pinned
+        .map(|v| {
+            semver::Version::parse(v).map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_version",
+                    format!("{VERSION_HEADER} \"{v}\" is not a version: {e}"),
+                )
+            })
+        })
+        .transpose()?;
+    let record = match &pinned {
+        Some(version) => state.apps.registry.version(app, version).await?,
+        None => state.apps.latest(app).await?,
+    }
+    .ok_or_else(|| match &pinned {
+        Some(v) => ApiError::not_found(format!("{app} has no version {v}")),
+        None => ApiError::not_found(format!("there is no app named {app}")),
+    })?;
+    let (Some(part), Some(manifest)) = (record.part(Role::Http), record.manifest.http.as_ref())
+    else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_http_part",
+            format!(
+                "{app}@{} has no http part (add [http] to its lodge.toml)",
+                record.manifest.app.version
+            ),
+        ));
+    };
+    Ok(HttpSpec {
+        app: app.to_string(),
+        version: record.manifest.app.version.clone(),
+        sha256: part.sha256.clone(),
+        capabilities: manifest.capabilities.clone(),
+        allowed_hosts: manifest.allowed_hosts.clone(),
+        timeout_ms: manifest.timeout_ms,
+        cpu_ms: manifest.cpu_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_version_param;
+
+    #[test]
+    fn the_version_parameter_is_taken_out_of_the_query() {
+        assert_eq!(strip_version_param(None), (None, None));
+        assert_eq!(
+            strip_version_param(Some("a=1&lodge-version=1.2.0&b=2")),
+            (Some("a=1&b=2".into()), Some("1.2.0".into()))
+        );
+        assert_eq!(
+            strip_version_param(Some("lodge-version=1.0.0")),
+            (None, Some("1.0.0".into()))
+        );
+        assert_eq!(strip_version_param(Some("x=1")), (Some("x=1".into()), None));
+    }
+}
