@@ -7,5 +7,6 @@ mod support;
 mod auth;
 mod bad_bundles;
 mod durability;
+mod http;
 mod registry;
 mod rooms;

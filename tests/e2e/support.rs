@@ -128,6 +128,17 @@ impl Server {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Runs the CLI and expects failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.lodge(args);
+        assert!(
+            !out.status.success(),
+            "lodge {args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
     /// Runs the CLI with `--json` and parses its output.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut args = args.to_vec();

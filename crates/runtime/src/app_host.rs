@@ -20,9 +20,7 @@ impl AppHost {
         match (scope, &self.room) {
             (kv::Scope::App, _) => Ok(KvScope::App),
             (kv::Scope::Room, Some(room)) => Ok(KvScope::Room(room.clone())),
-            (kv::Scope::Room, None) => Err(kv::Error::Unavailable(
-                "room scope belongs to rooms; an http part uses the app scope".into(),
-            )),
+            (kv::Scope::Room, None) => Err(kv::Error::NoSuchScope),
         }
     }
 }

@@ -117,6 +117,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/apps/{app}/rooms/{room}", get(gateway::join))
         .merge(ui::routes())
         .route("/run/{app}", any(run::by_path))
+        .route("/run/{app}/", any(run::by_path))
         .route("/run/{app}/{*rest}", any(run::by_path))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

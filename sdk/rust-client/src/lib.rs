@@ -29,6 +29,7 @@ pub mod bindings;
 mod client;
 mod event;
 pub mod frames;
+#[path = "../../rust/src/log.rs"]
 pub mod log;
 pub mod server;
 pub mod terminal;

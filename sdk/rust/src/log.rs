@@ -1,4 +1,5 @@
-//! Writing to the app's log (`lodge logs`).
+//! Writing to the part's log: the app's log (`lodge logs APP`) for rooms and
+//! http parts, the page's console for clients.
 
 use crate::bindings::lodge::app::log as host;
 

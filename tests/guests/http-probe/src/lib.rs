@@ -1,0 +1,143 @@
+//! An http part for the end-to-end tests. Routes:
+//!
+//! - `/info`: method, path with query, and the `x-forwarded-prefix` header
+//! - `/kv/get?KEY`, `/kv/incr?KEY`: app-scoped kv; `/kv/room`: tries room scope
+//! - `/body`: reads the request body and answers its length
+//! - `/big?N`: answers N bytes
+//! - `/sleep?MS`: sleeps (a wall-clock wait, no CPU), then answers
+//! - `/spin`: loops for ever (CPU)
+//! - `/trap`: panics
+//! - `/fetch?URL`: fetches URL with wasi:http and answers its status and body
+//! - `/log`: writes to stdout, stderr and the log interface
+
+use lodge_http::kv::{self, Scope};
+use lodge_http::wasip2::http::outgoing_handler;
+use lodge_http::wasip2::http::types::{
+    Fields, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
+    ResponseOutparam, Scheme,
+};
+use std::io::Read as _;
+
+struct Probe;
+
+fn respond(out: ResponseOutparam, status: u16, body: &[u8]) {
+    let headers = Fields::from_list(&[("content-type".into(), b"text/plain".to_vec())])
+        .expect("static headers");
+    let response = OutgoingResponse::new(headers);
+    response.set_status_code(status).expect("a valid status");
+    let outgoing = response.body().expect("a body");
+    ResponseOutparam::set(out, Ok(response));
+    let stream = outgoing.write().expect("a stream");
+    for chunk in body.chunks(4096) {
+        stream.blocking_write_and_flush(chunk).expect("writing");
+    }
+    drop(stream);
+    OutgoingBody::finish(outgoing, None).expect("finishing");
+}
+
+fn fetch(url: &str) -> Result<(u16, String), String> {
+    let (scheme, rest) = url.split_once("://").ok_or("want scheme://host/path")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let request = OutgoingRequest::new(Fields::new());
+    request.set_method(&Method::Get).map_err(|_| "method")?;
+    let scheme = if scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    request.set_scheme(Some(&scheme)).map_err(|_| "scheme")?;
+    request
+        .set_authority(Some(authority))
+        .map_err(|_| "authority")?;
+    request
+        .set_path_with_query(Some(path))
+        .map_err(|_| "path")?;
+    let future = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+    future.subscribe().block();
+    let response = future
+        .get()
+        .ok_or("no response")?
+        .map_err(|_| "already taken")?
+        .map_err(|e| format!("{e:?}"))?;
+    let status = response.status();
+    let body = response.consume().map_err(|_| "body")?;
+    let mut text = String::new();
+    body.stream()
+        .map_err(|_| "stream")?
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    Ok((status, text))
+}
+
+impl lodge_http::wasip2::exports::http::incoming_handler::Guest for Probe {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let target = request.path_with_query().unwrap_or_default();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        match path {
+            "/info" | "/" => {
+                let prefix = request
+                    .headers()
+                    .get("x-forwarded-prefix")
+                    .first()
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default();
+                let method = format!("{:?}", request.method());
+                let text = format!("method={method}\ntarget={target}\nprefix={prefix}\n");
+                respond(out, 200, text.as_bytes());
+            }
+            "/kv/get" => match kv::get_string(Scope::App, query) {
+                Ok(value) => respond(out, 200, value.unwrap_or_default().as_bytes()),
+                Err(e) => respond(out, 500, e.to_string().as_bytes()),
+            },
+            "/kv/incr" => match kv::increment(Scope::App, query, 1) {
+                Ok(value) => respond(out, 200, value.to_string().as_bytes()),
+                Err(e) => respond(out, 500, e.to_string().as_bytes()),
+            },
+            "/kv/room" => match kv::get(Scope::Room, "x") {
+                Ok(_) => respond(out, 200, b"room scope worked"),
+                Err(e) => respond(out, 409, e.to_string().as_bytes()),
+            },
+            "/body" => {
+                let body = request.consume().expect("a body");
+                let mut bytes = Vec::new();
+                let read = body.stream().expect("a stream").read_to_end(&mut bytes);
+                match read {
+                    Ok(n) => respond(out, 200, n.to_string().as_bytes()),
+                    Err(e) => respond(out, 400, e.to_string().as_bytes()),
+                }
+            }
+            "/big" => {
+                let n: usize = query.parse().unwrap_or(0);
+                respond(out, 200, &vec![b'x'; n]);
+            }
+            "/sleep" => {
+                let ms: u64 = query.parse().unwrap_or(0);
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                respond(out, 200, b"slept");
+            }
+            "/spin" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "/trap" => panic!("asked to trap"),
+            "/fetch" => match fetch(query) {
+                Ok((status, body)) => respond(out, 200, format!("{status} {body}").as_bytes()),
+                Err(e) => respond(out, 502, e.as_bytes()),
+            },
+            "/log" => {
+                println!("probe to stdout");
+                eprintln!("probe to stderr");
+                lodge_http::log::info("probe to the log");
+                respond(out, 200, b"logged");
+            }
+            _ => respond(out, 404, b"no such probe"),
+        }
+    }
+}
+
+lodge_http::wasip2::http::proxy::export!(Probe with_types_in lodge_http::wasip2);
