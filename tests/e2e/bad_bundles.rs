@@ -33,12 +33,17 @@ fn manifest(component: &str) -> String {
     )
 }
 
+/// The manifest the valid room (tic-tac-toe's, which keeps scores in kv) needs.
+fn manifest_with_kv(component: &str) -> String {
+    format!("{}capabilities = [\"kv\"]\n", manifest(component))
+}
+
 #[tokio::test]
 async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
     let data = tempfile::tempdir().unwrap();
     // A small bundle limit keeps the oversize case quick.
     let server = Server::start(data.path(), &["--max-bundle-bytes", "2000000"]);
-    let good_manifest = manifest("room.wasm");
+    let good_manifest = manifest_with_kv("room.wasm");
     let room = component("tic_tac_toe_room");
     let counter = component("counter_room");
     let core_module = wat::parse_str("(module (func (export \"run\")))").unwrap();
@@ -191,7 +196,7 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
         (
             "undeclared interface",
             bundle(&[
-                ("lodge.toml", good_manifest.as_bytes()),
+                ("lodge.toml", manifest("room.wasm").as_bytes()),
                 ("room.wasm", &counter),
             ]),
             422,
@@ -295,7 +300,7 @@ fn noise(len: usize) -> Vec<u8> {
 async fn a_git_archive_style_bundle_with_a_pax_global_header_is_accepted() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &[]);
-    let good_manifest = manifest("room.wasm");
+    let good_manifest = manifest_with_kv("room.wasm");
     let room = component("tic_tac_toe_room");
     let body = raw_bundle(&[
         (

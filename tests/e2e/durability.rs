@@ -20,12 +20,12 @@ fn everything_is_still_there_after_a_restart() {
     let server = Server::start(data.path(), &[]);
     assert_eq!(server.json(&["app", "ls"]), list_before);
     assert_eq!(server.json(&["app", "show", "chat"]), before);
-    // The prepared parts survived too (no recompile needed): four server
-    // parts compiled, three client parts transpiled for the browser.
+    // The prepared parts survived too (no recompile needed): five server
+    // parts compiled (three rooms, two http), three client parts transpiled.
     let cached = files_under(&data.path().join("cache"));
     let compiled = cached.iter().filter(|f| f.ends_with(".cwasm")).count();
     let browser = cached.iter().filter(|f| f.ends_with("/client.js")).count();
-    assert_eq!((compiled, browser), (4, 3), "{cached:?}");
+    assert_eq!((compiled, browser), (5, 3), "{cached:?}");
     let again = server.ok(&["app", "push", examples.join("chat").to_str().unwrap()]);
     assert!(again.contains("unchanged"), "{again}");
 }

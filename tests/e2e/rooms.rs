@@ -218,6 +218,21 @@ async fn tic_tac_toe_refuses_a_third_player_and_plays_to_a_win() {
         after.contains(r#""status":"won","winner":"X","forfeit":true"#),
         "{after}"
     );
+
+    // Both wins were recorded in app kv, which the http part serves.
+    let board: serde_json::Value = server
+        .http()
+        .get(format!("{}/run/tic-tac-toe/leaderboard", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        board,
+        serde_json::json!({"games": 2, "players": [{"name": "xavier", "wins": 2}]})
+    );
 }
 
 #[tokio::test]

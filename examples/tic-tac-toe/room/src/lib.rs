@@ -6,7 +6,11 @@
 //! - the room sends `{"type":"you","mark":"X"}` to each player on joining,
 //!   `{"type":"state",...}` to everyone after every change, and
 //!   `{"type":"error","message":...}` to a player whose move was refused.
+//!
+//! Every win is counted in app kv (`wins/NAME`, and `games` for every game
+//! that ended), which the app's http part serves as a leaderboard.
 
+use lodge_sdk::kv::{self, Scope};
 use lodge_sdk::{Member, MemberId, Message, Room, members};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -123,6 +127,19 @@ impl TicTacToe {
         )
     }
 
+    /// Counts a finished game, and the winner's win, in app kv.
+    fn record(&self, winner: Option<Mark>) {
+        let mut keys = vec!["games".to_owned()];
+        if let Some(name) = winner.and_then(|w| self.name_of(w)) {
+            keys.push(format!("wins/{name}"));
+        }
+        for key in keys {
+            if let Err(e) = kv::increment(Scope::App, &key, 1) {
+                lodge_sdk::log::warn(&format!("could not record {key}: {e}"));
+            }
+        }
+    }
+
     fn announce(&self) {
         members::broadcast(&Message::Text(self.state()));
     }
@@ -166,8 +183,10 @@ impl TicTacToe {
                 winner: mark,
                 forfeit: false,
             };
+            self.record(Some(mark));
         } else if self.board.iter().all(Option::is_some) {
             self.status = Status::Draw;
+            self.record(None);
         } else {
             self.turn = mark.other();
         }
@@ -220,15 +239,17 @@ impl Room for TicTacToe {
         let Some(index) = self.players.iter().position(|p| p.id == member.id) else {
             return;
         };
-        let leaver = self.players.remove(index);
         if self.status == Status::Playing {
+            let winner = self.players[index].mark.other();
             self.status = Status::Won {
-                winner: leaver.mark.other(),
+                winner,
                 forfeit: true,
             };
+            self.record(Some(winner));
         } else if !matches!(self.status, Status::Won { .. } | Status::Draw) {
             self.status = Status::Waiting;
         }
+        self.players.remove(index);
         self.announce();
     }
 }
