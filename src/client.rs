@@ -33,6 +33,7 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 /// A connection to one server's API.
+#[derive(Clone)]
 pub struct ApiClient {
     base: String,
     token: Option<String>,

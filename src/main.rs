@@ -22,6 +22,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Push, list, show and remove apps on a server.
     App(commands::app::Args),
+    /// Develop an app: a local server that rebuilds and re-pushes it on every change.
+    Dev(commands::dev::Args),
     /// See the live rooms of an app.
     #[command(subcommand)]
     Rooms(commands::rooms::Command),
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::App(args) => commands::app::run(args).await,
+            Command::Dev(args) => commands::dev::run(args).await,
             Command::Rooms(command) => commands::rooms::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Join(args) => commands::join::run(args).await,

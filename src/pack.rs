@@ -17,6 +17,12 @@ pub struct Packed {
 /// manifest may name components anywhere (like a shared target folder).
 /// The same inputs always give the same bytes.
 pub fn pack(dir: &Path) -> anyhow::Result<Packed> {
+    pack_as(dir, None)
+}
+
+/// Like [`pack`], with `[app].version` replaced by `version` when given
+/// (`lodge dev` publishes each rebuild as a new pre-release).
+pub fn pack_as(dir: &Path, version: Option<semver::Version>) -> anyhow::Result<Packed> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&manifest_path).with_context(|| {
         format!(
@@ -24,8 +30,11 @@ pub fn pack(dir: &Path) -> anyhow::Result<Packed> {
             manifest_path.display()
         )
     })?;
-    let manifest =
+    let mut manifest =
         Manifest::parse_bytes(&bytes).with_context(|| manifest_path.display().to_string())?;
+    if let Some(version) = version {
+        manifest.app.version = version;
+    }
     let mut packed_manifest = manifest.clone();
     let mut files = Vec::new();
     for part in manifest.parts() {

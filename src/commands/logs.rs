@@ -36,9 +36,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some((app, room)) => (app, Some(room)),
         None => (args.target.as_str(), None),
     };
+    print(&client, app, room, args.follow, args.json).await
+}
+
+/// Prints an app's log lines (or one room's), and with `follow`, new ones
+/// as they happen.
+pub async fn print(
+    client: &ApiClient,
+    app: &str,
+    room: Option<&str>,
+    follow: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     let mut request = client
         .request(Method::GET, &format!("/api/apps/{app}/logs"))
-        .query(&[("follow", args.follow.to_string())]);
+        .query(&[("follow", follow.to_string())]);
     if let Some(room) = room {
         request = request.query(&[("room", room)]);
     }
@@ -60,7 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buffer.drain(..=end).collect();
             let mut out = stdout.lock();
-            if args.json {
+            if json {
                 out.write_all(&line)?;
             } else if let Ok(line) = serde_json::from_slice::<Line>(&line) {
                 let time = std::time::UNIX_EPOCH

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod dev;
 pub mod join;
 pub mod logs;
 pub mod rooms;

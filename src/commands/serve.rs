@@ -90,6 +90,10 @@ pub struct Args {
     /// Http requests running at once for one app (503 past it).
     #[arg(long, default_value_t = 64)]
     http_max_concurrency_per_app: usize,
+    /// When a new version of an app is published, stop its rooms and tell
+    /// members to rejoin (close code 1012), so they run the new version.
+    #[arg(long)]
+    restart_rooms_on_publish: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -138,6 +142,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_concurrent: args.http_max_concurrency.max(1),
         max_concurrent_per_app: args.http_max_concurrency_per_app.max(1),
     };
+    config.restart_rooms_on_publish = args.restart_rooms_on_publish;
     config.domain = args
         .domain
         .map(|d| d.trim_matches('.').to_ascii_lowercase());

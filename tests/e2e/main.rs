@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod bad_bundles;
+mod dev;
 mod durability;
 mod http;
 mod registry;

@@ -242,7 +242,9 @@ impl AppDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("lodge.toml"), manifest).unwrap();
         for (name, bytes) in files {
-            std::fs::write(dir.path().join(name), bytes).unwrap();
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
         }
         AppDir { dir }
     }

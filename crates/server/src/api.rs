@@ -247,6 +247,21 @@ pub async fn upload(
         return Err(crate::bundle::BundleError::TooLarge { limit }.into());
     }
     let (created, record) = state.apps.publish(body).await?;
+    if created && state.restart_rooms_on_publish {
+        let app = &record.manifest.app;
+        state
+            .rooms
+            .stop(
+                app.name.as_str(),
+                None,
+                close::RESTART,
+                &format!(
+                    "{}@{} was published: rejoin to run it",
+                    app.name, app.version
+                ),
+            )
+            .await;
+    }
     let (status, word) = if created {
         (StatusCode::CREATED, "created")
     } else {

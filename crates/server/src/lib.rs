@@ -53,6 +53,9 @@ pub struct ServerConfig {
     pub http: HttpConfig,
     /// Serve `{app}.{domain}` from the app's http part (`--domain`).
     pub domain: Option<String>,
+    /// Stop an app's rooms when a new version is published, telling members
+    /// to rejoin (close 1012), so they run the new version (`lodge dev`).
+    pub restart_rooms_on_publish: bool,
 }
 
 impl ServerConfig {
@@ -70,6 +73,7 @@ impl ServerConfig {
             component_memory_bytes: 256 << 20,
             http: HttpConfig::default(),
             domain: None,
+            restart_rooms_on_publish: false,
         }
     }
 }
@@ -94,6 +98,7 @@ pub struct AppState {
     pub http: HttpParts,
     /// `lodge serve --domain`: apps answer at `{app}.{domain}`.
     pub domain: Option<String>,
+    pub restart_rooms_on_publish: bool,
 }
 
 /// The HTTP routes.
@@ -214,6 +219,7 @@ impl Server {
                 connections: Default::default(),
                 http,
                 domain: config.domain.clone(),
+                restart_rooms_on_publish: config.restart_rooms_on_publish,
             }),
         })
     }

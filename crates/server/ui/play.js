@@ -14,6 +14,7 @@ const CLOSE_CODES = {
   1008: "the connection broke a rule (too slow to read?)",
   1009: "a message was too large",
   1011: "the room stopped after a fault",
+  1012: "a new version of the app was published",
   4001: "the room refused you",
   4002: "the room is full",
   4003: "you were removed from the room",
@@ -159,6 +160,12 @@ class Session {
       this.setStatus(`disconnected: ${reason}`, "disconnected");
       this.client?.send({ tag: "disconnected", val: reason });
       this.log("warn", `disconnected: ${reason}`);
+      if (e.code === 1012) {
+        // A new version: reload, so the client part is the new one too.
+        return this.showOverlay("info", "A new version is out", reason, [
+          h("button", { class: "primary", onclick: () => location.reload() }, "Reload"),
+        ]);
+      }
       this.showOverlay("info", "Disconnected", reason, [
         h("button", { class: "primary", onclick: () => this.connect() }, "Rejoin"),
         h("a", { class: "button", href: `/app/${this.app}` }, "Leave"),
