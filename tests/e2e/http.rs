@@ -355,3 +355,39 @@ async fn a_trapping_handler_answers_500_and_the_next_request_works() {
         assert!(log.contains(line), "{line:?} in {log}");
     }
 }
+
+#[tokio::test]
+async fn a_javascript_component_from_componentize_js_runs_unmodified() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let dir = AppDir::new(
+        "[app]\nname = \"js\"\nversion = \"0.1.0\"\ndescription = \"JavaScript.\"\n[http]\ncomponent = \"http.wasm\"\n",
+        &[("http.wasm", &js_component())],
+    );
+    server.ok(&["app", "push", dir.path()]);
+    let (status, text) = get(&server, "/run/js/hello?x=1").await;
+    assert_eq!(status, 200, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({
+            "language": "javascript",
+            "method": "GET",
+            "path": "/hello",
+            "query": "?x=1",
+            "prefix": "/run/js"
+        })
+    );
+    let echoed = server
+        .http()
+        .post(format!("{}/run/js/echo", server.url))
+        .body("shout")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(echoed, "SHOUT");
+    assert!(server.ok(&["logs", "js"]).contains("js handled GET /hello"));
+}

@@ -420,3 +420,32 @@ impl Ws {
         let _ = self.recv_within(Duration::from_secs(5)).await;
     }
 }
+
+/// The JavaScript http part (tests/guests/http-js), built with
+/// componentize-js when its sources are newer than the last build.
+pub fn js_component() -> Vec<u8> {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let path = BUILT.get_or_init(|| {
+        let dir = repo().join("tests/guests/http-js");
+        let out = repo().join("tests/guests/target/http_js.wasm");
+        assert!(
+            dir.join("node_modules/@bytecodealliance/componentize-js").is_dir(),
+            "componentize-js is missing: run `npm ci --prefix tests/guests/http-js` (scripts/test does)"
+        );
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let newest_source = ["app.js", "build.mjs", "package-lock.json"]
+            .iter()
+            .filter_map(|f| modified(&dir.join(f)))
+            .max();
+        if modified(&out) < newest_source {
+            let status = Command::new("node")
+                .arg(dir.join("build.mjs"))
+                .arg(&out)
+                .status()
+                .expect("running node (Node.js 20 or newer must be installed)");
+            assert!(status.success(), "building the JavaScript guest failed");
+        }
+        out
+    });
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
