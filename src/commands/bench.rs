@@ -1,10 +1,13 @@
 //! `lodge bench`: load generators that measure Lodge against a native baseline in the same run.
 //!
+//! `lodge bench http` does the same for http parts (see [`http`]).
+//!
 //! `lodge bench rooms` starts, in this process, a Lodge server with the chat
 //! example pushed and a plain Rust chat server written only for the
 //! comparison ([`native`]), then puts the same load ([`load`]) on each in turn
 //! and prints the figures side by side ([`report`]).
 
+mod http;
 mod load;
 mod lodge;
 mod native;
@@ -18,6 +21,8 @@ use std::time::Duration;
 pub enum Command {
     /// Chat rooms: members send, rooms fan out; Lodge's chat app vs a native Rust chat server.
     Rooms(RoomsArgs),
+    /// HTTP parts: http-hello through Lodge vs `wasmtime serve` vs native axum, loaded by wrk.
+    Http(http::HttpArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,6 +71,7 @@ enum Only {
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Rooms(args) => rooms(args).await,
+        Command::Http(args) => http::run(args).await,
     }
 }
 
