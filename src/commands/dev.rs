@@ -44,6 +44,7 @@ enum Build {
     Cargo {
         manifest: PathBuf,
         target_dir: PathBuf,
+        release: bool,
     },
     Nothing,
 }
@@ -92,40 +93,59 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         dir.display()
     );
 
+    // One Ctrl-C listener for the whole session, so a press during a build
+    // is not lost.
+    let (interrupt, mut interrupted) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = interrupt.send(true);
+    });
     let mut round = 0u64;
+    let mut follower: Option<tokio::task::JoinHandle<()>> = None;
     let mut seen = fingerprint(&dir);
-    let mut following = false;
-    let mut follow_logs = |pushed: bool| {
-        // The app's log (its own lines, and room and request events) from
-        // its first push on.
-        if pushed && !following {
-            following = true;
+    let mut first = true;
+    loop {
+        if !first {
+            tokio::select! {
+                _ = interrupted.changed() => break,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            if fingerprint(&dir) == seen {
+                continue;
+            }
+            // Let a burst of saves settle before building.
+            tokio::time::sleep(POLL).await;
+            println!("\nchanged: rebuilding {name}");
+        }
+        first = false;
+        // Taken before building: a file saved during the build counts as a
+        // change. (The build's own output lives in target/, which is skipped.)
+        seen = fingerprint(&dir);
+        let pushed = tokio::select! {
+            _ = interrupted.changed() => break,
+            pushed = cycle(&dir, &build, &client, &mut round) => pushed,
+        };
+        // The app's log (its own lines, room and request events) from its
+        // first push on.
+        if pushed && follower.is_none() {
             let client = client.clone();
             let name = name.clone();
-            tokio::spawn(async move {
+            follower = Some(tokio::spawn(async move {
                 let _ = super::logs::print(&client, &name, None, true, false).await;
-            });
+            }));
         }
-    };
-    follow_logs(cycle(&dir, &build, &client, &mut round).await);
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = tokio::time::sleep(POLL) => {}
-        }
-        let now = fingerprint(&dir);
-        if now == seen {
-            continue;
-        }
-        // Let a burst of saves settle before building.
-        tokio::time::sleep(POLL).await;
-        println!("\nchanged: rebuilding {name}");
-        follow_logs(cycle(&dir, &build, &client, &mut round).await);
-        // The build may have written inside DIR; don't rebuild for that.
-        seen = fingerprint(&dir);
+    }
+    println!("\nstopping");
+    if let Some(follower) = follower {
+        follower.abort();
     }
     let _ = stop.send(());
-    let _ = serving.await;
+    if tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .is_err()
+    {
+        println!("the server did not stop within 5 s; leaving anyway");
+    }
     Ok(())
 }
 
@@ -163,11 +183,16 @@ async fn run_build(dir: &Path, build: &Build) -> anyhow::Result<()> {
         Build::Cargo {
             manifest,
             target_dir,
+            release,
         } => {
-            println!("building: cargo build --release --target wasm32-wasip2");
+            let profile = if *release { " --release" } else { "" };
+            println!("building: cargo build{profile} --workspace --target wasm32-wasip2");
             let mut command = tokio::process::Command::new("cargo");
+            command.args(["build", "--workspace", "--target", "wasm32-wasip2"]);
+            if *release {
+                command.arg("--release");
+            }
             command
-                .args(["build", "--release", "--target", "wasm32-wasip2"])
                 .arg("--manifest-path")
                 .arg(manifest)
                 .arg("--target-dir")
@@ -218,19 +243,24 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
     Manifest::parse_bytes(&bytes).with_context(|| path.display().to_string())
 }
 
-/// `cargo build` when the components live in a cargo target folder: in the
-/// nearest folder up from DIR with a Cargo.toml, into that target folder.
+/// `cargo build` when the components live in a cargo target folder
+/// (`…/target/wasm32-wasip2/release/x.wasm`): the whole workspace of the
+/// nearest Cargo.toml up from DIR, in that profile, into that target folder.
 fn cargo_build(dir: &Path, manifest: &Manifest) -> Option<Build> {
-    let component = manifest.parts().first()?.component.to_owned();
-    let (target, _) = component.split_once("/wasm32-wasip2/")?;
-    let target_dir = dir.join(target);
+    let parts = manifest.parts();
+    let (target, profile) = parts.iter().find_map(|part| {
+        let (target, rest) = part.component.split_once("/wasm32-wasip2/")?;
+        let profile = rest.split('/').next()?;
+        Some((target.to_owned(), profile.to_owned()))
+    })?;
     let cargo_manifest = dir
         .ancestors()
         .map(|d| d.join("Cargo.toml"))
         .find(|p| p.is_file())?;
     Some(Build::Cargo {
         manifest: cargo_manifest,
-        target_dir,
+        target_dir: dir.join(target),
+        release: profile == "release",
     })
 }
 

@@ -141,3 +141,11 @@ test("the play form opens the shared runner link for the chosen room", async () 
   await page.goto(`${server.url}/app/counter`);
   await page.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "den" }).waitFor();
 });
+
+test("an app's http part opens from its card", async () => {
+  const page = await newPage(browser);
+  await page.goto(server.url);
+  await page.locator('[data-app="tic-tac-toe"]').getByRole("link", { name: "Open tic-tac-toe's HTTP part" }).click();
+  await page.waitForURL(/\/run\/tic-tac-toe\/$/);
+  assert.deepEqual(JSON.parse(await page.locator("body").innerText()), { games: 0, players: [] });
+});

@@ -53,16 +53,37 @@ async fn requests_route_by_path_and_host_with_the_prefix_passed_on() {
     );
     let (_, root) = get(&server, "/run/probe").await;
     assert!(root.contains("target=/\n"), "{root}");
+    let (_, encoded) = get(&server, "/run/probe/a%2Fb%FF?q=%26").await;
+    assert_eq!(encoded, "no such probe: /a%2Fb%FF?q=%26", "sent as it came");
+    // Pages under /run share the UI's origin, so they are sandboxed.
+    let sandboxed = server
+        .http()
+        .get(format!("{}/run/probe/info", server.url))
+        .send()
+        .await
+        .unwrap();
+    let csp = sandboxed.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.starts_with("sandbox ") && !csp.contains("allow-same-origin"),
+        "{csp}"
+    );
 
     // By host: the whole path is the app's, and there is no prefix.
     let by_host = server
         .http()
         .get(format!("{}/info?x=2", server.url))
         .header("host", "probe.lodge.test")
+        .header("x-forwarded-prefix", "/forged")
         .send()
         .await
         .unwrap();
     assert_eq!(by_host.status(), 200);
+    assert!(
+        !by_host.headers().contains_key("content-security-policy"),
+        "an app's own origin needs no sandbox"
+    );
     let text = by_host.text().await.unwrap();
     assert!(
         text.contains("target=/info?x=2") && text.contains("prefix=\n"),

@@ -8,14 +8,13 @@ use crate::AppState;
 use crate::api::app_name;
 use crate::error::ApiError;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lodge_manifest::{AppName, Role};
 use lodge_runtime::http::body_from;
 use lodge_runtime::{HttpFailure, HttpSpec};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The header carrying the path prefix Lodge removed (`/run/{app}`).
@@ -23,25 +22,37 @@ pub const PREFIX_HEADER: &str = "x-forwarded-prefix";
 /// The header (and query parameter) that pins a version.
 pub const VERSION_HEADER: &str = "lodge-version";
 
-/// `ANY /run/{app}` and `/run/{app}/{*rest}`.
-pub async fn by_path(
-    State(state): State<Arc<AppState>>,
-    Path(params): Path<HashMap<String, String>>,
-    request: Request,
-) -> Response {
-    let app = params.get("app").cloned().unwrap_or_default();
-    // App names need no percent-encoding, so the raw path starts with the
-    // prefix as written; the rest reaches the app exactly as it was sent.
-    let prefix = format!("/run/{app}");
-    let path = match request.uri().path().get(prefix.len()..) {
-        None | Some("") => "/".to_owned(),
-        Some(rest) => rest.to_owned(),
+/// `ANY /run/{app}` and `/run/{app}/{*rest}`. The app name and the rest
+/// are split from the raw path, so the rest reaches the app exactly as it
+/// was sent (percent-encoding included).
+pub async fn by_path(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let raw = request.uri().path();
+    let after = raw.strip_prefix("/run/").unwrap_or_default();
+    let (app, rest) = match after.find('/') {
+        Some(i) => (&after[..i], &after[i..]),
+        None => (after, "/"),
     };
-    match dispatch(&state, &app, path, Some(prefix), request).await {
+    let (app, path) = (app.to_owned(), rest.to_owned());
+    let prefix = format!("/run/{app}");
+    // An app's pages share Lodge's origin under /run: sandbox them, so their
+    // scripts can't read the UI's stored token or act as the UI.
+    let mut response = match dispatch(&state, &app, path, Some(prefix), request).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
-    }
+    };
+    response.headers_mut().append(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(RUN_SANDBOX),
+    );
+    response
 }
+
+/// The sandbox for pages served under `/run/`: scripts, forms and popups
+/// work, but the page gets an opaque origin (no access to Lodge's storage,
+/// cookies or same-origin API calls). Apps served at `{app}.{domain}` have
+/// their own origin and no sandbox.
+const RUN_SANDBOX: &str =
+    "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
 
 /// Middleware: a request for `{app}.{domain}` goes to that app's http part,
 /// whatever its path; anything else continues to the routes.
@@ -101,12 +112,15 @@ async fn dispatch(
         Some(q) => format!("{path}?{q}"),
         None => path,
     };
-    let authority = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let authority = match parts.uri.authority() {
+        Some(authority) => authority.to_string(),
+        None => parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+            .to_owned(),
+    };
     parts.uri = Uri::builder()
         .scheme("http")
         .authority(authority)
@@ -116,6 +130,8 @@ async fn dispatch(
             ApiError::bad_request("invalid_uri", format!("the request URI is not valid: {e}"))
         })?;
     parts.headers.remove(VERSION_HEADER);
+    // Only Lodge sets the prefix; a client's own would mislead the app's links.
+    parts.headers.remove(PREFIX_HEADER);
     if let Some(prefix) = prefix {
         parts.headers.insert(
             PREFIX_HEADER,

@@ -151,5 +151,8 @@ export function show(title, ...children) {
   const main = document.getElementById("main");
   main.className = "";
   main.replaceChildren(...children);
+  // Tell keyboard and screen-reader users the page changed (views that
+  // want an input focused move focus on from here).
+  main.focus({ preventScroll: true });
   return main;
 }

@@ -9,16 +9,23 @@ import { ApiError, authorized, bytes, get, h, savedName, saveName, show, validNa
 
 const REFRESH_MS = 5000;
 let refreshTimer = null;
+/** Counts navigations, so a view still loading can tell it was left. */
+let navigation = 0;
+/** The page (path and query) on screen; a change of #fragment only is not a navigation. */
+let shown = null;
 
 function route() {
   clearInterval(refreshTimer);
   document.dispatchEvent(new Event("lodge:navigate"));
+  shown = location.pathname + location.search;
+  const mine = ++navigation;
+  const current = () => mine === navigation;
   const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
-  if (parts.length === 0) return listPage();
-  if (parts[0] === "app" && parts.length === 2) return appPage(parts[1]);
-  if (parts[0] === "play" && parts.length === 2) return choosePage(parts[1]);
+  if (parts.length === 0) return listPage(current);
+  if (parts[0] === "app" && parts.length === 2) return appPage(parts[1], current);
+  if (parts[0] === "play" && parts.length === 2) return choosePage(parts[1], current);
   if (parts[0] === "play" && parts.length === 3) {
-    return import("./play.js").then((play) => play.playPage(parts[1], parts[2]));
+    return import("./play.js").then((play) => current() && play.playPage(parts[1], parts[2], current));
   }
   show("Not found", h("h1", {}, "Not found"), h("p", {}, h("a", { href: "/" }, "Back to the apps")));
 }
@@ -33,7 +40,7 @@ async function guarded(view) {
   }
 }
 
-function listPage() {
+function listPage(current) {
   return guarded(async () => {
     const list = h("ul", { class: "cards", "aria-label": "Apps" });
     const status = h("p", { class: "muted", role: "status" });
@@ -42,8 +49,9 @@ function listPage() {
       status.textContent = apps.length ? "" : "No apps yet: upload a bundle below, or run `lodge app push DIR`.";
       list.replaceChildren(...apps.map(appCard));
     };
-    show("Apps", h("h1", {}, "Apps"), status, list, uploadPanel(() => render().catch(() => {})));
     await render();
+    if (!current()) return;
+    show("Apps", h("h1", {}, "Apps"), status, list, uploadPanel(() => render().catch(() => {})));
     refreshTimer = setInterval(() => render().catch(() => {}), REFRESH_MS);
   });
 }
@@ -59,17 +67,22 @@ function appCard(app) {
       h("span", { class: live ? "badge live" : "badge" },
         `${app.live_rooms} ${app.live_rooms === 1 ? "room" : "rooms"}, ${app.live_members} ${app.live_members === 1 ? "member" : "members"}`)),
     h("div", { class: "actions" },
-      h("a", { class: "button primary", href: `/play/${app.name}`, "aria-label": `Play ${app.name}` }, "Play"),
+      app.parts.some((p) => p === "room" || p === "client")
+        ? h("a", { class: "button primary", href: `/play/${app.name}`, "aria-label": `Play ${app.name}` }, "Play")
+        : null,
+      app.parts.includes("http")
+        ? h("a", { class: "button", href: `/run/${app.name}/`, "aria-label": `Open ${app.name}'s HTTP part` }, "Open")
+        : null,
       h("a", { class: "button", href: `/app/${app.name}` }, "Details")));
 }
 
 /** Upload: drop a bundle (from `lodge app pack DIR`) or choose one. */
 function uploadPanel(onPublished) {
-  const input = h("input", { type: "file", id: "bundle", accept: ".gz,.tgz,application/gzip", class: "visually-hidden" });
+  const input = h("input", { type: "file", id: "bundle", accept: ".gz,.tgz,application/gzip", class: "visually-hidden", tabindex: -1 });
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const result = h("div", { role: "status", "aria-live": "polite" });
   const drop = h("div", { class: "drop" },
-    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, style: "display:inline-block",
+    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, role: "button", style: "display:inline-block",
       onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()) }, "choose a file"), "."),
     h("p", { class: "muted" }, "Make one with ", h("span", { class: "mono" }, "lodge app pack DIR"), "."),
     input, progress);
@@ -105,11 +118,14 @@ function uploadPanel(onPublished) {
   return h("section", { "aria-labelledby": "upload-title" }, h("h2", { id: "upload-title" }, "Upload"), drop, result);
 }
 
-function appPage(name) {
+function appPage(name, current) {
   return guarded(async () => {
     const app = await get(`/apps/${encodeURIComponent(name)}`);
+    if (!current()) return;
     const latest = app.versions.find((v) => v.version === app.latest);
     const hasRoom = latest.parts.some((p) => p.role === "room");
+    const playable = latest.parts.some((p) => p.role === "room" || p.role === "client");
+    const hasHttp = latest.parts.some((p) => p.role === "http");
     const rooms = h("div", {});
     const renderRooms = async () => {
       if (!hasRoom) return rooms.replaceChildren(h("p", { class: "muted" }, "This app has no room part."));
@@ -122,12 +138,17 @@ function appPage(name) {
     show(name,
       h("h1", {}, name),
       h("p", { class: "muted" }, latest.description || "No description."),
-      playForm(name, hasRoom),
+      playable ? playForm(name, hasRoom) : null,
+      hasHttp
+        ? h("p", {}, "HTTP: ", h("a", { href: `/run/${name}/` }, `/run/${name}/`),
+          h("span", { class: "muted" }, " (pin a version with the Lodge-Version header or ?lodge-version=)"))
+        : null,
       h("h2", {}, "Live rooms"), rooms,
       h("h2", {}, "Versions"), versionsTable(app),
       h("h2", {}, "Delete"),
       h("p", {}, h("button", { class: "danger", onclick: () => deleteApp(name, app.versions.length) }, `Delete ${name} and all its versions`)));
     await renderRooms();
+    if (!current()) return;
     refreshTimer = setInterval(() => renderRooms().catch(() => {}), REFRESH_MS);
   });
 }
@@ -189,10 +210,11 @@ function playForm(app, hasRoom, version) {
   return form;
 }
 
-function choosePage(name) {
+function choosePage(name, current) {
   return guarded(async () => {
     const version = new URLSearchParams(location.search).get("version");
     const app = await get(`/apps/${encodeURIComponent(name)}`);
+    if (!current()) return;
     const shown = app.versions.find((v) => v.version === (version ?? app.latest));
     if (!shown) throw new ApiError(404, "not_found", `${name} has no version ${version}`);
     const hasRoom = shown.parts.some((p) => p.role === "room");
@@ -211,9 +233,13 @@ export function navigate(path) {
 document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href^='/']");
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target) return;
-  if (a.getAttribute("href").startsWith("/api/")) return;
+  // Only the UI's own pages are routed here; the API and apps' http parts load for real.
+  if (!/^\/(app\/|play\/|$)/.test(a.getAttribute("href"))) return;
   e.preventDefault();
   navigate(a.getAttribute("href"));
 });
-window.addEventListener("popstate", route);
+window.addEventListener("popstate", () => {
+  // Following "#main" (the skip link) changes only the fragment: stay.
+  if (location.pathname + location.search !== shown) route();
+});
 route();

@@ -33,13 +33,17 @@ document.addEventListener("lodge:navigate", () => {
   current = null;
 });
 
-export async function playPage(app, room) {
+/** Messages kept while the connection opens. */
+const MAX_PENDING = 256;
+
+export async function playPage(app, room, stillHere = () => true) {
   const version = new URLSearchParams(location.search).get("version");
   let info;
   try {
     const path = version ? `/apps/${encodeURIComponent(app)}/versions/${encodeURIComponent(version)}` : `/apps/${encodeURIComponent(app)}`;
     const answer = await get(path);
     info = version ? answer : answer.versions.find((v) => v.version === answer.latest);
+    if (!stillHere()) return;
   } catch (e) {
     return show("Not found", h("h1", {}, `Can't play ${app}`), h("p", { class: "notice error", role: "alert" }, e.message),
       h("p", {}, h("a", { href: "/" }, "Back to the apps")));
@@ -53,6 +57,7 @@ export async function playPage(app, room) {
   const joining = sessionStorage.getItem("lodge.joining");
   sessionStorage.removeItem("lodge.joining");
   const name = joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null);
+  if (!stillHere()) return;
   current = new Session({ app, room: hasRoom ? room : null, version, info, name });
 }
 
@@ -84,7 +89,11 @@ class Session {
     this.name = name;
     this.clientPart = info.parts.find((p) => p.role === "client");
     this.ws = null;
+    this.pending = [];
     this.leaving = false;
+    this.fault = null;
+    this.disconnected = null;
+    this.overlay = null;
 
     this.status = h("span", { class: "status", role: "status" });
     this.stage = h("div", { class: "stage" });
@@ -109,7 +118,7 @@ class Session {
   }
 
   startClient() {
-    this.overlay?.remove();
+    this.fault = null;
     if (!this.clientPart) {
       this.client = new TextClient(this.stage, { onSend: (payload) => this.sendToRoom(payload) });
       return;
@@ -125,19 +134,18 @@ class Session {
       terminal: this.terminal,
       init: { size: this.terminal.size, room: this.room ?? undefined, name: this.name },
       onSend: (payload) => this.sendToRoom(payload),
-      onLog: (level, message) => this.log(level, message),
-      onFault: ({ kind, message }) => this.fault(kind, message),
+      onLog: (lines) => this.log(lines),
+      onFault: ({ kind, message }) => this.faulted(kind, message),
     });
     if (this.ws?.readyState === WebSocket.OPEN) this.client.send({ tag: "connected" });
-    this.terminal.el.focus();
+    this.updateOverlay();
   }
 
   connect() {
-    if (this.overlay) {
-      this.overlay.remove();
-      this.overlay = null;
-      this.terminal?.el.focus();
-    }
+    this.disconnected = null;
+    // Rejoining also brings back a client that had stopped.
+    if (this.fault) this.startClient();
+    this.updateOverlay();
     const url = new URL(`/apps/${encodeURIComponent(this.app)}/rooms/${encodeURIComponent(this.room)}`, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("name", this.name);
@@ -146,8 +154,11 @@ class Session {
     const ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
+    this.pending = [];
     ws.onopen = () => {
       this.setStatus("connected", "connected");
+      // What the client sent while the connection opened goes first.
+      for (const payload of this.pending.splice(0)) ws.send(payload.val);
       this.client?.send({ tag: "connected" });
     };
     ws.onmessage = ({ data }) => {
@@ -159,37 +170,58 @@ class Session {
       const reason = e.reason || CLOSE_CODES[e.code] || `the connection closed (${e.code})`;
       this.setStatus(`disconnected: ${reason}`, "disconnected");
       this.client?.send({ tag: "disconnected", val: reason });
-      this.log("warn", `disconnected: ${reason}`);
-      if (e.code === 1012) {
-        // A new version: reload, so the client part is the new one too.
-        return this.showOverlay("info", "A new version is out", reason, [
-          h("button", { class: "primary", onclick: () => location.reload() }, "Reload"),
-        ]);
-      }
-      this.showOverlay("info", "Disconnected", reason, [
-        h("button", { class: "primary", onclick: () => this.connect() }, "Rejoin"),
-        h("a", { class: "button", href: `/app/${this.app}` }, "Leave"),
-      ]);
+      this.log([{ level: "warn", message: `disconnected: ${reason}` }]);
+      this.disconnected = { code: e.code, reason };
+      this.updateOverlay();
     };
   }
 
+  /** Sends to the room; queued (up to a bound) while the connection opens. */
   sendToRoom(payload) {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(payload.val);
+    const ws = this.ws;
+    if (ws?.readyState === WebSocket.OPEN) ws.send(payload.val);
+    else if (ws?.readyState === WebSocket.CONNECTING && this.pending.length < MAX_PENDING) this.pending.push(payload);
   }
 
-  fault(kind, message) {
-    this.log("error", `${FAULT_TITLES[kind]}: ${message}`);
-    this.showOverlay("error", FAULT_TITLES[kind], message, [
-      h("button", { class: "primary", onclick: () => this.startClient() }, "Restart the client"),
-      h("a", { class: "button", href: `/app/${this.app}` }, "Leave"),
-    ]);
+  faulted(kind, message) {
+    this.log([{ level: "error", message: `${FAULT_TITLES[kind]}: ${message}` }]);
+    this.fault = { kind, message };
+    this.updateOverlay();
+  }
+
+  /** Shows what needs a person's action: a stopped client, a closed connection, or nothing. */
+  updateOverlay() {
+    this.overlay?.remove();
+    this.overlay = null;
+    const leave = h("a", { class: "button", href: `/app/${this.app}` }, "Leave");
+    const rejoin = () => h("button", { class: this.fault ? "" : "primary", onclick: () => this.connect() }, "Rejoin");
+    if (this.disconnected?.code === 1012) {
+      // A new version: reload, so the client part is the new one too.
+      this.showOverlay("info", "A new version is out", this.disconnected.reason, [
+        h("button", { class: "primary", onclick: () => location.reload() }, "Reload"),
+      ]);
+    } else if (this.fault) {
+      const buttons = [h("button", { class: "primary", onclick: () => this.startClient() }, "Restart the client")];
+      if (this.disconnected) buttons.push(rejoin());
+      buttons.push(leave);
+      const note = this.disconnected ? `\n\nThe connection closed too: ${this.disconnected.reason}` : "";
+      this.showOverlay("error", FAULT_TITLES[this.fault.kind], `${this.fault.message}${note}`, buttons);
+    } else if (this.disconnected) {
+      this.showOverlay("info", "Disconnected", this.disconnected.reason, [rejoin(), leave]);
+    } else if (this.terminal) {
+      this.terminal.el.inert = false;
+      this.terminal.el.focus();
+    } else {
+      this.client?.focus?.();
+    }
   }
 
   showOverlay(kind, title, message, buttons) {
-    this.overlay?.remove();
-    this.overlay = h("div", { class: "overlay", role: "alertdialog", "aria-modal": "true", "aria-labelledby": "overlay-title", "data-kind": kind },
+    this.overlay = h("div", { class: "overlay", role: "alertdialog", "aria-labelledby": "overlay-title", "data-kind": kind },
       h("div", { class: kind === "error" ? "box" : "box info" },
         h("h2", { id: "overlay-title" }, title), h("pre", {}, message), h("div", { class: "buttons" }, buttons)));
+    // What is behind the overlay can't be reached until it is dealt with.
+    if (this.terminal) this.terminal.el.inert = true;
     this.stage.append(this.overlay);
     this.overlay.querySelector("button")?.focus();
   }
@@ -199,12 +231,15 @@ class Session {
     this.status.className = `status ${className}`;
   }
 
-  log(level, message) {
-    this.lines++;
+  /** Appends console lines ([{level, message}]), keeping the last 500. */
+  log(lines) {
+    this.lines += lines.length;
     this.logCount.textContent = `(${this.lines})`;
-    this.logList.append(h("li", { class: level }, `${level} ${message}`));
+    const fragment = document.createDocumentFragment();
+    for (const { level, message } of lines) fragment.append(h("li", { class: level }, `${level} ${message}`));
+    this.logList.append(fragment);
     while (this.logList.children.length > 500) this.logList.firstChild.remove();
-    this.logList.scrollTop = this.logList.scrollHeight;
+    if (this.logList.parentElement.open) this.logList.scrollTop = this.logList.scrollHeight;
   }
 
   leave() {

@@ -10,6 +10,7 @@ export const STUCK_AFTER_MS = 3000;
 export class ClientRunner {
   /**
    * @param {{url: string, terminal, init, onSend, onLog, onFault}} options
+   *   onLog([{level, message}]) gets each batch of log lines;
    *   onFault({kind: "trap"|"exit"|"load"|"stuck", message}) is called once when the client stops.
    */
   constructor({ url, terminal, init, onSend, onLog, onFault }) {
@@ -19,6 +20,7 @@ export class ClientRunner {
     this.onFault = onFault;
     this.ticks = false;
     this.tickFrame = 0;
+    this.tickInFlight = false;
     this.stopped = false;
     this.pingId = 0;
     this.awaiting = null;
@@ -47,6 +49,8 @@ export class ClientRunner {
   }
 
   receive(message) {
+    // A stopped client's last messages (a send, a draw) are ignored.
+    if (this.stopped) return;
     switch (message.type) {
       case "pong":
         if (this.awaiting?.id === message.id) this.awaiting = null;
@@ -57,8 +61,11 @@ export class ClientRunner {
       case "send":
         this.onSend(message.payload);
         break;
-      case "log":
-        this.onLog(message.level, message.message);
+      case "logs":
+        this.onLog(message.lines);
+        break;
+      case "ticked":
+        this.tickInFlight = false;
         break;
       case "ticks":
         this.setTicks(message.on);
@@ -73,8 +80,11 @@ export class ClientRunner {
     this.ticks = on;
     const tick = (now) => {
       if (!this.ticks || this.stopped) return (this.tickFrame = 0);
-      // Skip a frame while the client is still busy with the last ones.
-      if (!this.awaiting || performance.now() - this.awaiting.since < 100) this.send({ tag: "tick", val: now });
+      // At most one tick in flight: frames pass while the client is busy.
+      if (!this.tickInFlight) {
+        this.tickInFlight = true;
+        this.send({ tag: "tick", val: now });
+      }
       this.tickFrame = requestAnimationFrame(tick);
     };
     if (on && !this.tickFrame) this.tickFrame = requestAnimationFrame(tick);

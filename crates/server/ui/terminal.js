@@ -9,11 +9,16 @@ const FONT_KEY = "lodge.fontSize";
 const DEFAULT_FG = "rgb(225 228 235)";
 const DEFAULT_BG = "rgb(24 26 33)";
 
-/** Keys the browser keeps (focus moves, reload, zoom, devtools). */
+/**
+ * Keys the browser keeps: Tab (focus moves), F5, F11, F12, Alt+arrows
+ * (history), anything with ⌘, and Ctrl with find, print, save, reload,
+ * address bar, tabs, windows and zoom.
+ */
 function browserKey(e) {
-  if (e.key === "Tab" || e.key === "F5" || e.key === "F11" || e.key === "F12") return true;
+  if (["Tab", "F5", "F11", "F12"].includes(e.key)) return true;
   if (e.metaKey) return true;
-  return e.ctrlKey && ["r", "l", "t", "w", "n", "+", "-", "=", "0"].includes(e.key.toLowerCase());
+  if (e.altKey && e.key.startsWith("Arrow")) return true;
+  return e.ctrlKey && ["f", "g", "p", "s", "r", "l", "t", "w", "n", "+", "-", "=", "0"].includes(e.key.toLowerCase());
 }
 
 function modifiers(e) {

@@ -39,5 +39,9 @@ export class TextClient {
     if (atEnd) this.list.scrollTop = this.list.scrollHeight;
   }
 
+  focus() {
+    this.input.focus();
+  }
+
   stop() {}
 }

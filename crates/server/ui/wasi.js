@@ -56,14 +56,14 @@ class OutputStream {
     this.pending += this.decoder.decode(bytes, { stream: true });
     const lines = this.pending.split("\n");
     this.pending = lines.pop();
-    for (const line of lines) this.sink(line);
+    for (const line of lines) this.sink(line.slice(0, 4096));
     if (this.pending.length > 4096) this.flush();
   }
   blockingWriteAndFlush(bytes) {
     this.write(bytes);
   }
   flush() {
-    if (this.pending) this.sink(this.pending);
+    if (this.pending) this.sink(this.pending.slice(0, 4096));
     this.pending = "";
   }
   blockingFlush() {}

@@ -5,18 +5,23 @@
 //
 // page → worker: {type: "start", url, size, init}, {type: "event", event}, {type: "ping", id}
 // worker → page: {type: "ready"}, {type: "draw", ops}, {type: "send", payload},
-//                {type: "log", level, message}, {type: "ticks", on}, {type: "pong", id},
+//                {type: "logs", lines: [{level, message}]}, {type: "ticks", on},
+//                {type: "ticked"}, {type: "pong", id},
 //                {type: "fault", kind: "trap"|"exit"|"load", message}
 
 import { ClientExit, wasiImports } from "./wasi.js";
 
 const MAX_TIMERS = 1024;
 const STDERR_KEPT = 20;
+/** Log lines one event may send the page; past it they are counted, not sent. */
+const LOG_LINES_PER_CALL = 200;
 
 let handle = null;
 let stopped = false;
 let size = { cols: 80, rows: 24 };
 let ops = [];
+let logs = [];
+let logsDropped = 0;
 const queued = [];
 const timers = new Map();
 let nextTimer = 1n;
@@ -24,12 +29,29 @@ const stderrTail = [];
 
 const post = (message) => postMessage(message);
 
+/** Queues a log line; they go to the page in one message after each event. */
+function log(level, message) {
+  if (logs.length < LOG_LINES_PER_CALL) logs.push({ level, message });
+  else logsDropped++;
+}
+
+function flush() {
+  if (ops.length) {
+    post({ type: "draw", ops });
+    ops = [];
+  }
+  if (logsDropped) logs.push({ level: "warn", message: `(${logsDropped} more log lines not shown)` });
+  if (logs.length) post({ type: "logs", lines: logs });
+  logs = [];
+  logsDropped = 0;
+}
+
 const wasi = wasiImports((stream, line) => {
   if (stream === "stderr") {
     stderrTail.push(line);
     if (stderrTail.length > STDERR_KEPT) stderrTail.shift();
   }
-  post({ type: "log", level: stream === "stderr" ? "error" : "info", message: line });
+  log(stream === "stderr" ? "error" : "info", line);
 });
 
 const imports = {
@@ -66,7 +88,7 @@ const imports = {
     requestTicks: (on) => post({ type: "ticks", on }),
   },
   "lodge:app/log": {
-    write: (level, message) => post({ type: "log", level, message: String(message).slice(0, 4096) }),
+    write: (level, message) => log(level, String(message).slice(0, 4096)),
   },
 };
 
@@ -74,6 +96,7 @@ function stop(kind, message) {
   stopped = true;
   for (const timer of timers.values()) clearTimeout(timer);
   timers.clear();
+  flush();
   post({ type: "fault", kind, message });
 }
 
@@ -81,6 +104,8 @@ function stop(kind, message) {
 function call(event) {
   if (stopped) return;
   if (!handle) return queued.push(event);
+  // The panic message of a trap is what this event wrote to stderr.
+  stderrTail.length = 0;
   try {
     handle(event);
   } catch (e) {
@@ -89,10 +114,7 @@ function call(event) {
     const reason = stderrTail.length ? `${stderrTail.join("\n").trim()}\n` : "";
     stop("trap", `${reason}${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
   } finally {
-    if (ops.length) {
-      post({ type: "draw", ops });
-      ops = [];
-    }
+    flush();
   }
 }
 
@@ -121,6 +143,8 @@ onmessage = ({ data }) => {
     case "event":
       if (data.event.tag === "resize") size = data.event.val;
       call(data.event);
+      // The page sends the next frame's tick only after this one is done.
+      if (data.event.tag === "tick") post({ type: "ticked" });
       break;
     case "ping":
       post({ type: "pong", id: data.id });

@@ -16,7 +16,7 @@ use crate::loader::ComponentLoader;
 use crate::logs::AppLogs;
 use crate::metrics::{HttpLabels, Metrics};
 use crate::wasi_log::LogStream;
-use body::Limited;
+use body::{AbortOnDrop, Limited, Watched};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use lodge_manifest::Capability;
@@ -295,7 +295,7 @@ impl HttpParts {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit) {
-            return Err(HttpFailure::BodyTooLarge { limit });
+            return Err(self.failed(spec, HttpFailure::BodyTooLarge { limit }));
         }
         let pre = self.pre(spec).await.map_err(|e| HttpFailure::Internal {
             reason: format!("{e:#}"),
@@ -331,7 +331,7 @@ impl HttpParts {
 
         // The guest runs in its own task so it can keep streaming the body
         // after the response head is sent; the permits go with it.
-        let task = tokio::spawn(async move {
+        let mut task = AbortOnDrop(tokio::spawn(async move {
             let _admission = admission;
             let call = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
@@ -351,7 +351,7 @@ impl HttpParts {
                     reason: trap_reason(&e),
                 }),
             }
-        });
+        }));
 
         let answer = match tokio::time::timeout(timeout, receiver).await {
             Err(_) => Err(HttpFailure::Timeout { after: timeout }),
@@ -360,7 +360,7 @@ impl HttpParts {
                 reason: format!("{code:?}"),
             }),
             // The outparam was dropped unset: the task says why.
-            Ok(Err(_)) => Err(match task.await {
+            Ok(Err(_)) => Err(match (&mut task.0).await {
                 Ok(Err(failure)) => failure,
                 Ok(Ok(())) => HttpFailure::NoResponse,
                 Err(e) => HttpFailure::Internal {
@@ -373,14 +373,26 @@ impl HttpParts {
         }
         let response = answer.map_err(|failure| self.failed(spec, failure))?;
         let cut = Arc::new(AtomicBool::new(false));
+        let (logs, app) = (self.inner.logs.clone(), spec.app.clone());
+        let report = Box::new(move |failure: &HttpFailure| {
+            logs.lodge(
+                &app,
+                None,
+                "error",
+                format!(
+                    "http response cut off after its head was sent: {}",
+                    failure.message()
+                ),
+            );
+        });
         Ok(response.map(|body| {
-            Limited::new(
+            let limited = Limited::new(
                 body,
                 config.max_response_body,
                 |limit| Error::HttpResponseBodySize(Some(limit)),
                 cut,
-            )
-            .boxed_unsync()
+            );
+            Watched::new(limited.boxed_unsync(), task, report).boxed_unsync()
         }))
     }
 

@@ -55,6 +55,11 @@ pub(crate) struct Outbound {
 /// `name:port` (exactly), or `*.name` (any subdomain, default ports).
 pub fn host_allowed(allowed: &[String], host: &str, port: Option<u16>, scheme: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
+    // An IP address only matches an entry naming it exactly.
+    let is_ip = host
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok();
     let default_port = if scheme == "https" { 443 } else { 80 };
     let port = port.unwrap_or(default_port);
     allowed.iter().any(|entry| {
@@ -67,7 +72,7 @@ pub fn host_allowed(allowed: &[String], host: &str, port: Option<u16>, scheme: &
             None => port == 80 || port == 443,
         };
         let name_ok = match name.strip_prefix("*.") {
-            Some(base) => host.ends_with(&format!(".{base}")),
+            Some(base) => !is_ip && host.ends_with(&format!(".{base}")),
             None => host == name,
         };
         port_ok && name_ok
@@ -95,7 +100,8 @@ impl WasiHttpHooks for Outbound {
         let scheme = uri.scheme().unwrap_or(&Scheme::HTTPS).as_str().to_owned();
         let host = uri.host().unwrap_or_default().to_owned();
         let port = uri.port_u16();
-        if !host_allowed(&self.allowed_hosts, &host, port, &scheme) {
+        let userinfo = uri.authority().is_some_and(|a| a.as_str().contains('@'));
+        if userinfo || !host_allowed(&self.allowed_hosts, &host, port, &scheme) {
             let target = match port {
                 Some(port) => format!("{host}:{port}"),
                 None => host,
@@ -155,5 +161,7 @@ mod tests {
         assert!(!host_allowed(&allowed, "127.0.0.1", Some(8081), "http"));
         assert!(!host_allowed(&allowed, "127.0.0.1", None, "http"));
         assert!(!host_allowed(&[], "api.example.com", None, "https"));
+        let wildcard = vec!["*.0.0.1".to_owned()];
+        assert!(!host_allowed(&wildcard, "127.0.0.1", None, "http"));
     }
 }

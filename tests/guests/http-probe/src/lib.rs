@@ -135,7 +135,7 @@ impl lodge_http::wasip2::exports::http::incoming_handler::Guest for Probe {
                 lodge_http::log::info("probe to the log");
                 respond(out, 200, b"logged");
             }
-            _ => respond(out, 404, b"no such probe"),
+            _ => respond(out, 404, format!("no such probe: {target}").as_bytes()),
         }
     }
 }
