@@ -28,11 +28,7 @@ pub struct Apps {
     /// Client parts prepared for the browser.
     pub browser: BrowserCache,
     engine: Engine,
-    limits: BundleLimits,
-    /// The most memory a room part may ask for.
-    max_room_memory_bytes: usize,
-    /// The most wall-clock and CPU time an http part may ask for.
-    max_http: (std::time::Duration, std::time::Duration),
+    limits: PublishLimits,
     /// Serializes commits and garbage collection, so a blob that an upload
     /// is about to reference is never collected under it.
     write_lock: Mutex<()>,
@@ -41,6 +37,17 @@ pub struct Apps {
     /// Each app's latest version, for http requests (which must not query
     /// SQLite each time); emptied whenever a version is published or deleted.
     latest: std::sync::Mutex<HashMap<AppName, Option<VersionRecord>>>,
+}
+
+/// What an upload may be and ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishLimits {
+    pub bundle: BundleLimits,
+    /// The most memory a room part may ask for (`memory-mib`).
+    pub max_room_memory_bytes: usize,
+    /// The most wall-clock and CPU time an http part may ask for.
+    pub max_http_timeout: std::time::Duration,
+    pub max_http_cpu: std::time::Duration,
 }
 
 /// A component of the bundle, checked and compiled, not yet stored.
@@ -57,9 +64,7 @@ impl Apps {
         cache: CompiledCache,
         browser: BrowserCache,
         engine: Engine,
-        limits: BundleLimits,
-        max_room_memory_bytes: usize,
-        max_http: (std::time::Duration, std::time::Duration),
+        limits: PublishLimits,
     ) -> Self {
         Self {
             registry,
@@ -68,8 +73,6 @@ impl Apps {
             browser,
             engine,
             limits,
-            max_room_memory_bytes,
-            max_http,
             write_lock: Mutex::new(()),
             uploads: Semaphore::new(2),
             latest: Default::default(),
@@ -77,7 +80,7 @@ impl Apps {
     }
 
     pub fn limits(&self) -> &BundleLimits {
-        &self.limits
+        &self.limits.bundle
     }
 
     /// The app's latest version (cached until the next publish or delete).
@@ -130,7 +133,7 @@ impl Apps {
         })?;
         let manifest = Manifest::parse_bytes(manifest_bytes)?;
         if let Some(mib) = manifest.room.as_ref().and_then(|r| r.memory_mib) {
-            let allowed = self.max_room_memory_bytes >> 20;
+            let allowed = self.limits.max_room_memory_bytes >> 20;
             if mib as usize > allowed {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -142,7 +145,11 @@ impl Apps {
             }
         }
         if let Some(http) = &manifest.http {
-            let (max_timeout, max_cpu) = self.max_http;
+            let PublishLimits {
+                max_http_timeout: max_timeout,
+                max_http_cpu: max_cpu,
+                ..
+            } = self.limits;
             for (field, asked, max) in [
                 ("timeout-ms", http.timeout_ms, max_timeout),
                 ("cpu-ms", http.cpu_ms, max_cpu),
@@ -207,7 +214,7 @@ impl Apps {
         let stream = body.into_data_stream().map_err(std::io::Error::other);
         let mut reader =
             tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-        let limits = self.limits;
+        let limits = self.limits.bundle;
         tokio::task::spawn_blocking(move || {
             let result = bundle::read_bundle(&mut reader, &limits);
             if result.is_err() {

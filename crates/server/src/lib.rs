@@ -196,9 +196,12 @@ impl Server {
             cache,
             browser,
             engine,
-            config.limits,
-            config.rooms.max_memory_bytes,
-            (config.http.max_timeout, config.http.max_cpu),
+            apps::PublishLimits {
+                bundle: config.limits,
+                max_room_memory_bytes: config.rooms.max_memory_bytes,
+                max_http_timeout: config.http.max_timeout,
+                max_http_cpu: config.http.max_cpu,
+            },
         );
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)

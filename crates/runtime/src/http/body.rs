@@ -84,6 +84,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Told about a failure that happened after the response head was sent.
+pub(crate) type FailureReport = Box<dyn FnOnce(&HttpFailure) + Send>;
+
 /// A response body that, at its end, waits for the guest's task and turns
 /// a failure after the head was sent (a trap, a timeout, the CPU deadline)
 /// into a body error, so the client sees a broken response rather than a
@@ -91,15 +94,11 @@ impl Drop for AbortOnDrop {
 pub(crate) struct Watched {
     inner: HttpBody,
     task: Option<AbortOnDrop>,
-    on_failure: Option<Box<dyn FnOnce(&HttpFailure) + Send>>,
+    on_failure: Option<FailureReport>,
 }
 
 impl Watched {
-    pub fn new(
-        inner: HttpBody,
-        task: AbortOnDrop,
-        on_failure: Box<dyn FnOnce(&HttpFailure) + Send>,
-    ) -> Self {
+    pub fn new(inner: HttpBody, task: AbortOnDrop, on_failure: FailureReport) -> Self {
         Self {
             inner,
             task: Some(task),

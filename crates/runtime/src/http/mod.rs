@@ -180,8 +180,11 @@ struct Inner {
     per_app: Mutex<HashMap<String, Arc<Semaphore>>>,
     linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
     /// Pre-instantiated components by (sha256, capabilities).
-    pres: Mutex<lru::LruCache<(String, Vec<Capability>), ProxyPre<HttpState>>>,
+    pres: Mutex<lru::LruCache<PreKey, ProxyPre<HttpState>>>,
 }
+
+/// A component's hash and the capabilities it was linked with.
+type PreKey = (String, Vec<Capability>);
 
 /// The permits a running request holds; released when it finishes.
 struct Admission {
