@@ -23,6 +23,15 @@ pub fn pack(dir: &Path) -> anyhow::Result<Packed> {
 /// Like [`pack`], with `[app].version` replaced by `version` when given
 /// (`lodge dev` publishes each rebuild as a new pre-release).
 pub fn pack_as(dir: &Path, version: Option<semver::Version>) -> anyhow::Result<Packed> {
+    pack_with(dir, |manifest| {
+        if let Some(version) = version {
+            manifest.app.version = version;
+        }
+    })
+}
+
+/// Like [`pack`], with the manifest changed by `edit` first.
+pub fn pack_with(dir: &Path, edit: impl FnOnce(&mut Manifest)) -> anyhow::Result<Packed> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&manifest_path).with_context(|| {
         format!(
@@ -32,9 +41,7 @@ pub fn pack_as(dir: &Path, version: Option<semver::Version>) -> anyhow::Result<P
     })?;
     let mut manifest =
         Manifest::parse_bytes(&bytes).with_context(|| manifest_path.display().to_string())?;
-    if let Some(version) = version {
-        manifest.app.version = version;
-    }
+    edit(&mut manifest);
     let mut packed_manifest = manifest.clone();
     let mut files = Vec::new();
     for part in manifest.parts() {

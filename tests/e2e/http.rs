@@ -412,3 +412,22 @@ async fn a_javascript_component_from_componentize_js_runs_unmodified() {
     assert_eq!(echoed, "SHOUT");
     assert!(server.ok(&["logs", "js"]).contains("js handled GET /hello"));
 }
+
+#[tokio::test]
+async fn instances_are_fresh_per_request_unless_the_manifest_asks_for_reuse() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    push_probe(&server, "fresh", "");
+    push_probe(&server, "reused", "reuse-instances = true\n");
+    for _ in 0..3 {
+        assert_eq!(get(&server, "/run/fresh/count").await, (200, "1".into()));
+    }
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(get(&server, "/run/reused/count").await.1);
+    }
+    assert_eq!(seen, ["1", "2", "3"], "one instance served them in turn");
+    // A trap retires the instance: the next request starts fresh.
+    assert_eq!(get(&server, "/run/reused/trap").await.0, 500);
+    assert_eq!(get(&server, "/run/reused/count").await, (200, "1".into()));
+}

@@ -85,6 +85,11 @@ pub struct HttpPart {
     /// CPU time one request may use, in ms; the server's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_ms: Option<u32>,
+    /// Let one instance serve many requests, one after another, instead of
+    /// a fresh instance per request (faster; the app must not rely on
+    /// starting fresh).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reuse_instances: bool,
 }
 
 /// An app name: 1–64 characters of `a-z`, `0-9` and `-`, not starting or
@@ -301,6 +306,8 @@ mod raw {
         pub timeout_ms: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cpu_ms: Option<i64>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub reuse_instances: bool,
     }
 
     /// A millisecond limit of `[http]`, within 1..=MAX_HTTP_LIMIT_MS.
@@ -390,6 +397,7 @@ mod raw {
                         allowed_hosts,
                         timeout_ms: http_limit("timeout-ms", http.timeout_ms)?,
                         cpu_ms: http_limit("cpu-ms", http.cpu_ms)?,
+                        reuse_instances: http.reuse_instances,
                     })
                 })
                 .transpose()?;
@@ -430,6 +438,7 @@ mod raw {
                     allowed_hosts: h.allowed_hosts.clone(),
                     timeout_ms: h.timeout_ms.map(i64::from),
                     cpu_ms: h.cpu_ms.map(i64::from),
+                    reuse_instances: h.reuse_instances,
                 }),
             }
         }

@@ -227,6 +227,7 @@ async fn spec(state: &AppState, app: &AppName, pinned: Option<&str>) -> Result<H
         allowed_hosts: manifest.allowed_hosts.clone(),
         timeout_ms: manifest.timeout_ms,
         cpu_ms: manifest.cpu_ms,
+        reuse_instances: manifest.reuse_instances,
     })
 }
 

@@ -55,9 +55,22 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
 
     let lodge = Lodge::start(&args.app_dir, 1).await?;
     let component = http_component(&args.app_dir)?;
-    let url = format!("http://{}/run/{}/", lodge.addr, lodge.target().app);
+    let app = lodge.target().app;
+    let url = format!("http://{}/run/{app}/", lodge.addr);
     warm(&url).await?;
     rows.push(("lodge", wrk(&args, &url).await?));
+    // The same component as another app that opts in to reusing instances.
+    let reuse_name = format!("{app}-reuse");
+    let reused = crate::pack::pack_with(&args.app_dir, |manifest| {
+        manifest.app.name = lodge_manifest::AppName::new(reuse_name.clone()).expect("a valid name");
+        if let Some(http) = manifest.http.as_mut() {
+            http.reuse_instances = true;
+        }
+    })?;
+    lodge.push(reused.bytes).await?;
+    let url = format!("http://{}/run/{reuse_name}/", lodge.addr);
+    warm(&url).await?;
+    rows.push(("lodge (reuse)", wrk(&args, &url).await?));
     lodge.stop().await;
 
     match args.wasmtime.clone().or_else(|| which("wasmtime").ok()) {

@@ -56,7 +56,7 @@ impl Lodge {
         Ok(lodge)
     }
 
-    async fn push(&self, bundle: Vec<u8>) -> anyhow::Result<()> {
+    pub async fn push(&self, bundle: Vec<u8>) -> anyhow::Result<()> {
         let response = reqwest::Client::new()
             .post(format!("http://{}/api/apps", self.addr))
             .bearer_auth(TOKEN)

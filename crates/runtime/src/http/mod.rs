@@ -31,7 +31,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{Error, WasiHttpCtx, WasiHttpView};
 
@@ -85,6 +85,21 @@ pub struct HttpSpec {
     /// `[http].timeout-ms` and `cpu-ms`, when the manifest sets them.
     pub timeout_ms: Option<u32>,
     pub cpu_ms: Option<u32>,
+    /// `[http].reuse-instances`: serve requests one after another on kept instances.
+    pub reuse_instances: bool,
+}
+
+/// Requests one kept instance serves before it is replaced.
+const MAX_REQUESTS_PER_INSTANCE: u32 = 10_000;
+/// How long a kept instance may sit unused before it is dropped.
+const MAX_IDLE: Duration = Duration::from_secs(60);
+
+/// An instance kept between requests (`reuse-instances`).
+struct Warm {
+    store: Store<HttpState>,
+    proxy: Proxy,
+    served: u32,
+    idle_since: std::time::Instant,
 }
 
 /// Why a request got no answer from the app. Each maps to a status code and
@@ -181,6 +196,36 @@ struct Inner {
     linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
     /// Pre-instantiated components by (sha256, capabilities).
     pres: Mutex<lru::LruCache<PreKey, ProxyPre<HttpState>>>,
+    /// Idle instances of parts that reuse them, by (sha256, capabilities).
+    warm: Mutex<HashMap<PreKey, Vec<Warm>>>,
+}
+
+impl Inner {
+    /// An idle kept instance, if one is fresh enough.
+    fn take_warm(&self, key: &PreKey) -> Option<Warm> {
+        let mut warm = self.warm.lock().expect("http lock");
+        let idle = warm.get_mut(key)?;
+        while let Some(instance) = idle.pop() {
+            if instance.idle_since.elapsed() < MAX_IDLE {
+                return Some(instance);
+            }
+        }
+        None
+    }
+
+    /// Keeps an instance that served a request cleanly, up to the app's concurrency.
+    fn keep_warm(&self, key: PreKey, mut instance: Warm) {
+        if instance.served >= MAX_REQUESTS_PER_INSTANCE {
+            return;
+        }
+        instance.idle_since = std::time::Instant::now();
+        let mut warm = self.warm.lock().expect("http lock");
+        let idle = warm.entry(key).or_default();
+        idle.retain(|w| w.idle_since.elapsed() < MAX_IDLE);
+        if idle.len() < self.config.max_concurrent_per_app {
+            idle.push(instance);
+        }
+    }
 }
 
 /// A component's hash and the capabilities it was linked with.
@@ -214,6 +259,7 @@ impl HttpParts {
                 pres: Mutex::new(lru::LruCache::new(
                     NonZeroUsize::new(256).expect("non-zero"),
                 )),
+                warm: Mutex::default(),
                 config,
             }),
         }
@@ -315,7 +361,17 @@ impl HttpParts {
             .boxed_unsync()
         });
 
-        let mut store = self.store(spec, cpu);
+        let key = pre_key(spec);
+        let warm = if spec.reuse_instances {
+            self.inner.take_warm(&key)
+        } else {
+            None
+        };
+        let (mut store, kept, served) = match warm {
+            Some(warm) => (warm.store, Some(warm.proxy), warm.served),
+            None => (self.store(spec, cpu), None, 0),
+        };
+        store.data_mut().ticks = 0;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -334,18 +390,36 @@ impl HttpParts {
 
         // The guest runs in its own task so it can keep streaming the body
         // after the response head is sent; the permits go with it.
+        let inner = self.inner.clone();
+        let reuse = spec.reuse_instances;
         let mut task = AbortOnDrop(tokio::spawn(async move {
             let _admission = admission;
             let call = async {
-                let proxy = pre.instantiate_async(&mut store).await?;
+                let proxy = match kept {
+                    Some(proxy) => proxy,
+                    None => pre.instantiate_async(&mut store).await?,
+                };
                 proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, incoming, outparam)
-                    .await
+                    .await?;
+                Ok::<_, wasmtime::Error>(proxy)
             };
             match tokio::time::timeout(timeout, call).await {
                 Err(_) => Err(HttpFailure::Timeout { after: timeout }),
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(proxy)) => {
+                    // Only an instance that finished cleanly serves again.
+                    if reuse {
+                        let warm = Warm {
+                            store,
+                            proxy,
+                            served: served + 1,
+                            idle_since: std::time::Instant::now(),
+                        };
+                        inner.keep_warm(key, warm);
+                    }
+                    Ok(())
+                }
                 Ok(Err(e)) if store.data().ticks > store.data().tick_budget => {
                     drop(e);
                     Err(HttpFailure::CpuDeadline { budget: cpu })
@@ -473,9 +547,7 @@ impl HttpParts {
 
     /// The pre-instantiated component for a spec, made once and kept.
     async fn pre(&self, spec: &HttpSpec) -> anyhow::Result<ProxyPre<HttpState>> {
-        let mut capabilities = spec.capabilities.clone();
-        capabilities.sort();
-        let key = (spec.sha256.clone(), capabilities);
+        let key = pre_key(spec);
         if let Some(pre) = self.inner.pres.lock().expect("http lock").get(&key) {
             return Ok(pre.clone());
         }
@@ -520,6 +592,12 @@ impl HttpParts {
         linkers.insert(capabilities.to_vec(), linker.clone());
         Ok(linker)
     }
+}
+
+fn pre_key(spec: &HttpSpec) -> PreKey {
+    let mut capabilities = spec.capabilities.clone();
+    capabilities.sort();
+    (spec.sha256.clone(), capabilities)
 }
 
 /// The first line of a trap, without wasmtime's backtrace.

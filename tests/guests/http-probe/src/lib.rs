@@ -9,6 +9,7 @@
 //! - `/trap`: panics
 //! - `/fetch?URL`: fetches URL with wasi:http and answers its status and body
 //! - `/log`: writes to stdout, stderr and the log interface
+//! - `/count`: how many requests this instance has served
 
 use lodge_http::kv::{self, Scope};
 use lodge_http::wasip2::http::outgoing_handler;
@@ -19,6 +20,10 @@ use lodge_http::wasip2::http::types::{
 use std::io::Read as _;
 
 struct Probe;
+
+/// Requests this instance has served (1 for every request, unless the app
+/// asked Lodge to reuse instances).
+static SERVED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 fn respond(out: ResponseOutparam, status: u16, body: &[u8]) {
     let headers = Fields::from_list(&[("content-type".into(), b"text/plain".to_vec())])
@@ -74,6 +79,7 @@ fn fetch(url: &str) -> Result<(u16, String), String> {
 
 impl lodge_http::wasip2::exports::http::incoming_handler::Guest for Probe {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let served = SERVED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let target = request.path_with_query().unwrap_or_default();
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         match path {
@@ -125,6 +131,7 @@ impl lodge_http::wasip2::exports::http::incoming_handler::Guest for Probe {
                 }
             }
             "/trap" => panic!("asked to trap"),
+            "/count" => respond(out, 200, served.to_string().as_bytes()),
             "/fetch" => match fetch(query) {
                 Ok((status, body)) => respond(out, 200, format!("{status} {body}").as_bytes()),
                 Err(e) => respond(out, 502, e.as_bytes()),
