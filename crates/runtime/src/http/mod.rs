@@ -221,7 +221,10 @@ impl Inner {
         instance.idle_since = std::time::Instant::now();
         let mut warm = self.warm.lock().expect("http lock");
         let idle = warm.entry(key).or_default();
-        idle.retain(|w| w.idle_since.elapsed() < MAX_IDLE);
+        if idle.len() >= self.config.max_concurrent_per_app {
+            // Full: make room by dropping instances unused for too long.
+            idle.retain(|w| w.idle_since.elapsed() < MAX_IDLE);
+        }
         if idle.len() < self.config.max_concurrent_per_app {
             idle.push(instance);
         }
