@@ -430,7 +430,7 @@ pub fn js_component() -> Vec<u8> {
         let out = repo().join("tests/guests/target/http_js.wasm");
         assert!(
             dir.join("node_modules/@bytecodealliance/componentize-js").is_dir(),
-            "componentize-js is missing: run `npm ci --prefix tests/guests/http-js` (scripts/test does)"
+            "componentize-js is missing: run `npm install --no-save --prefix tests/guests/http-js` (scripts/test does)"
         );
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
         let newest_source = ["app.js", "build.mjs", "package-lock.json"]

@@ -36,7 +36,7 @@ pub struct Apps {
     uploads: Semaphore,
     /// Each app's latest version, for http requests (which must not query
     /// SQLite each time); emptied whenever a version is published or deleted.
-    latest: std::sync::Mutex<HashMap<AppName, Option<VersionRecord>>>,
+    latest: std::sync::Mutex<HashMap<AppName, Option<Arc<VersionRecord>>>>,
 }
 
 /// What an upload may be and ask for.
@@ -84,11 +84,17 @@ impl Apps {
     }
 
     /// The app's latest version (cached until the next publish or delete).
-    pub async fn latest(&self, app: &AppName) -> Result<Option<VersionRecord>, ApiError> {
+    pub async fn latest(&self, app: &AppName) -> Result<Option<Arc<VersionRecord>>, ApiError> {
         if let Some(latest) = self.latest.lock().expect("latest lock").get(app) {
             return Ok(latest.clone());
         }
-        let latest = self.registry.versions(app).await?.into_iter().next();
+        let latest = self
+            .registry
+            .versions(app)
+            .await?
+            .into_iter()
+            .next()
+            .map(Arc::new);
         self.latest
             .lock()
             .expect("latest lock")

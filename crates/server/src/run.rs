@@ -201,7 +201,12 @@ async fn spec(state: &AppState, app: &AppName, pinned: Option<&str>) -> Result<H
         })
         .transpose()?;
     let record = match &pinned {
-        Some(version) => state.apps.registry.version(app, version).await?,
+        Some(version) => state
+            .apps
+            .registry
+            .version(app, version)
+            .await?
+            .map(Arc::new),
         None => state.apps.latest(app).await?,
     }
     .ok_or_else(|| match &pinned {
