@@ -31,6 +31,8 @@ mod event;
 pub mod frames;
 #[path = "../../rust/src/log.rs"]
 pub mod log;
+#[path = "../../rust/src/message.rs"]
+mod message;
 pub mod server;
 pub mod terminal;
 pub mod timers;
@@ -39,49 +41,5 @@ pub use client::Client;
 #[doc(hidden)]
 pub use client::dispatch as __dispatch;
 pub use event::{Init, Key, Modifiers, Pointer, PointerKind};
+pub use message::Message;
 pub use terminal::{Rgb, Size};
-
-/// A message between this page and its room: WebSocket text or binary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    /// A text frame.
-    Text(String),
-    /// A binary frame.
-    Binary(Vec<u8>),
-}
-
-impl Message {
-    /// The text of a text message.
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Message::Text(text) => Some(text),
-            Message::Binary(_) => None,
-        }
-    }
-
-    /// The bytes of either kind of message.
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            Message::Text(text) => text.as_bytes(),
-            Message::Binary(bytes) => bytes,
-        }
-    }
-}
-
-impl From<String> for Message {
-    fn from(text: String) -> Self {
-        Message::Text(text)
-    }
-}
-
-impl From<&str> for Message {
-    fn from(text: &str) -> Self {
-        Message::Text(text.to_owned())
-    }
-}
-
-impl From<Vec<u8>> for Message {
-    fn from(bytes: Vec<u8>) -> Self {
-        Message::Binary(bytes)
-    }
-}

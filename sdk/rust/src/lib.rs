@@ -26,9 +26,11 @@ pub mod bindings;
 pub mod kv;
 pub mod log;
 pub mod members;
+mod message;
 mod room;
 pub mod timers;
 
+pub use message::Message;
 pub use room::Room;
 
 /// Identifies a member within its room; ids are never reused while the room runs.
@@ -41,49 +43,4 @@ pub struct Member {
     pub id: MemberId,
     /// The display name they joined with.
     pub name: String,
-}
-
-/// A message between a member and the room: WebSocket text or binary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    /// A text frame.
-    Text(String),
-    /// A binary frame.
-    Binary(Vec<u8>),
-}
-
-impl Message {
-    /// The text of a text message.
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Message::Text(text) => Some(text),
-            Message::Binary(_) => None,
-        }
-    }
-
-    /// The bytes of either kind of message.
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            Message::Text(text) => text.as_bytes(),
-            Message::Binary(bytes) => bytes,
-        }
-    }
-}
-
-impl From<String> for Message {
-    fn from(text: String) -> Self {
-        Message::Text(text)
-    }
-}
-
-impl From<&str> for Message {
-    fn from(text: &str) -> Self {
-        Message::Text(text.to_owned())
-    }
-}
-
-impl From<Vec<u8>> for Message {
-    fn from(bytes: Vec<u8>) -> Self {
-        Message::Binary(bytes)
-    }
 }
