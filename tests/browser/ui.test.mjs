@@ -149,3 +149,10 @@ test("an app's http part opens from its card", async () => {
   await page.waitForURL(/\/run\/tic-tac-toe\/$/);
   assert.deepEqual(JSON.parse(await page.locator("body").innerText()), { games: 0, players: [] });
 });
+
+test("pages show no stray text where a part is missing", async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/app/chat`);
+  await page.getByRole("heading", { name: "Versions" }).waitFor();
+  assert.doesNotMatch(await page.locator("main").innerText(), /\bnull\b|\bundefined\b/);
+});

@@ -150,7 +150,7 @@ export function show(title, ...children) {
   document.title = title ? `${title} · Lodge` : "Lodge";
   const main = document.getElementById("main");
   main.className = "";
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.filter((child) => child != null && child !== false));
   // Tell keyboard and screen-reader users the page changed (views that
   // want an input focused move focus on from here).
   main.focus({ preventScroll: true });
