@@ -59,6 +59,10 @@ pub struct Args {
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
+    /// Instances the pooling allocator holds at once (rooms and http
+    /// requests together); past it, http requests answer 503 and joins wait.
+    #[arg(long, default_value_t = lodge_server::EngineOptions::default().pool_instances)]
+    pool_instances: u32,
     /// Serve each app's http part at APP.DOMAIN too (for example
     /// `lodge.localhost`, which browsers resolve to this machine).
     #[arg(long, env = "LODGE_DOMAIN")]
@@ -115,6 +119,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let engine = lodge_server::EngineOptions {
         pooling: !args.no_pooling,
+        pool_instances: args.pool_instances.max(1),
         ..Default::default()
     };
     let mut config = ServerConfig::new(data_dir, args.listen);

@@ -319,6 +319,31 @@ async fn saturation_answers_503_with_retry_after_instead_of_queueing() {
 }
 
 #[tokio::test]
+async fn a_full_instance_pool_answers_503_too() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--pool-instances", "2"]);
+    push_probe(&server, "pooled", "");
+    let requests: Vec<_> = (0..5)
+        .map(|_| {
+            let http = server.http();
+            let url = format!("{}/run/pooled/sleep?600", server.url);
+            tokio::spawn(async move { http.get(url).send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 503, 503, 503]);
+    assert_eq!(
+        get(&server, "/run/pooled/info").await.0,
+        200,
+        "slots come back"
+    );
+}
+
+#[tokio::test]
 async fn outbound_requests_reach_only_the_hosts_the_manifest_lists() {
     let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = upstream.local_addr().unwrap().port();

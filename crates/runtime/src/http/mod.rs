@@ -427,6 +427,16 @@ impl HttpParts {
                     drop(e);
                     Err(HttpFailure::CpuDeadline { budget: cpu })
                 }
+                // Every pooled instance slot is taken (rooms and requests
+                // share the pool): busy, not broken.
+                Ok(Err(e))
+                    if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+                        .is_some() =>
+                {
+                    Err(HttpFailure::Busy {
+                        retry_after: Duration::from_secs(1),
+                    })
+                }
                 Ok(Err(e)) => Err(HttpFailure::Trap {
                     reason: trap_reason(&e),
                 }),
