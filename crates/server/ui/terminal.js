@@ -143,8 +143,13 @@ export class Terminal {
       const runs = [];
       let run = null;
       for (const cell of this.cells[r]) {
-        if (run && run.fg === cell.fg && run.bg === cell.bg) run.text += cell.ch;
-        else runs.push((run = { fg: cell.fg, bg: cell.bg, text: cell.ch }));
+        // A full block is drawn as its background, so blocks on adjacent
+        // rows join without the gap a glyph leaves in the line height.
+        const block = cell.ch === "█";
+        const ch = block ? " " : cell.ch;
+        const bg = block ? cell.fg : cell.bg;
+        if (run && run.fg === cell.fg && run.bg === bg) run.text += ch;
+        else runs.push((run = { fg: cell.fg, bg, text: ch }));
       }
       rowEl.replaceChildren(...runs.map((run) => {
         const span = document.createElement("span");
