@@ -8,7 +8,6 @@ mod body;
 mod state;
 
 pub use body::HttpBody;
-pub use state::host_allowed;
 
 use crate::app_host::AppHost;
 use crate::epoch::TICK;
@@ -266,10 +265,6 @@ impl HttpParts {
                 config,
             }),
         }
-    }
-
-    pub fn config(&self) -> &HttpConfig {
-        &self.inner.config
     }
 
     /// Answers one request with the app's http part. The request's URI and

@@ -53,7 +53,12 @@ pub(crate) struct Outbound {
 /// Whether `host:port` (with `port` the request's, or the scheme's default)
 /// matches one `allowed-hosts` entry: `name` (default ports 80 and 443 only),
 /// `name:port` (exactly), or `*.name` (any subdomain, default ports).
-pub fn host_allowed(allowed: &[String], host: &str, port: Option<u16>, scheme: &str) -> bool {
+pub(crate) fn host_allowed(
+    allowed: &[String],
+    host: &str,
+    port: Option<u16>,
+    scheme: &str,
+) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     // An IP address only matches an entry naming it exactly.
     let is_ip = host
