@@ -56,15 +56,7 @@ async fn lodge_dev_rebuilds_and_repushes_on_change_and_rooms_restart() {
     until_line(&lines, &format!("{url}/run/devved/"));
     until_line(&lines, "pushed devved@0.3.0-dev.1");
 
-    let hello = server
-        .http()
-        .get(format!("{url}/run/devved/info"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, hello) = get(&server, "/run/devved/info").await;
     assert!(hello.starts_with("Hello from Lodge"), "{hello}");
     let mut ws = Ws::join(&server, "devved", "lobby", "ada").await;
     assert_eq!(ws.text().await, "ada is here");
@@ -79,15 +71,7 @@ async fn lodge_dev_rebuilds_and_repushes_on_change_and_rooms_restart() {
             "devved@0.3.0-dev.2 was published: rejoin to run it".into()
         )
     );
-    let probe = server
-        .http()
-        .get(format!("{url}/run/devved/info"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, probe) = get(&server, "/run/devved/info").await;
     assert!(probe.contains("target=/info"), "{probe}");
     let mut again = Ws::join(&server, "devved", "lobby", "ada").await;
     assert_eq!(again.text().await, "ada is here");
@@ -97,11 +81,5 @@ async fn lodge_dev_rebuilds_and_repushes_on_change_and_rooms_restart() {
     // A broken build keeps the last good version serving.
     std::fs::remove_file(dir.join("src/http.wasm")).unwrap();
     until_line(&lines, "build failed");
-    let still = server
-        .http()
-        .get(format!("{url}/run/devved/info"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(still.status(), 200);
+    assert_eq!(get(&server, "/run/devved/info").await.0, 200);
 }

@@ -19,16 +19,6 @@ fn push_probe(server: &Server, name: &str, extra: &str) {
     server.ok(&["app", "push", dir.path()]);
 }
 
-async fn get(server: &Server, path: &str) -> (u16, String) {
-    let response = server
-        .http()
-        .get(format!("{}{path}", server.url))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 fn error_code(body: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{body}"));
     value["error"]["code"].as_str().unwrap().to_owned()

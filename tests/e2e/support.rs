@@ -449,3 +449,14 @@ pub fn js_component() -> Vec<u8> {
     });
     std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
+
+/// GETs `path` from the server: the status and the body as text.
+pub async fn get(server: &Server, path: &str) -> (u16, String) {
+    let response = server
+        .http()
+        .get(format!("{}{path}", server.url))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}

@@ -1,8 +1,9 @@
-//! The epoch ticker: advances the engine's epoch at a fixed rate so guest
-//! CPU deadlines can be checked without timers in the guest's way.
+//! The epoch ticker, which advances the engine's epoch at a fixed rate so
+//! guest CPU deadlines can be checked without timers in the guest's way, and
+//! the stores that count those ticks against a budget.
 
 use std::time::Duration;
-use wasmtime::Engine;
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
 /// How often the epoch advances; CPU deadlines are counted in these ticks.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -18,4 +19,67 @@ pub fn start_ticker(engine: Engine) {
             }
         })
         .expect("spawning the epoch thread");
+}
+
+/// CPU time a guest may use, counted in epoch ticks while it runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuBudget {
+    ticks: u64,
+    limit: u64,
+}
+
+impl CpuBudget {
+    pub fn new(cpu: Duration) -> Self {
+        Self {
+            ticks: 0,
+            limit: (cpu.as_millis() / TICK.as_millis()).max(1) as u64,
+        }
+    }
+
+    /// Starts counting again, for the next call or request.
+    pub fn restart(&mut self) {
+        self.ticks = 0;
+    }
+
+    /// Whether the guest has run past its budget.
+    pub fn spent(&self) -> bool {
+        self.ticks > self.limit
+    }
+}
+
+/// Store data that carries a [`CpuBudget`] and [`StoreLimits`].
+pub(crate) trait Guest: Send + 'static {
+    fn budget(&mut self) -> &mut CpuBudget;
+    fn limits(&mut self) -> &mut StoreLimits;
+}
+
+/// A store for a guest: its memory limit enforced, and its CPU budget
+/// counted every tick, yielding to the scheduler each time so a busy guest
+/// never holds a worker thread, and interrupting it once the budget is spent.
+pub(crate) fn guest_store<T: Guest>(engine: &Engine, data: T) -> Store<T> {
+    let mut store = Store::new(engine, data);
+    store.limiter(|data| data.limits());
+    store.epoch_deadline_callback(|mut ctx| {
+        let budget = ctx.data_mut().budget();
+        budget.ticks += 1;
+        Ok(if budget.spent() {
+            UpdateDeadline::Interrupt
+        } else {
+            UpdateDeadline::Yield(1)
+        })
+    });
+    store.set_epoch_deadline(1);
+    store
+}
+
+/// The limits of one guest instance: `memory_bytes` per linear memory, and
+/// room for the instances and tables a component is made of.
+pub(crate) fn store_limits(memory_bytes: usize) -> StoreLimits {
+    StoreLimitsBuilder::new()
+        .memory_size(memory_bytes)
+        .trap_on_grow_failure(true)
+        .instances(64)
+        .tables(64)
+        .memories(8)
+        .build()
 }

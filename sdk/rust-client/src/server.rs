@@ -3,8 +3,9 @@
 use crate::Message;
 use crate::bindings::lodge::app::{server as host, types};
 
-/// Sends `message` to the room. Dropped when there is no connection (the
-/// client has already had [`Client::on_disconnected`](crate::Client::on_disconnected)).
+/// Sends `message` to the room. While the connection is opening it waits
+/// (up to 256 messages); with no connection it is dropped (the client has
+/// already had [`Client::on_disconnected`](crate::Client::on_disconnected)).
 pub fn send(message: &Message) {
     host::send(&message.into());
 }
@@ -12,22 +13,4 @@ pub fn send(message: &Message) {
 /// Sends a text message to the room.
 pub fn send_text(text: &str) {
     host::send(&types::Payload::Text(text.to_owned()));
-}
-
-impl From<types::Payload> for Message {
-    fn from(p: types::Payload) -> Self {
-        match p {
-            types::Payload::Text(text) => Message::Text(text),
-            types::Payload::Binary(bytes) => Message::Binary(bytes),
-        }
-    }
-}
-
-impl From<&Message> for types::Payload {
-    fn from(m: &Message) -> Self {
-        match m {
-            Message::Text(text) => types::Payload::Text(text.clone()),
-            Message::Binary(bytes) => types::Payload::Binary(bytes.clone()),
-        }
-    }
 }

@@ -10,7 +10,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use crate::{Member, Message};
+use crate::Member;
 use lodge::app::types;
 
 impl From<types::Member> for Member {
@@ -18,24 +18,6 @@ impl From<types::Member> for Member {
         Member {
             id: m.id,
             name: m.name,
-        }
-    }
-}
-
-impl From<types::Payload> for Message {
-    fn from(p: types::Payload) -> Self {
-        match p {
-            types::Payload::Text(text) => Message::Text(text),
-            types::Payload::Binary(bytes) => Message::Binary(bytes),
-        }
-    }
-}
-
-impl From<&Message> for types::Payload {
-    fn from(m: &Message) -> Self {
-        match m {
-            Message::Text(text) => types::Payload::Text(text.clone()),
-            Message::Binary(bytes) => types::Payload::Binary(bytes.clone()),
         }
     }
 }

@@ -1,5 +1,8 @@
-//! [`Message`]: what members, pages and rooms send each other. Shared, as a
-//! source file, by the room and client SDKs.
+//! [`Message`]: what members, pages and rooms send each other, and its
+//! conversions to and from the WIT `payload`. Shared, as a source file, by
+//! the room and client SDKs (each has the WIT types at `crate::bindings`).
+
+use crate::bindings::lodge::app::types;
 
 /// A message between a member (or a page) and the room: WebSocket text or binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,5 +46,23 @@ impl From<&str> for Message {
 impl From<Vec<u8>> for Message {
     fn from(bytes: Vec<u8>) -> Self {
         Message::Binary(bytes)
+    }
+}
+
+impl From<types::Payload> for Message {
+    fn from(p: types::Payload) -> Self {
+        match p {
+            types::Payload::Text(text) => Message::Text(text),
+            types::Payload::Binary(bytes) => Message::Binary(bytes),
+        }
+    }
+}
+
+impl From<&Message> for types::Payload {
+    fn from(m: &Message) -> Self {
+        match m {
+            Message::Text(text) => types::Payload::Text(text.clone()),
+            Message::Binary(bytes) => types::Payload::Binary(bytes.clone()),
+        }
     }
 }

@@ -10,7 +10,7 @@ mod state;
 pub use body::HttpBody;
 
 use crate::app_host::AppHost;
-use crate::epoch::TICK;
+use crate::epoch::{CpuBudget, guest_store, store_limits};
 use crate::loader::ComponentLoader;
 use crate::logs::AppLogs;
 use crate::metrics::{HttpLabels, Metrics};
@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
@@ -369,7 +369,7 @@ impl HttpParts {
             Some(warm) => (warm.store, Some(warm.proxy), warm.served),
             None => (self.store(spec, cpu), None, 0),
         };
-        store.data_mut().ticks = 0;
+        store.data_mut().cpu.restart();
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -418,7 +418,7 @@ impl HttpParts {
                     }
                     Ok(())
                 }
-                Ok(Err(e)) if store.data().ticks > store.data().tick_budget => {
+                Ok(Err(e)) if store.data().cpu.spent() => {
                     drop(e);
                     Err(HttpFailure::CpuDeadline { budget: cpu })
                 }
@@ -526,31 +526,10 @@ impl HttpParts {
                 logs: inner.logs.clone(),
             },
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(inner.config.memory_bytes)
-                .trap_on_grow_failure(true)
-                .instances(64)
-                .tables(64)
-                .memories(8)
-                .build(),
-            ticks: 0,
-            tick_budget: (cpu.as_millis() / TICK.as_millis()).max(1) as u64,
+            limits: store_limits(inner.config.memory_bytes),
+            cpu: CpuBudget::new(cpu),
         };
-        let mut store = Store::new(&inner.engine, state);
-        store.limiter(|s| &mut s.limits);
-        // Yield every tick so a busy guest never holds a worker thread; stop
-        // it once it has used its CPU time.
-        store.epoch_deadline_callback(|mut ctx| {
-            let state = ctx.data_mut();
-            state.ticks += 1;
-            if state.ticks > state.tick_budget {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        store.set_epoch_deadline(1);
-        store
+        guest_store(&inner.engine, state)
     }
 
     /// The pre-instantiated component for a spec, made once and kept.

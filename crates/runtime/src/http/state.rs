@@ -2,6 +2,7 @@
 //! policy: only hosts the manifest lists in `allowed-hosts` are reachable.
 
 use crate::app_host::AppHost;
+use crate::epoch::{CpuBudget, Guest};
 use http::uri::Scheme;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -19,9 +20,18 @@ pub(crate) struct HttpState {
     pub outbound: Outbound,
     pub table: ResourceTable,
     pub limits: StoreLimits,
-    /// Epoch ticks the request has run for, and how many it may.
-    pub ticks: u64,
-    pub tick_budget: u64,
+    /// CPU time the current request may use.
+    pub cpu: CpuBudget,
+}
+
+impl Guest for HttpState {
+    fn budget(&mut self) -> &mut CpuBudget {
+        &mut self.cpu
+    }
+
+    fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
 }
 
 impl WasiView for HttpState {

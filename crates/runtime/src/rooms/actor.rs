@@ -6,13 +6,13 @@ use super::{Closer, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, 
 use crate::app_host::AppHost;
 use crate::bindings::Room as RoomWorld;
 use crate::bindings::lodge::app::types;
-use crate::epoch::TICK;
+use crate::epoch::{CpuBudget, guest_store, store_limits};
 use crate::wasi_log::LogStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
+use wasmtime::Store;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::WasiCtxBuilder;
 
 pub(crate) struct RoomActor {
@@ -92,35 +92,15 @@ impl RoomActor {
             timers: Default::default(),
             next_timer: 0,
             max_timers: config.max_timers,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.spec.memory_bytes)
-                .trap_on_grow_failure(true)
-                .instances(64)
-                .tables(64)
-                .memories(8)
-                .build(),
+            limits: store_limits(self.spec.memory_bytes),
             wasi: WasiCtxBuilder::new()
                 .stdout(stream("info"))
                 .stderr(stream("warn"))
                 .build(),
             table: ResourceTable::new(),
-            ticks: 0,
-            tick_budget: (config.cpu_per_call.as_millis() / TICK.as_millis()).max(1) as u64,
+            cpu: CpuBudget::new(config.cpu_per_call),
         };
-        let mut store = Store::new(&self.inner.engine, state);
-        store.limiter(|s| &mut s.limits);
-        // Yield to the scheduler every tick, so a busy guest never holds a
-        // worker thread; end the call once it has run past its budget.
-        store.epoch_deadline_callback(|mut ctx| {
-            let state = ctx.data_mut();
-            state.ticks += 1;
-            if state.ticks > state.tick_budget {
-                Ok(UpdateDeadline::Interrupt)
-            } else {
-                Ok(UpdateDeadline::Yield(1))
-            }
-        });
-        store.set_epoch_deadline(1);
+        let mut store = guest_store(&self.inner.engine, state);
         let world = pre.instantiate_async(&mut store).await?;
         Ok(Running { store, world })
     }
@@ -387,7 +367,7 @@ impl RoomActor {
             -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>,
     ) -> Result<R, Crash> {
         self.inner.metrics.guest_calls.inc();
-        running.store.data_mut().ticks = 0;
+        running.store.data_mut().cpu.restart();
         running.store.set_epoch_deadline(1);
         let budget_ms = self.inner.config.cpu_per_call.as_millis();
         let memory = self.spec.memory_bytes;

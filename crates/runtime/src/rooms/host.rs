@@ -4,6 +4,7 @@
 use super::{Closer, Event, Payload};
 use crate::app_host::AppHost;
 use crate::bindings::lodge::app::{members, timers, types};
+use crate::epoch::{CpuBudget, Guest};
 use crate::logs::AppLogs;
 use crate::metrics::Metrics;
 use std::collections::{BTreeMap, HashMap};
@@ -43,9 +44,18 @@ pub(crate) struct RoomState {
     pub limits: StoreLimits,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    /// Epoch ticks the current call has run for, and how many it may.
-    pub ticks: u64,
-    pub tick_budget: u64,
+    /// CPU time the current call may use.
+    pub cpu: CpuBudget,
+}
+
+impl Guest for RoomState {
+    fn budget(&mut self) -> &mut CpuBudget {
+        &mut self.cpu
+    }
+
+    fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
 }
 
 impl WasiView for RoomState {
