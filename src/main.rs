@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: API, rooms and apps, with storage in one data directory.
-    Serve(commands::serve::Args),
+    Serve(Box<commands::serve::Args>),
     /// Push, list, show and remove apps on a server.
     App(commands::app::Args),
     /// Develop an app: a local server that rebuilds and re-pushes it on every change.
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Serve(args) => commands::serve::run(*args).await,
             Command::App(args) => commands::app::run(args).await,
             Command::Dev(args) => commands::dev::run(args).await,
             Command::Rooms(command) => commands::rooms::run(command).await,

@@ -2,7 +2,7 @@
 
 use crate::client::default_data_dir;
 use anyhow::Context;
-use lodge_server::{BundleLimits, HttpConfig, RoomConfig, Server, ServerConfig};
+use lodge_server::{BundleLimits, ConnectionLimits, HttpConfig, RoomConfig, Server, ServerConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,19 +50,53 @@ pub struct Args {
     /// Members per room when the manifest sets no max-members.
     #[arg(long, default_value_t = 1000)]
     room_max_members: u32,
+    /// Live rooms of one app at once, when its manifest sets no max-rooms.
+    #[arg(long, default_value_t = RoomConfig::default().rooms_per_app)]
+    rooms_per_app: u32,
+    /// Live rooms across all apps (and the most a manifest may ask for);
+    /// joins that would start another are refused with close code 1013.
+    #[arg(long, default_value_t = RoomConfig::default().max_rooms)]
+    rooms_max: usize,
+    /// New rooms one client address may start per minute.
+    #[arg(long, default_value_t = RoomConfig::default().starts_per_minute)]
+    room_starts_per_minute: u32,
     /// Messages queued for a member before it counts as too slow and is disconnected.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = RoomConfig::default().outbox)]
     member_outbox: usize,
-    /// The largest WebSocket message a member may send, in bytes.
-    #[arg(long, default_value_t = 64 * 1024)]
+    /// Bytes queued for a member before it counts as too slow and is disconnected.
+    #[arg(long, default_value_t = RoomConfig::default().outbox_bytes)]
+    member_outbox_bytes: usize,
+    /// Bytes of members' messages waiting for one room before senders wait.
+    #[arg(long, default_value_t = RoomConfig::default().mailbox_bytes)]
+    room_mailbox_bytes: usize,
+    /// The largest WebSocket message a member may send, or a room may send, in bytes.
+    #[arg(long, default_value_t = RoomConfig::default().max_message_bytes)]
     max_message_bytes: usize,
+    /// Open connections across all clients (lowered to what the open-file limit allows).
+    #[arg(long, default_value_t = ConnectionLimits::default().max_total)]
+    max_connections: usize,
+    /// Open connections from one client address (IPv6: one /64).
+    #[arg(long, default_value_t = ConnectionLimits::default().max_per_address)]
+    max_connections_per_address: usize,
+    /// Seconds a client may take to send a request's headers; idle
+    /// keep-alive connections close after the same time.
+    #[arg(long, default_value_t = ConnectionLimits::default().header_timeout.as_secs())]
+    header_timeout_secs: u64,
+    /// Seconds between pings to room members; one silent for two intervals is dropped.
+    #[arg(long, default_value_t = 15)]
+    ping_secs: u64,
+    /// Linear memory all guests together may hold (rooms and http
+    /// requests), in MiB; past it, a room or request is refused or ended
+    /// with a reason [default: half of this machine's memory].
+    #[arg(long)]
+    guest_memory_mib: Option<usize>,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
-    /// Instances the pooling allocator holds at once (rooms and http
-    /// requests together); past it, http requests answer 503 and joins wait.
-    #[arg(long, default_value_t = lodge_server::EngineOptions::default().pool_instances)]
-    pool_instances: u32,
+    /// Instances the pooling allocator holds at once [default: enough for
+    /// --rooms-max rooms and twice --http-max-concurrency requests].
+    #[arg(long)]
+    pool_instances: Option<u32>,
     /// Serve each app's http part at APP.DOMAIN too (for example
     /// `lodge.localhost`, which browsers resolve to this machine).
     #[arg(long, env = "LODGE_DOMAIN")]
@@ -119,7 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let engine = lodge_server::EngineOptions {
         pooling: !args.no_pooling,
-        pool_instances: args.pool_instances.max(1),
+        pool_instances: args.pool_instances.map(|n| n.max(1)),
         ..Default::default()
     };
     let mut config = ServerConfig::new(data_dir, args.listen);
@@ -133,9 +167,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         idle_grace: Duration::from_secs(args.room_idle_secs),
         default_max_members: args.room_max_members.max(1),
         outbox: args.member_outbox.max(1),
+        outbox_bytes: args.member_outbox_bytes.max(1),
+        mailbox_bytes: args.room_mailbox_bytes.max(1),
+        max_message_bytes: args.max_message_bytes.max(1),
+        max_rooms: args.rooms_max.max(1),
+        rooms_per_app: args.rooms_per_app.max(1),
+        starts_per_minute: args.room_starts_per_minute.max(1),
         ..RoomConfig::default()
     };
-    config.max_message_bytes = args.max_message_bytes.max(1);
+    config.connections = ConnectionLimits {
+        max_total: args.max_connections.max(1),
+        max_per_address: args.max_connections_per_address.max(1),
+        header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+    };
+    config.ping_interval = Duration::from_secs(args.ping_secs.max(1));
+    config.guest_memory_bytes = args.guest_memory_mib.map(|mib| mib.max(1) << 20);
     config.http = HttpConfig {
         cpu: Duration::from_millis(args.http_cpu_ms.max(10)),
         max_cpu: Duration::from_millis(args.http_max_cpu_ms.max(args.http_cpu_ms).max(10)),

@@ -65,7 +65,21 @@ impl Server {
     }
 
     pub fn start_with(data: &Path, extra: &[&str], token: Option<&str>) -> Server {
-        let mut command = Command::new(lodge_bin());
+        Self::spawn(Command::new(lodge_bin()), data, extra, token)
+    }
+
+    /// Starts a server that may open at most `files` files (`ulimit -n`),
+    /// soft and hard, so it can't raise the limit itself.
+    pub fn start_with_open_files(data: &Path, extra: &[&str], files: u32) -> Server {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+            .arg(lodge_bin());
+        Self::spawn(command, data, extra, Some(TOKEN))
+    }
+
+    fn spawn(mut command: Command, data: &Path, extra: &[&str], token: Option<&str>) -> Server {
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
@@ -342,11 +356,32 @@ impl Ws {
         name: &str,
         extra: &str,
     ) -> Result<Ws, (u16, String)> {
+        Self::try_join_from(server, "127.0.0.1", app, room, name, extra).await
+    }
+
+    /// Joins from another loopback address (`127.0.0.2`, …), which limits
+    /// per client address count as another client.
+    pub async fn join_from(server: &Server, from: &str, app: &str, room: &str, name: &str) -> Ws {
+        Self::try_join_from(server, from, app, room, name, "")
+            .await
+            .expect("the upgrade succeeds")
+    }
+
+    pub async fn try_join_from(
+        server: &Server,
+        from: &str,
+        app: &str,
+        room: &str,
+        name: &str,
+        extra: &str,
+    ) -> Result<Ws, (u16, String)> {
         let url = format!(
             "{}/apps/{app}/rooms/{room}?name={name}{extra}",
             server.url.replace("http://", "ws://")
         );
-        match tokio_tungstenite::connect_async(url).await {
+        let tcp = connect_from(server, from).await.expect("connecting");
+        let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+        match tokio_tungstenite::client_async(url, tcp).await {
             Ok((stream, _)) => Ok(Ws { stream }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
                 response.status().as_u16(),
@@ -459,4 +494,61 @@ pub async fn get(server: &Server, path: &str) -> (u16, String) {
         .await
         .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A TCP connection to the server from the loopback address `from`.
+pub async fn connect_from(server: &Server, from: &str) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(format!("{from}:0").parse().expect("an IPv4 address"))?;
+    let addr = server.url.trim_start_matches("http://");
+    socket
+        .connect(addr.parse().expect("the server's address"))
+        .await
+}
+
+/// `GET /healthz` from the loopback address `from`, over a fresh connection:
+/// the status, or the error.
+pub async fn healthz_from(server: &Server, from: &str) -> Result<u16, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut tcp = connect_from(server, from)
+            .await
+            .map_err(|e| e.to_string())?;
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\nhost: lodge\r\nconnection: close\r\n\r\n")
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut answer = Vec::new();
+        tcp.read_to_end(&mut answer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = String::from_utf8_lossy(&answer);
+        answer
+            .split(' ')
+            .nth(1)
+            .and_then(|status| status.parse().ok())
+            .ok_or_else(|| format!("no status line in {answer:?}"))
+    };
+    tokio::time::timeout(Duration::from_secs(5), attempt)
+        .await
+        .unwrap_or_else(|_| Err("no answer within 5 s".into()))
+}
+
+/// Starts measuring a process's peak resident memory afresh (Linux).
+pub fn reset_peak_memory(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("resetting the peak RSS");
+}
+
+/// Peak and current resident memory of a process, in bytes (Linux).
+pub fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("reading /proc");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+            .unwrap_or_else(|| panic!("{name} in /proc/{pid}/status"))
+    };
+    (field("VmHWM:"), field("VmRSS:"))
 }

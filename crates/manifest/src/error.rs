@@ -55,6 +55,8 @@ pub enum ManifestError {
     },
     #[error("[room].max-members = {value} is out of range: use 1 to {max}")]
     MaxMembers { value: i64, max: u32 },
+    #[error("[room].max-rooms = {value} is out of range: use 1 to {max} (servers may allow less)")]
+    MaxRooms { value: i64, max: u32 },
     #[error(
         "[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}",
         caps(role)

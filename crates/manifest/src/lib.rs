@@ -23,6 +23,8 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// The highest `max-members` a room part may ask for.
 pub const MAX_ROOM_MEMBERS: u32 = 10_000;
+/// The most live rooms a room part may ask for (servers may allow less).
+pub const MAX_ROOMS_PER_APP: u32 = 100_000;
 /// The most memory a room part may ask for, in MiB (servers may allow less).
 pub const MAX_ROOM_MEMORY_MIB: u32 = 4096;
 /// The most hosts an http part may list in `allowed-hosts`.
@@ -57,6 +59,9 @@ pub struct RoomPart {
     pub component: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_members: Option<u32>,
+    /// Live rooms of this app at once; the server's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rooms: Option<u32>,
     /// Linear memory the room may grow to, in MiB; the server's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_mib: Option<u32>,
@@ -283,6 +288,8 @@ mod raw {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_members: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_rooms: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub memory_mib: Option<i64>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub capabilities: Vec<String>,
@@ -351,6 +358,16 @@ mod raw {
                             }),
                         })
                         .transpose()?;
+                    let max_rooms = room
+                        .max_rooms
+                        .map(|n| match u32::try_from(n) {
+                            Ok(n) if (1..=MAX_ROOMS_PER_APP).contains(&n) => Ok(n),
+                            _ => Err(ManifestError::MaxRooms {
+                                value: n,
+                                max: MAX_ROOMS_PER_APP,
+                            }),
+                        })
+                        .transpose()?;
                     let memory_mib = room
                         .memory_mib
                         .map(|n| match u32::try_from(n) {
@@ -364,6 +381,7 @@ mod raw {
                     Ok::<_, ManifestError>(RoomPart {
                         component: component_path(Role::Room, room.component)?,
                         max_members,
+                        max_rooms,
                         memory_mib,
                         capabilities: capabilities(Role::Room, &room.capabilities)?,
                     })
@@ -426,6 +444,7 @@ mod raw {
                 room: m.room.as_ref().map(|r| Room {
                     component: r.component.clone(),
                     max_members: r.max_members.map(i64::from),
+                    max_rooms: r.max_rooms.map(i64::from),
                     memory_mib: r.memory_mib.map(i64::from),
                     capabilities: names(&r.capabilities),
                 }),

@@ -8,8 +8,9 @@ pub struct EngineOptions {
     /// Try the pooling allocator (fast instantiation); falls back to
     /// on-demand allocation when the address space can't be reserved.
     pub pooling: bool,
-    /// How many instances the pool holds at once.
-    pub pool_instances: u32,
+    /// How many instances the pool holds at once; `None` leaves it to the
+    /// server, which sizes it for its room and http budgets.
+    pub pool_instances: Option<u32>,
     /// The largest linear memory any instance may grow to, in bytes.
     pub max_memory_bytes: u64,
 }
@@ -18,7 +19,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         Self {
             pooling: true,
-            pool_instances: 1000,
+            pool_instances: None,
             max_memory_bytes: 256 << 20,
         }
     }
@@ -37,11 +38,12 @@ fn base_config() -> Config {
 /// on-demand otherwise. Returns the engine and whether pooling is on.
 pub fn new_engine(options: &EngineOptions) -> anyhow::Result<(Engine, bool)> {
     if options.pooling {
+        let instances = options.pool_instances.unwrap_or(1000);
         let mut pool = PoolingAllocationConfig::new();
-        pool.total_component_instances(options.pool_instances)
-            .total_core_instances(options.pool_instances * 4)
-            .total_memories(options.pool_instances * 2)
-            .total_tables(options.pool_instances * 4)
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 4)
+            .total_memories(instances * 2)
+            .total_tables(instances * 4)
             .max_memory_size(options.max_memory_bytes as usize)
             .max_memories_per_component(4)
             .max_tables_per_component(8)

@@ -2,8 +2,9 @@
 //! guest CPU deadlines can be checked without timers in the guest's way, and
 //! the stores that count those ticks against a budget.
 
+use crate::memory::GuestLimits;
 use std::time::Duration;
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, Store, UpdateDeadline};
 
 /// How often the epoch advances; CPU deadlines are counted in these ticks.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -47,10 +48,10 @@ impl CpuBudget {
     }
 }
 
-/// Store data that carries a [`CpuBudget`] and [`StoreLimits`].
+/// Store data that carries a [`CpuBudget`] and [`GuestLimits`].
 pub(crate) trait Guest: Send + 'static {
     fn budget(&mut self) -> &mut CpuBudget;
-    fn limits(&mut self) -> &mut StoreLimits;
+    fn limits(&mut self) -> &mut GuestLimits;
 }
 
 /// A store for a guest: its memory limit enforced, and its CPU budget
@@ -70,16 +71,4 @@ pub(crate) fn guest_store<T: Guest>(engine: &Engine, data: T) -> Store<T> {
     });
     store.set_epoch_deadline(1);
     store
-}
-
-/// The limits of one guest instance: `memory_bytes` per linear memory, and
-/// room for the instances and tables a component is made of.
-pub(crate) fn store_limits(memory_bytes: usize) -> StoreLimits {
-    StoreLimitsBuilder::new()
-        .memory_size(memory_bytes)
-        .trap_on_grow_failure(true)
-        .instances(64)
-        .tables(64)
-        .memories(8)
-        .build()
 }

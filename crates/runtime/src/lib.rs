@@ -11,8 +11,10 @@ pub mod http;
 mod inspect;
 mod loader;
 pub mod logs;
+mod memory;
 pub mod metrics;
 mod policy;
+pub mod rate;
 pub mod rooms;
 mod wasi_log;
 
@@ -24,6 +26,7 @@ pub use http::{HttpConfig, HttpFailure, HttpParts, HttpSpec};
 pub use inspect::{Artifact, PartError, PreparedPart, WasmKind, prepare_part, wasm_kind};
 pub use loader::ComponentLoader;
 pub use logs::{AppLogs, LogLine};
+pub use memory::{MemoryBudget, MemoryRefused};
 pub use metrics::Metrics;
 pub use policy::{HOST_WASI_VERSION, LODGE_WIT_VERSION, allowed_interfaces};
 pub use rooms::{Membership, Outgoing, Payload, RoomConfig, RoomInfo, RoomSpec, Rooms};

@@ -14,6 +14,12 @@ pub struct TrapLabels {
     pub reason: &'static str,
 }
 
+/// Labels for refusals: which limit was reached (`rooms_max`, …, as in docs/limits.md).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    pub limit: &'static str,
+}
+
 /// Every metric Lodge exports, registered once.
 #[derive(Clone)]
 pub struct Metrics {
@@ -28,6 +34,7 @@ pub struct Metrics {
     pub cache_misses: Counter,
     pub members_disconnected_slow: Counter,
     pub http_requests: Family<HttpLabels, Counter>,
+    pub limits_reached: Family<LimitLabels, Counter>,
 }
 
 /// How an http request through an app's http part ended.
@@ -52,6 +59,7 @@ impl Default for Metrics {
             cache_misses: Counter::default(),
             members_disconnected_slow: Counter::default(),
             http_requests: Family::default(),
+            limits_reached: Family::default(),
         };
         registry.register("rooms_live", "Rooms running now", m.rooms_live.clone());
         registry.register(
@@ -99,12 +107,24 @@ impl Default for Metrics {
             "Requests answered by apps' http parts, by outcome",
             m.http_requests.clone(),
         );
+        registry.register(
+            "limits_reached",
+            "Things refused or ended because a limit was reached, by limit",
+            m.limits_reached.clone(),
+        );
         *m.registry.lock().expect("metrics lock") = registry;
         m
     }
 }
 
 impl Metrics {
+    /// Counts one refusal because `limit` was reached.
+    pub fn limit_reached(&self, limit: &'static str) {
+        self.limits_reached
+            .get_or_create(&LimitLabels { limit })
+            .inc();
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -45,6 +45,8 @@ pub struct PublishLimits {
     pub bundle: BundleLimits,
     /// The most memory a room part may ask for (`memory-mib`).
     pub max_room_memory_bytes: usize,
+    /// The most live rooms a room part may ask for (`max-rooms`).
+    pub max_rooms: usize,
     /// The most wall-clock and CPU time an http part may ask for.
     pub max_http_timeout: std::time::Duration,
     pub max_http_cpu: std::time::Duration,
@@ -146,6 +148,18 @@ impl Apps {
                     "manifest_over_limit",
                     format!(
                         "[room].memory-mib = {mib} is more than this server allows ({allowed} MiB)"
+                    ),
+                ));
+            }
+        }
+        if let Some(rooms) = manifest.room.as_ref().and_then(|r| r.max_rooms) {
+            let allowed = self.limits.max_rooms;
+            if rooms as usize > allowed {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "manifest_over_limit",
+                    format!(
+                        "[room].max-rooms = {rooms} is more than this server allows ({allowed}, --rooms-max)"
                     ),
                 ));
             }

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::api::app_name;
 use crate::error::ApiError;
+use crate::listener::ClientAddr;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -52,6 +53,7 @@ fn close_frame(code: u16, reason: &str) -> Message {
 
 pub async fn join(
     State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
     Path((app, room)): Path<(String, String)>,
     Query(query): Query<JoinQuery>,
     ws: WebSocketUpgrade,
@@ -94,34 +96,33 @@ pub async fn join(
             format!("{app}@{} has no room part", record.manifest.app.version),
         ));
     };
-    let limits = state.limits;
+    let config = state.rooms.config();
     let spec = RoomSpec {
         app: app.to_string(),
         version: record.manifest.app.version.clone(),
         sha256: part.sha256.clone(),
         capabilities: room_part.capabilities.clone(),
-        max_members: room_part
-            .max_members
-            .unwrap_or(state.rooms.config().default_max_members),
+        max_members: room_part.max_members.unwrap_or(config.default_max_members),
+        max_rooms: room_part.max_rooms.unwrap_or(config.rooms_per_app),
         memory_bytes: room_part
             .memory_mib
-            .map_or(state.rooms.config().memory_bytes, |mib| {
-                (mib as usize) << 20
-            })
-            .min(state.rooms.config().max_memory_bytes),
+            .map_or(config.memory_bytes, |mib| (mib as usize) << 20)
+            .min(config.max_memory_bytes),
     };
+    let max_message_bytes = config.max_message_bytes;
+    let ping_interval = state.ping_interval;
     let rooms = state.rooms.clone();
     let connections = state.connections.clone();
     Ok(ws
         // Frames past the limit get a clean 1009; far past it the socket just drops.
-        .max_message_size(limits.max_message_bytes * 2 + 1024)
-        .max_frame_size(limits.max_message_bytes * 2 + 1024)
+        .max_message_size(max_message_bytes * 2 + 1024)
+        .max_frame_size(max_message_bytes * 2 + 1024)
         // tungstenite clears its whole read buffer on every read; most frames are small.
         .read_buffer_size(4096)
         .on_upgrade(move |mut socket| async move {
             let _open = OpenConnection::new(connections);
-            match rooms.join(spec, pinned, &room, &name).await {
-                Ok(membership) => relay(socket, membership, limits.max_message_bytes).await,
+            match rooms.join(spec, pinned, &room, &name, client).await {
+                Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
                 Err(refused) => {
                     let _ = socket
                         .send(close_frame(refused.code, &refused.reason))
@@ -156,9 +157,38 @@ impl Drop for OpenConnection {
 }
 
 /// Moves frames both ways until either side ends, then tells the room.
-async fn relay(mut socket: WebSocket, mut membership: Membership, max_message_bytes: usize) {
+/// Pings the member every `ping_interval`; one that sends nothing (not even
+/// a pong) for two intervals is gone, and their seat is freed.
+async fn relay(
+    mut socket: WebSocket,
+    mut membership: Membership,
+    max_message_bytes: usize,
+    ping_interval: Duration,
+) {
+    let mut pings =
+        tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            _ = pings.tick() => {
+                if heard.elapsed() >= ping_interval * 2 {
+                    let reason = format!("no answer to pings for {} s", heard.elapsed().as_secs());
+                    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::GOING_AWAY, &reason))).await;
+                    break;
+                }
+                let ping = async {
+                    socket.send(Message::Ping(bytes::Bytes::new())).await
+                };
+                tokio::select! {
+                    sent = tokio::time::timeout(SEND_TIMEOUT, ping) => {
+                        if !matches!(sent, Ok(Ok(()))) {
+                            break;
+                        }
+                    }
+                    _ = membership.closed() => break,
+                }
+            }
             out = membership.next() => match out {
                 Outgoing::Message(payload) => {
                     // Whatever else is already queued goes out with it, in one flush.
@@ -194,6 +224,7 @@ async fn relay(mut socket: WebSocket, mut membership: Membership, max_message_by
                 }
             },
             incoming = socket.recv() => {
+                heard = tokio::time::Instant::now();
                 let payload = match incoming {
                     Some(Ok(Message::Text(text))) => Payload::Text(bytes::Bytes::from(text)),
                     Some(Ok(Message::Binary(bytes))) => Payload::Binary(bytes),

@@ -10,6 +10,7 @@ mod auth;
 pub mod bundle;
 mod error;
 mod gateway;
+mod listener;
 mod observe;
 mod run;
 mod ui;
@@ -18,6 +19,7 @@ pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
 pub use error::ApiError;
+pub use listener::{ClientAddr, ConnectionLimits};
 pub use lodge_runtime::{EngineOptions, HttpConfig, RoomConfig};
 pub use lodge_store::KvLimits;
 
@@ -26,8 +28,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use lodge_runtime::{
-    AppLogs, BrowserCache, CompiledCache, ComponentLoader, HttpParts, Metrics, Rooms, new_engine,
-    start_ticker,
+    AppLogs, BrowserCache, CompiledCache, ComponentLoader, HttpParts, MemoryBudget, Metrics, Rooms,
+    new_engine, start_ticker,
 };
 use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
@@ -45,8 +47,14 @@ pub struct ServerConfig {
     pub engine: EngineOptions,
     pub rooms: RoomConfig,
     pub kv: KvLimits,
-    /// The largest WebSocket message a member may send.
-    pub max_message_bytes: usize,
+    /// Linear memory all guests together may hold (rooms and http
+    /// requests); `None` is half of the machine's memory.
+    pub guest_memory_bytes: Option<usize>,
+    /// Open connections and how long they may idle.
+    pub connections: ConnectionLimits,
+    /// How often room members are pinged; one that answers nothing for two
+    /// intervals is dropped, freeing their seat.
+    pub ping_interval: std::time::Duration,
     /// Compiled components kept in memory, in bytes.
     pub component_memory_bytes: usize,
     /// Limits for apps' http parts.
@@ -69,19 +77,15 @@ impl ServerConfig {
             engine: EngineOptions::default(),
             rooms: RoomConfig::default(),
             kv: KvLimits::default(),
-            max_message_bytes: 64 * 1024,
+            guest_memory_bytes: None,
+            connections: ConnectionLimits::default(),
+            ping_interval: std::time::Duration::from_secs(15),
             component_memory_bytes: 256 << 20,
             http: HttpConfig::default(),
             domain: None,
             restart_rooms_on_publish: false,
         }
     }
-}
-
-/// Limits the gateway enforces per connection.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
-    pub max_message_bytes: usize,
 }
 
 /// Everything request handlers share.
@@ -92,7 +96,8 @@ pub struct AppState {
     pub logs: AppLogs,
     pub metrics: Metrics,
     pub kv: Arc<dyn Kv>,
-    pub limits: ConnectionLimits,
+    /// How often room members are pinged (`ServerConfig::ping_interval`).
+    pub ping_interval: std::time::Duration,
     /// Open room connections (WebSockets), for a graceful shutdown.
     pub connections: Arc<std::sync::atomic::AtomicUsize>,
     pub http: HttpParts,
@@ -138,11 +143,13 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
+    connections: ConnectionLimits,
 }
 
 impl Server {
     /// Opens the data directory (creating it), recovers from any crash, and binds.
     pub async fn bind(config: ServerConfig) -> anyhow::Result<Self> {
+        let open_files = raise_open_file_limit();
         let data = &config.data_dir;
         std::fs::create_dir_all(data)
             .with_context(|| format!("creating the data directory {}", data.display()))?;
@@ -156,6 +163,13 @@ impl Server {
         let blobs: Arc<dyn BlobStore> =
             Arc::new(FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?);
         let mut engine_options = config.engine.clone();
+        // Rooms and http requests each have their own budget (rooms, running
+        // requests, kept instances), and the pool holds all of them, so
+        // neither can starve the other of instances.
+        engine_options.pool_instances = engine_options.pool_instances.or_else(|| {
+            let needed = config.rooms.max_rooms + 2 * config.http.max_concurrent + POOL_HEADROOM;
+            Some(u32::try_from(needed).unwrap_or(u32::MAX))
+        });
         engine_options.max_memory_bytes = engine_options
             .max_memory_bytes
             .max(config.rooms.max_memory_bytes as u64);
@@ -174,6 +188,14 @@ impl Server {
             config.component_memory_bytes,
             metrics.clone(),
         );
+        let memory = match config.guest_memory_bytes {
+            Some(bytes) => MemoryBudget::new(bytes),
+            None => MemoryBudget::half_of_machine(),
+        };
+        tracing::info!(
+            guest_memory_mib = memory.limit() >> 20,
+            "guest memory budget"
+        );
         let http = HttpParts::new(
             engine.clone(),
             loader.clone(),
@@ -181,6 +203,7 @@ impl Server {
             logs.clone(),
             metrics.clone(),
             config.http.clone(),
+            memory.clone(),
         );
         let rooms = Rooms::new(
             engine.clone(),
@@ -189,6 +212,7 @@ impl Server {
             logs.clone(),
             metrics.clone(),
             config.rooms.clone(),
+            memory,
         );
         let apps = Apps::new(
             Arc::new(registry),
@@ -199,6 +223,7 @@ impl Server {
             apps::PublishLimits {
                 bundle: config.limits,
                 max_room_memory_bytes: config.rooms.max_memory_bytes,
+                max_rooms: config.rooms.max_rooms,
                 max_http_timeout: config.http.max_timeout,
                 max_http_cpu: config.http.max_cpu,
             },
@@ -207,7 +232,22 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
+        let connections = ConnectionLimits {
+            max_total: config
+                .connections
+                .max_total
+                .min(connection_budget(open_files)),
+            ..config.connections
+        };
+        if connections.max_total < config.connections.max_total {
+            tracing::warn!(
+                open_files,
+                max_connections = connections.max_total,
+                "the open-file limit allows fewer connections than --max-connections"
+            );
+        }
         Ok(Self {
+            connections,
             listener,
             state: Arc::new(AppState {
                 apps,
@@ -216,9 +256,7 @@ impl Server {
                 logs,
                 metrics,
                 kv,
-                limits: ConnectionLimits {
-                    max_message_bytes: config.max_message_bytes,
-                },
+                ping_interval: config.ping_interval,
                 connections: Default::default(),
                 http,
                 domain: config.domain.clone(),
@@ -237,10 +275,9 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
-        let shutdown = async move {
-            shutdown.await;
-            // Members hear why, instead of seeing their connection drop:
-            // stop every room, then give the relays a moment to send the close.
+        // Members hear why, instead of seeing their connection drop: stop
+        // every room, then give the relays a moment to send the close.
+        let drain = async move {
             state
                 .rooms
                 .stop_all(
@@ -255,14 +292,50 @@ impl Server {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
         };
-        use axum::serve::ListenerExt;
-        // Room messages are small and latency matters more than packet count.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        axum::serve(listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        let metrics = self.state.metrics.clone();
+        listener::serve(
+            self.listener,
+            router(self.state),
+            self.connections,
+            metrics,
+            shutdown,
+            drain,
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+        Ok(())
     }
+}
+
+/// Instances the pool holds beyond the room and http budgets: rooms
+/// stopping while their successors start.
+const POOL_HEADROOM: usize = 16;
+
+/// File descriptors kept back from connections: databases, blobs, compiled
+/// components, the runtime's own.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the soft open-file limit to the hard one, so a crowd of
+/// connections finds the server ready; returns the limit now in force.
+fn raise_open_file_limit() -> u64 {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let wanted = limit.maximum;
+        limit.current = wanted;
+        if setrlimit(Resource::Nofile, limit).is_err() {
+            limit = getrlimit(Resource::Nofile);
+        }
+    }
+    limit.current.unwrap_or(u64::MAX)
+}
+
+/// The connections `open_files` descriptors leave room for.
+fn connection_budget(open_files: u64) -> usize {
+    let budget = if open_files > 2 * RESERVED_FILES {
+        open_files - RESERVED_FILES
+    } else {
+        open_files / 2
+    };
+    usize::try_from(budget).unwrap_or(usize::MAX).max(1)
 }

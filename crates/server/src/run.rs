@@ -150,6 +150,7 @@ fn failure_response(failure: &HttpFailure) -> ApiError {
         StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let code = match failure {
         HttpFailure::Busy { .. } => "app_busy",
+        HttpFailure::ServerMemory { .. } => "guest_memory",
         HttpFailure::BodyTooLarge { .. } => "body_too_large",
         HttpFailure::Timeout { .. } => "app_timeout",
         HttpFailure::CpuDeadline { .. } => "app_cpu_deadline",
@@ -159,11 +160,13 @@ fn failure_response(failure: &HttpFailure) -> ApiError {
         HttpFailure::Internal { .. } => "internal",
     };
     let mut error = ApiError::new(status, code, failure.message());
-    if let HttpFailure::Busy { retry_after } = failure {
-        error = error.with_header(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry_after.as_secs().max(1)),
-        );
+    let retry_after = match failure {
+        HttpFailure::Busy { retry_after } => Some(retry_after.as_secs()),
+        HttpFailure::ServerMemory { .. } => Some(5),
+        _ => None,
+    };
+    if let Some(seconds) = retry_after {
+        error = error.with_header(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
     error
 }

@@ -39,6 +39,9 @@ impl Lodge {
             .rooms
             .default_max_members
             .max(u32::try_from(room_members).unwrap_or(u32::MAX));
+        // Every simulated member comes from this machine's one address.
+        config.connections.max_per_address = config.connections.max_total;
+        config.rooms.starts_per_minute = u32::MAX;
         let server = Server::bind(config).await?;
         let addr = server.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();

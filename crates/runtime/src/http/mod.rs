@@ -10,9 +10,10 @@ mod state;
 pub use body::HttpBody;
 
 use crate::app_host::AppHost;
-use crate::epoch::{CpuBudget, guest_store, store_limits};
+use crate::epoch::{CpuBudget, guest_store};
 use crate::loader::ComponentLoader;
 use crate::logs::AppLogs;
+use crate::memory::{GuestLimits, MemoryBudget, MemoryRefused};
 use crate::metrics::{HttpLabels, Metrics};
 use crate::wasi_log::LogStream;
 use body::{AbortOnDrop, Limited, Watched};
@@ -115,6 +116,8 @@ pub enum HttpFailure {
     CpuDeadline { budget: Duration },
     /// The handler trapped (a panic, an out-of-bounds access, out of memory).
     Trap { reason: String },
+    /// The server's memory for guests is used up (`--guest-memory-mib`).
+    ServerMemory { reason: String },
     /// The handler returned without setting a response.
     NoResponse,
     /// The handler answered with an error instead of a response.
@@ -127,7 +130,7 @@ impl HttpFailure {
     /// The HTTP status the client gets.
     pub fn status(&self) -> u16 {
         match self {
-            HttpFailure::Busy { .. } => 503,
+            HttpFailure::Busy { .. } | HttpFailure::ServerMemory { .. } => 503,
             HttpFailure::BodyTooLarge { .. } => 413,
             HttpFailure::Timeout { .. } => 504,
             HttpFailure::CpuDeadline { .. } => 504,
@@ -142,6 +145,7 @@ impl HttpFailure {
     pub fn code(&self) -> &'static str {
         match self {
             HttpFailure::Busy { .. } => "busy",
+            HttpFailure::ServerMemory { .. } => "guest_memory",
             HttpFailure::BodyTooLarge { .. } => "too_large",
             HttpFailure::Timeout { .. } => "timeout",
             HttpFailure::CpuDeadline { .. } => "cpu_deadline",
@@ -170,6 +174,9 @@ impl HttpFailure {
                 budget.as_millis()
             ),
             HttpFailure::Trap { reason } => format!("the app's handler failed: {reason}"),
+            HttpFailure::ServerMemory { reason } => {
+                format!("the app could not run: {reason}")
+            }
             HttpFailure::NoResponse => "the app's handler returned without a response".into(),
             HttpFailure::Failed { reason } => format!("the app answered with an error: {reason}"),
             HttpFailure::Internal { reason } => format!("Lodge could not run the app: {reason}"),
@@ -190,6 +197,8 @@ struct Inner {
     logs: AppLogs,
     metrics: Metrics,
     config: HttpConfig,
+    /// Guest memory of the whole server (rooms and http requests).
+    memory: MemoryBudget,
     running: Arc<Semaphore>,
     per_app: Mutex<HashMap<String, Arc<Semaphore>>>,
     linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
@@ -247,6 +256,7 @@ impl HttpParts {
         logs: AppLogs,
         metrics: Metrics,
         config: HttpConfig,
+        memory: MemoryBudget,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -262,6 +272,7 @@ impl HttpParts {
                     NonZeroUsize::new(256).expect("non-zero"),
                 )),
                 warm: Mutex::default(),
+                memory,
                 config,
             }),
         }
@@ -432,8 +443,13 @@ impl HttpParts {
                         retry_after: Duration::from_secs(1),
                     })
                 }
-                Ok(Err(e)) => Err(HttpFailure::Trap {
-                    reason: trap_reason(&e),
+                Ok(Err(e)) => Err(match MemoryRefused::find(&e) {
+                    Some(refused @ MemoryRefused::Server { .. }) => HttpFailure::ServerMemory {
+                        reason: refused.to_string(),
+                    },
+                    _ => HttpFailure::Trap {
+                        reason: trap_reason(&e),
+                    },
                 }),
             }
         }));
@@ -526,7 +542,7 @@ impl HttpParts {
                 logs: inner.logs.clone(),
             },
             table: ResourceTable::new(),
-            limits: store_limits(inner.config.memory_bytes),
+            limits: GuestLimits::new(inner.config.memory_bytes, inner.memory.clone()),
             cpu: CpuBudget::new(cpu),
         };
         guest_store(&inner.engine, state)

@@ -3,10 +3,10 @@
 
 use crate::app_host::AppHost;
 use crate::epoch::{CpuBudget, Guest};
+use crate::memory::GuestLimits;
 use http::uri::Scheme;
 use http_body_util::BodyExt;
 use std::sync::Arc;
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{
@@ -19,7 +19,7 @@ pub(crate) struct HttpState {
     pub http: WasiHttpCtx,
     pub outbound: Outbound,
     pub table: ResourceTable,
-    pub limits: StoreLimits,
+    pub limits: GuestLimits,
     /// CPU time the current request may use.
     pub cpu: CpuBudget,
 }
@@ -29,7 +29,7 @@ impl Guest for HttpState {
         &mut self.cpu
     }
 
-    fn limits(&mut self) -> &mut StoreLimits {
+    fn limits(&mut self) -> &mut GuestLimits {
         &mut self.limits
     }
 }

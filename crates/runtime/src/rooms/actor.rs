@@ -6,11 +6,13 @@ use super::{Closer, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, 
 use crate::app_host::AppHost;
 use crate::bindings::Room as RoomWorld;
 use crate::bindings::lodge::app::types;
-use crate::epoch::{CpuBudget, guest_store, store_limits};
+use crate::epoch::{CpuBudget, guest_store};
+use crate::memory::{GuestLimits, MemoryRefused};
 use crate::wasi_log::LogStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::mpsc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
 use wasmtime::Store;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::WasiCtxBuilder;
@@ -23,7 +25,19 @@ pub(crate) struct RoomActor {
     mailbox: mpsc::Sender<Event>,
     members: Arc<AtomicUsize>,
     next_member: u64,
+    /// The byte budget of member messages waiting in the mailbox.
+    mailbox_bytes: Arc<Semaphore>,
+    /// Whether anyone has asked to join yet (the first join is in the mailbox
+    /// when the room starts).
+    joined_once: bool,
+    /// Whether any member stayed at least [`STAYED`]; a room nobody stayed in
+    /// stops as soon as it is empty instead of idling.
+    stayed: bool,
 }
+
+/// How long a member must stay (or the idle grace, if shorter) for the room
+/// to idle after everyone left.
+const STAYED: Duration = Duration::from_secs(5);
 
 /// Why a guest call failed: the room ends with this reason.
 struct Crash {
@@ -46,13 +60,16 @@ impl RoomActor {
         members: Arc<AtomicUsize>,
     ) -> Self {
         Self {
-            inner,
             spec,
             room,
             generation,
             mailbox,
             members,
             next_member: 0,
+            mailbox_bytes: Arc::new(Semaphore::new(inner.config.mailbox_bytes)),
+            joined_once: false,
+            stayed: false,
+            inner,
         }
     }
 
@@ -92,7 +109,10 @@ impl RoomActor {
             timers: Default::default(),
             next_timer: 0,
             max_timers: config.max_timers,
-            limits: store_limits(self.spec.memory_bytes),
+            outbox_bytes: config.outbox_bytes,
+            max_message_bytes: config.max_message_bytes,
+            fault: None,
+            limits: GuestLimits::new(self.spec.memory_bytes, self.inner.memory.clone()),
             wasi: WasiCtxBuilder::new()
                 .stdout(stream("info"))
                 .stderr(stream("warn"))
@@ -110,9 +130,19 @@ impl RoomActor {
         let mut running = match self.start().await {
             Ok(running) => running,
             Err(e) => {
+                let code = match e
+                    .downcast_ref::<wasmtime::Error>()
+                    .and_then(MemoryRefused::find)
+                {
+                    Some(MemoryRefused::Server { .. }) => {
+                        self.inner.metrics.limit_reached("guest_memory");
+                        close::TRY_AGAIN
+                    }
+                    _ => close::UNAVAILABLE,
+                };
                 let reason = format!("the room could not start: {e:#}");
                 self.log("error", reason.clone());
-                self.finish(rx, Some((close::UNAVAILABLE, reason))).await;
+                self.finish(rx, Some((code, reason))).await;
                 return;
             }
         };
@@ -120,6 +150,14 @@ impl RoomActor {
         let idle = self.inner.config.idle_grace;
         loop {
             let event = if running.store.data().members.is_empty() {
+                if self.joined_once
+                    && !self.stayed
+                    && running.store.data().timers.is_empty()
+                    && rx.is_empty()
+                {
+                    self.log("info", "stopped: everyone left before anyone stayed");
+                    break;
+                }
                 match tokio::time::timeout(idle, rx.recv()).await {
                     Ok(event) => event,
                     Err(_) => {
@@ -135,8 +173,13 @@ impl RoomActor {
             };
             let Some(event) = event else { break };
             let outcome = match event {
-                Event::Join { name, reply } => self.join(&mut running, name, reply).await,
-                Event::Message { member, payload } => {
+                Event::Join { name, reply } => {
+                    self.joined_once = true;
+                    self.join(&mut running, name, reply).await
+                }
+                Event::Message {
+                    member, payload, ..
+                } => {
                     if running.store.data().members.contains_key(&member) {
                         let message = types::Payload::from(payload);
                         self.call(&mut running, |world, store| {
@@ -153,7 +196,11 @@ impl RoomActor {
                     }
                 }
                 Event::Leave { member } => match running.store.data_mut().members.remove(&member) {
-                    Some(slot) => self.leave(&mut running, member, slot.name).await,
+                    Some(slot) => {
+                        let stay = STAYED.min(self.inner.config.idle_grace);
+                        self.stayed |= slot.joined.elapsed() >= stay;
+                        self.leave(&mut running, member, slot.name).await
+                    }
                     None => Ok(()),
                 },
                 Event::Timer { id, tag } => {
@@ -260,12 +307,15 @@ impl RoomActor {
         let id = self.next_member;
         let (outbox, inbox) = mpsc::channel(self.inner.config.outbox);
         let closer = Closer::new();
+        let queued = Arc::new(AtomicUsize::new(0));
         running.store.data_mut().joining = Some((
             id,
             MemberSlot {
                 name: name.clone(),
                 outbox,
+                queued: queued.clone(),
                 closer: closer.clone(),
+                joined: Instant::now(),
             },
         ));
         let member = types::Member {
@@ -316,8 +366,10 @@ impl RoomActor {
                     name: name.clone(),
                     version: self.spec.version.clone(),
                     outbox: inbox,
+                    queued,
                     closer,
                     room: self.mailbox.clone(),
+                    mailbox_bytes: self.mailbox_bytes.clone(),
                     metrics: self.inner.metrics.clone(),
                 };
                 if reply.send(JoinReply::Joined(membership)).is_ok() {
@@ -357,23 +409,32 @@ impl RoomActor {
     }
 
     /// Calls into the guest with a fresh CPU budget, turning a fault into a `Crash`.
-    async fn call<'a, R>(
+    async fn call<R>(
         &self,
-        running: &'a mut Running,
-        f: impl FnOnce(
+        running: &mut Running,
+        f: impl for<'a> FnOnce(
             &'a RoomWorld,
             &'a mut Store<RoomState>,
-        )
-            -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>,
+        ) -> std::pin::Pin<
+            Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>,
+        >,
     ) -> Result<R, Crash> {
         self.inner.metrics.guest_calls.inc();
         running.store.data_mut().cpu.restart();
         running.store.set_epoch_deadline(1);
         let budget_ms = self.inner.config.cpu_per_call.as_millis();
         let memory = self.spec.memory_bytes;
-        f(&running.world, &mut running.store)
+        let result = f(&running.world, &mut running.store)
             .await
-            .map_err(|e| classify(e, budget_ms, memory))
+            .map_err(|e| classify(e, budget_ms, memory));
+        // A limit a host call found (an oversized message) ends the room like a trap.
+        match running.store.data_mut().fault.take() {
+            Some(reason) => Err(Crash {
+                kind: "message_too_big",
+                reason,
+            }),
+            None => result,
+        }
     }
 }
 
@@ -385,8 +446,23 @@ fn classify(e: wasmtime::Error, budget_ms: u128, memory: usize) -> Crash {
             reason: format!("a call ran longer than its CPU deadline of {budget_ms} ms"),
         };
     }
+    match MemoryRefused::find(&e) {
+        Some(refused @ MemoryRefused::Instance { .. }) => {
+            return Crash {
+                kind: "memory_limit",
+                reason: refused.to_string(),
+            };
+        }
+        Some(refused @ MemoryRefused::Server { .. }) => {
+            return Crash {
+                kind: "guest_memory",
+                reason: refused.to_string(),
+            };
+        }
+        None => {}
+    }
     let text = format!("{e:#}");
-    if text.contains("forcing trap when growing memory") || text.contains("growing memory") {
+    if text.contains("growing memory") {
         return Crash {
             kind: "memory_limit",
             reason: format!(

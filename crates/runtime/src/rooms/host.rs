@@ -1,17 +1,18 @@
 //! What a room's guest can call: `members`, `kv`, `timers`, `log`, and the
 //! WASI baseline. One `RoomState` per room instance, owned by its store.
 
-use super::{Closer, Event, Payload};
+use super::{Closer, Event, Payload, close};
 use crate::app_host::AppHost;
 use crate::bindings::lodge::app::{members, timers, types};
 use crate::epoch::{CpuBudget, Guest};
 use crate::logs::AppLogs;
+use crate::memory::GuestLimits;
 use crate::metrics::Metrics;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -19,7 +20,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub(crate) struct MemberSlot {
     pub name: String,
     pub outbox: mpsc::Sender<Payload>,
+    /// Bytes waiting in `outbox`.
+    pub queued: Arc<AtomicUsize>,
     pub closer: Arc<Closer>,
+    pub joined: Instant,
 }
 
 /// The store data of one room instance.
@@ -41,7 +45,14 @@ pub(crate) struct RoomState {
     pub timers: HashMap<u64, tokio::task::AbortHandle>,
     pub next_timer: u64,
     pub max_timers: usize,
-    pub limits: StoreLimits,
+    /// Bytes that may wait for one member before they count as too slow.
+    pub outbox_bytes: usize,
+    /// The largest message the room may send.
+    pub max_message_bytes: usize,
+    /// A limit a host call reached during the current call: the room ends
+    /// with this reason once the call returns.
+    pub fault: Option<String>,
+    pub limits: GuestLimits,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     /// CPU time the current call may use.
@@ -53,7 +64,7 @@ impl Guest for RoomState {
         &mut self.cpu
     }
 
-    fn limits(&mut self) -> &mut StoreLimits {
+    fn limits(&mut self) -> &mut GuestLimits {
         &mut self.limits
     }
 }
@@ -68,7 +79,26 @@ impl WasiView for RoomState {
 }
 
 impl RoomState {
-    /// Queues a payload for one member, disconnecting them when their outbox is full.
+    /// Whether the room may send `payload`: a message past the limit is a
+    /// fault that ends the room (its members could never receive it).
+    fn may_send(&mut self, payload: &Payload) -> bool {
+        if self.fault.is_some() {
+            return false;
+        }
+        if payload.len() > self.max_message_bytes {
+            self.fault = Some(format!(
+                "it sent a message of {} bytes; the limit is {} bytes (--max-message-bytes)",
+                payload.len(),
+                self.max_message_bytes
+            ));
+            self.metrics.limit_reached("max_message_bytes");
+            return false;
+        }
+        true
+    }
+
+    /// Queues a payload for one member, disconnecting them when their outbox
+    /// is full, by count or by bytes.
     fn deliver(&mut self, id: u64, payload: &Payload) {
         let slot = match self.members.get(&id) {
             Some(slot) => slot,
@@ -77,29 +107,39 @@ impl RoomState {
                 _ => return,
             },
         };
-        match slot.outbox.try_send(payload.clone()) {
-            Ok(()) => {
-                self.metrics.messages_out.inc();
+        let len = payload.len();
+        let queued = slot.queued.fetch_add(len, Ordering::Relaxed) + len;
+        let too_slow = if queued > self.outbox_bytes {
+            format!(
+                "too slow: {queued} bytes were waiting to be read (the limit is {}, --member-outbox-bytes)",
+                self.outbox_bytes
+            )
+        } else {
+            match slot.outbox.try_send(payload.clone()) {
+                Ok(()) => {
+                    self.metrics.messages_out.inc();
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => format!(
+                    "too slow: {} messages were waiting to be read (--member-outbox)",
+                    slot.outbox.max_capacity()
+                ),
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    slot.queued.fetch_sub(len, Ordering::Relaxed);
+                    return;
+                }
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                slot.closer.close(
-                    1008,
-                    format!(
-                        "too slow: {} messages were waiting to be read",
-                        slot.outbox.max_capacity()
-                    ),
-                );
-                self.metrics.members_disconnected_slow.inc();
-                self.logs.lodge(
-                    &self.app,
-                    Some(&self.room),
-                    "warn",
-                    format!("member #{id} disconnected: not reading its messages"),
-                );
-                self.remove(id);
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
-        }
+        };
+        slot.queued.fetch_sub(len, Ordering::Relaxed);
+        self.metrics.members_disconnected_slow.inc();
+        self.logs.lodge(
+            &self.app,
+            Some(&self.room),
+            "warn",
+            format!("member #{id} disconnected: not reading its messages ({too_slow})"),
+        );
+        slot.closer.close(close::TOO_SLOW, too_slow);
+        self.remove(id);
     }
 
     /// Takes a member out of the room during a call; `on-leave` follows it.
@@ -135,11 +175,16 @@ impl types::Host for RoomState {}
 impl members::Host for RoomState {
     async fn send(&mut self, to: u64, message: types::Payload) {
         let payload = Payload::from(message);
-        self.deliver(to, &payload);
+        if self.may_send(&payload) {
+            self.deliver(to, &payload);
+        }
     }
 
     async fn broadcast(&mut self, message: types::Payload, except: Vec<u64>) {
         let payload = Payload::from(message);
+        if !self.may_send(&payload) {
+            return;
+        }
         let mut ids: Vec<u64> = self.members.keys().copied().collect();
         if let Some((id, _)) = &self.joining {
             ids.push(*id);
@@ -163,7 +208,8 @@ impl members::Host for RoomState {
 
     async fn kick(&mut self, who: u64, reason: String) {
         if let Some(slot) = self.members.get(&who) {
-            slot.closer.close(4003, format!("kicked: {reason}"));
+            slot.closer
+                .close(close::KICKED, format!("kicked: {reason}"));
             self.logs.lodge(
                 &self.app,
                 Some(&self.room),

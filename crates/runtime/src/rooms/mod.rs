@@ -7,16 +7,19 @@ mod host;
 
 use crate::loader::ComponentLoader;
 use crate::logs::AppLogs;
+use crate::memory::MemoryBudget;
 use crate::metrics::Metrics;
+use crate::rate::RateLimiter;
 use bytes::Bytes;
 use host::RoomState;
 use lodge_manifest::Capability;
 use lodge_store::Kv;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
@@ -33,7 +36,8 @@ pub mod close {
     pub const CRASHED: u16 = 1011;
     /// The room restarted on a new version.
     pub const RESTART: u16 = 1012;
-    /// Try again later (the room kept restarting).
+    /// Try again later: a server limit was reached (rooms, room starts,
+    /// guest memory), or the room kept restarting. The reason names it.
     pub const TRY_AGAIN: u16 = 1013;
     /// The app refused the join in `on-join`.
     pub const REFUSED: u16 = 4001;
@@ -73,6 +77,8 @@ pub struct RoomSpec {
     pub sha256: String,
     pub capabilities: Vec<Capability>,
     pub max_members: u32,
+    /// Live rooms of this app at once (`[room].max-rooms`, else the server's default).
+    pub max_rooms: u32,
     /// Linear memory the room may grow to.
     pub memory_bytes: usize,
 }
@@ -90,8 +96,20 @@ pub struct RoomConfig {
     pub idle_grace: Duration,
     /// Messages queued per member before they count as too slow.
     pub outbox: usize,
+    /// Bytes queued per member before they count as too slow.
+    pub outbox_bytes: usize,
     /// Events queued per room before senders wait.
     pub mailbox: usize,
+    /// Bytes of members' messages queued per room before senders wait.
+    pub mailbox_bytes: usize,
+    /// The largest message a member may send, and a room may send to a member.
+    pub max_message_bytes: usize,
+    /// Live rooms across every app; a join that would start one more is refused.
+    pub max_rooms: usize,
+    /// Live rooms of one app when its manifest doesn't say (`[room].max-rooms`).
+    pub rooms_per_app: u32,
+    /// Rooms one client address may start per minute.
+    pub starts_per_minute: u32,
     /// Pending timers per room.
     pub max_timers: usize,
     /// `max-members` when the manifest doesn't say.
@@ -106,7 +124,13 @@ impl Default for RoomConfig {
             max_memory_bytes: 256 << 20,
             idle_grace: Duration::from_secs(30),
             outbox: 1024,
+            outbox_bytes: 1 << 20,
             mailbox: 4096,
+            mailbox_bytes: 4 << 20,
+            max_message_bytes: 64 << 10,
+            max_rooms: 500,
+            rooms_per_app: 100,
+            starts_per_minute: 60,
             max_timers: 64,
             default_max_members: 1000,
         }
@@ -165,8 +189,12 @@ pub struct Membership {
     pub name: String,
     pub version: semver::Version,
     outbox: mpsc::Receiver<Payload>,
+    /// Bytes waiting in `outbox` (the room adds, the connection takes away).
+    queued: Arc<AtomicUsize>,
     closer: Arc<Closer>,
     room: mpsc::Sender<Event>,
+    /// The room's byte budget for messages waiting in its mailbox.
+    mailbox_bytes: Arc<Semaphore>,
     metrics: Metrics,
 }
 
@@ -180,7 +208,7 @@ impl Membership {
                 Outgoing::Close { code, reason }
             }
             message = self.outbox.recv() => match message {
-                Some(payload) => Outgoing::Message(payload),
+                Some(payload) => Outgoing::Message(self.taken(payload)),
                 None => {
                     let (code, reason) = self.closer.reason();
                     Outgoing::Close { code, reason }
@@ -191,7 +219,13 @@ impl Membership {
 
     /// A message already queued for the member, without waiting.
     pub fn try_next(&mut self) -> Option<Payload> {
-        self.outbox.try_recv().ok()
+        let payload = self.outbox.try_recv().ok()?;
+        Some(self.taken(payload))
+    }
+
+    fn taken(&self, payload: Payload) -> Payload {
+        self.queued.fetch_sub(payload.len(), Ordering::Relaxed);
+        payload
     }
 
     /// Resolves once the room has closed this member (kicked, too slow, crashed, stopped).
@@ -200,13 +234,20 @@ impl Membership {
     }
 
     /// Passes a message from the member to the room; waits while the
-    /// room's mailbox is full. False when the room is gone.
+    /// room's mailbox is full (by count or by bytes). False when the room
+    /// is gone.
     pub async fn send(&self, payload: Payload) -> bool {
         self.metrics.messages_in.inc();
+        // Messages are at most `max_message_bytes`, which the budget always covers.
+        let bytes = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+        let Ok(budget) = self.mailbox_bytes.clone().acquire_many_owned(bytes).await else {
+            return false;
+        };
         self.room
             .send(Event::Message {
                 member: self.id,
                 payload,
+                _budget: budget,
             })
             .await
             .is_ok()
@@ -227,6 +268,8 @@ pub(crate) enum Event {
     Message {
         member: u64,
         payload: Payload,
+        /// Its bytes in the room's mailbox budget, returned once handled.
+        _budget: OwnedSemaphorePermit,
     },
     Leave {
         member: u64,
@@ -272,7 +315,11 @@ pub(crate) struct Inner {
     logs: AppLogs,
     metrics: Metrics,
     config: RoomConfig,
+    /// Guest memory of the whole server (rooms and http requests).
+    memory: MemoryBudget,
     live: Mutex<HashMap<(String, String), Live>>,
+    /// Room starts per client address.
+    starts: RateLimiter,
     linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<RoomState>>>>,
     generation: AtomicU64,
 }
@@ -299,7 +346,9 @@ impl Rooms {
         logs: AppLogs,
         metrics: Metrics,
         config: RoomConfig,
+        memory: MemoryBudget,
     ) -> Self {
+        let starts = RateLimiter::new(config.starts_per_minute);
         Self {
             inner: Arc::new(Inner {
                 engine,
@@ -307,8 +356,13 @@ impl Rooms {
                 kv,
                 logs,
                 metrics,
-                config,
+                config: RoomConfig {
+                    mailbox_bytes: config.mailbox_bytes.max(config.max_message_bytes),
+                    ..config
+                },
+                memory,
                 live: Mutex::new(HashMap::new()),
+                starts,
                 linkers: Mutex::new(HashMap::new()),
                 generation: AtomicU64::new(0),
             }),
@@ -320,13 +374,16 @@ impl Rooms {
     }
 
     /// Joins `room` of the app in `spec` as `name`, starting the room if it
-    /// isn't running. With `pinned`, a room running another version refuses.
+    /// isn't running (when the server's and the app's room limits and the
+    /// `client` address's start rate allow). With `pinned`, a room running
+    /// another version refuses.
     pub async fn join(
         &self,
         spec: RoomSpec,
         pinned: bool,
         room: &str,
         name: &str,
+        client: IpAddr,
     ) -> Result<Membership, JoinRefused> {
         let key = (spec.app.clone(), room.to_owned());
         for _ in 0..5 {
@@ -346,6 +403,7 @@ impl Rooms {
                         (existing.tx.clone(), existing.generation)
                     }
                     None => {
+                        self.inner.may_start(&live, &spec, client)?;
                         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
                         let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
                         let members = Arc::new(AtomicUsize::new(0));
@@ -450,6 +508,45 @@ impl Rooms {
 }
 
 impl Inner {
+    /// Whether one more room of `spec`'s app may start for `client`: checked
+    /// before anything is instantiated. The server-wide cap keeps rooms within
+    /// their share of the instance pool, so http parts always have theirs.
+    fn may_start(
+        &self,
+        live: &HashMap<(String, String), Live>,
+        spec: &RoomSpec,
+        client: IpAddr,
+    ) -> Result<(), JoinRefused> {
+        let later = |reason: String| JoinRefused {
+            code: close::TRY_AGAIN,
+            reason,
+        };
+        let max = self.config.max_rooms;
+        if live.len() >= max {
+            self.metrics.limit_reached("rooms_max");
+            return Err(later(format!(
+                "this server runs its most rooms at once ({max}, --rooms-max); try again later"
+            )));
+        }
+        let per_app = spec.max_rooms as usize;
+        if live.keys().filter(|(app, _)| *app == spec.app).count() >= per_app {
+            self.metrics.limit_reached("rooms_per_app");
+            return Err(later(format!(
+                "{} runs its most rooms at once ({per_app}, [room].max-rooms or --rooms-per-app); join a running room or try again later",
+                spec.app
+            )));
+        }
+        if let Err(wait) = self.starts.check(client) {
+            self.metrics.limit_reached("room_starts");
+            return Err(later(format!(
+                "too many new rooms from your address ({} a minute, --room-starts-per-minute); try again in {} s",
+                self.starts.per_minute(),
+                wait.as_secs() + 1
+            )));
+        }
+        Ok(())
+    }
+
     /// Forgets a room, unless a newer one already took its name.
     fn remove(&self, key: &(String, String), generation: u64) {
         let mut live = self.live.lock().expect("rooms lock");

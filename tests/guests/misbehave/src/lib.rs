@@ -1,5 +1,6 @@
 //! A room that misbehaves on request, for fault-isolation tests:
-//! `spin` loops forever, `grow` allocates until memory runs out, `panic`
+//! `spin` loops forever, `grow` allocates until memory runs out, `hold MIB`
+//! allocates MIB MiB and keeps it (answering `holding MIB`), `panic`
 //! panics, `flood N SIZE` broadcasts N messages of SIZE bytes, `kick`
 //! kicks the sender, `timer MS TAG` sets a timer that broadcasts
 //! `timer: TAG`, `cancel TAG` cancels it; anything else is echoed to the
@@ -30,6 +31,11 @@ impl Room for Misbehave {
                 let chunk = vec![1u8; 1 << 20];
                 self.hoard.push(std::hint::black_box(chunk));
             },
+            Some("hold") => {
+                let mib: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
+                self.hoard.push(std::hint::black_box(vec![1u8; mib << 20]));
+                members::send(from, &Message::Text(format!("holding {mib}")));
+            }
             Some("panic") => panic!("asked to panic"),
             Some("flood") => {
                 let count: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
