@@ -90,6 +90,10 @@ pub struct Args {
     /// with a reason [default: half of this machine's memory].
     #[arg(long)]
     guest_memory_mib: Option<usize>,
+    /// Threads that run guest code (rooms and http parts), apart from the
+    /// threads serving connections; apps take turns on them [default: one per core].
+    #[arg(long)]
+    guest_threads: Option<usize>,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
@@ -182,6 +186,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     config.ping_interval = Duration::from_secs(args.ping_secs.max(1));
     config.guest_memory_bytes = args.guest_memory_mib.map(|mib| mib.max(1) << 20);
+    config.guest_threads = args.guest_threads.map(|n| n.max(1));
     config.http = HttpConfig {
         cpu: Duration::from_millis(args.http_cpu_ms.max(10)),
         max_cpu: Duration::from_millis(args.http_max_cpu_ms.max(args.http_cpu_ms).max(10)),

@@ -362,3 +362,82 @@ async fn slow_headers_idle_keep_alive_and_silent_members_are_dropped() {
     }
     drop(silent);
 }
+
+/// Round trips of one chat message each: the median and the slowest.
+async fn chat_round_trips(ws: &mut Ws, name: &str, count: usize) -> (Duration, Duration) {
+    let mut times = Vec::new();
+    for i in 0..count {
+        let sent = Instant::now();
+        ws.send(&format!("ping {i}")).await;
+        until(ws, &format!("{name}: ping {i}")).await;
+        times.push(sent.elapsed());
+    }
+    times.sort();
+    (times[count / 2], times[count - 1])
+}
+
+// A couple of dozen spinning rooms of one app made a chat in another app
+// take more than half a second per message.
+#[tokio::test]
+async fn a_spinning_app_leaves_another_apps_chat_fast() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        data.path(),
+        &["--room-cpu-ms", "60000", "--guest-threads", "1"],
+    );
+    push_example(&server, "chat");
+    let _dir = push_misbehave(&server, "spinner", "");
+    let mut chat = Ws::join(&server, "chat", "lobby", "chatter").await;
+    until(&mut chat, "* chatter joined").await;
+    let (calm, _) = chat_round_trips(&mut chat, "chatter", 10).await;
+
+    let mut spinners = Vec::new();
+    for i in 0..24 {
+        let mut ws = Ws::join(&server, "spinner", &format!("spin-{i}"), "s").await;
+        ws.send("spin").await;
+        spinners.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (median, slowest) = chat_round_trips(&mut chat, "chatter", 30).await;
+    assert!(
+        median < Duration::from_millis(100) && slowest < Duration::from_millis(500),
+        "chat round trips while 24 rooms spin: median {median:?}, slowest {slowest:?} (calm: {calm:?})"
+    );
+    // The spinning app still runs: its rooms spin on, none was stopped.
+    for ws in &mut spinners {
+        assert_eq!(ws.recv_within(Duration::from_millis(1)).await, None);
+    }
+}
+
+// The CPU budget counts the time a guest's code runs, not the time it
+// waits: for a host call, or for its turn while other apps are busy.
+#[tokio::test]
+async fn waiting_does_not_count_against_the_cpu_budget() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        data.path(),
+        &["--room-cpu-ms", "60000", "--guest-threads", "1"],
+    );
+    let _spinner = push_misbehave(&server, "spinner", "");
+    let probe = AppDir::new(
+        "[app]\nname = \"patient\"\nversion = \"0.1.0\"\ndescription = \"waits\"\n[http]\ncomponent = \"http.wasm\"\ncapabilities = [\"kv\", \"log\"]\ncpu-ms = 50\n",
+        &[("http.wasm", &guest_component("http_probe"))],
+    );
+    server.ok(&["app", "push", probe.path()]);
+    let mut spinners = Vec::new();
+    for i in 0..8 {
+        let mut ws = Ws::join(&server, "spinner", &format!("spin-{i}"), "s").await;
+        ws.send("spin").await;
+        spinners.push(ws);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, body) = get(&server, "/run/patient/sleep?300").await;
+    assert_eq!((status, body.as_str()), (200, "slept"));
+    for _ in 0..5 {
+        let (status, body) = get(&server, "/run/patient/info").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = get(&server, "/run/patient/spin").await;
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("CPU time of 50 ms"), "{body}");
+}

@@ -1,12 +1,17 @@
 //! The epoch ticker, which advances the engine's epoch at a fixed rate so
-//! guest CPU deadlines can be checked without timers in the guest's way, and
-//! the stores that count those ticks against a budget.
+//! guests can be checked without timers in their way, and the guest stores
+//! built on it: each counts the CPU time its guest really used against a
+//! budget, gives its turn back at every tick and host call, and holds its
+//! memory within [`GuestLimits`].
 
 use crate::memory::GuestLimits;
+use crate::sched::{Turn, Turns};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime::{CallHook, Engine, Store, UpdateDeadline};
 
-/// How often the epoch advances; CPU deadlines are counted in these ticks.
+/// How often the epoch advances: how often a running guest is checked
+/// against its CPU budget and gives other guests their turn.
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// Starts the ticker thread for `engine`. It lives as long as the process.
@@ -22,52 +27,148 @@ pub fn start_ticker(engine: Engine) {
         .expect("spawning the epoch thread");
 }
 
-/// CPU time a guest may use, counted in epoch ticks while it runs.
+/// The CPU time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+/// CPU time a guest may use per call or request: only the time its code ran
+/// on a thread counts, not time spent waiting for a host call, a turn or a
+/// busy machine.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CpuBudget {
-    ticks: u64,
-    limit: u64,
+    limit: Duration,
+    used: Duration,
+    /// The thread's CPU time when the guest last started running on it.
+    running_since: Option<Duration>,
 }
 
 impl CpuBudget {
-    pub fn new(cpu: Duration) -> Self {
+    pub fn new(limit: Duration) -> Self {
         Self {
-            ticks: 0,
-            limit: (cpu.as_millis() / TICK.as_millis()).max(1) as u64,
+            limit,
+            used: Duration::ZERO,
+            running_since: None,
         }
     }
 
     /// Starts counting again, for the next call or request.
     pub fn restart(&mut self) {
-        self.ticks = 0;
+        self.used = Duration::ZERO;
+        self.running_since = None;
+    }
+
+    fn resume(&mut self) {
+        self.running_since = Some(thread_cpu_time());
+    }
+
+    fn pause(&mut self) {
+        if let Some(since) = self.running_since.take() {
+            self.used += thread_cpu_time().saturating_sub(since);
+        }
     }
 
     /// Whether the guest has run past its budget.
     pub fn spent(&self) -> bool {
-        self.ticks > self.limit
+        self.used > self.limit
     }
 }
 
-/// Store data that carries a [`CpuBudget`] and [`GuestLimits`].
-pub(crate) trait Guest: Send + 'static {
-    fn budget(&mut self) -> &mut CpuBudget;
-    fn limits(&mut self) -> &mut GuestLimits;
+/// What every guest store carries beside its host state.
+pub(crate) struct GuestCore {
+    pub cpu: CpuBudget,
+    pub limits: GuestLimits,
+    /// Whose guest this is, for fair turns.
+    app: Arc<str>,
+    turns: Arc<Turns>,
+    /// The turn held while the guest runs (shared with the future that
+    /// waits for the next one at a tick).
+    turn: Arc<Mutex<Option<Turn>>>,
 }
 
-/// A store for a guest: its memory limit enforced, and its CPU budget
-/// counted every tick, yielding to the scheduler each time so a busy guest
-/// never holds a worker thread, and interrupting it once the budget is spent.
+impl GuestCore {
+    pub fn new(cpu: Duration, limits: GuestLimits, app: &str, turns: &Arc<Turns>) -> Self {
+        Self {
+            cpu: CpuBudget::new(cpu),
+            limits,
+            app: app.into(),
+            turns: turns.clone(),
+            turn: Arc::default(),
+        }
+    }
+
+    /// Waits for this guest's turn; call before running its code.
+    pub async fn take_turn(&self) {
+        let turn = self.turns.acquire(&self.app).await;
+        *self.turn.lock().expect("turn lock") = Some(turn);
+    }
+
+    fn give_turn_back(&self) {
+        // Dropped outside the lock: giving it back may wake the next guest.
+        let turn = self.turn.lock().expect("turn lock").take();
+        drop(turn);
+    }
+
+    /// Takes a turn if one is free at once; false when others wait.
+    fn try_take_turn(&self) -> bool {
+        let mut slot = self.turn.lock().expect("turn lock");
+        if slot.is_none() {
+            *slot = self.turns.try_acquire();
+        }
+        slot.is_some()
+    }
+
+    /// A future that yields to other tasks, then waits for the next turn.
+    fn next_turn(&self) -> impl Future<Output = ()> + Send + 'static {
+        let (turns, app, slot) = (self.turns.clone(), self.app.clone(), self.turn.clone());
+        async move {
+            tokio::task::yield_now().await;
+            let turn = turns.acquire(&app).await;
+            *slot.lock().expect("turn lock") = Some(turn);
+        }
+    }
+}
+
+/// Store data that carries a [`GuestCore`].
+pub(crate) trait Guest: Send + 'static {
+    fn core(&mut self) -> &mut GuestCore;
+}
+
+/// A store for a guest: its memory limit enforced; its CPU time counted
+/// while its code runs; at every epoch tick it yields to the scheduler and
+/// waits for its next turn, and once its budget is spent it is interrupted.
+/// Host calls give the turn back too, so a guest waiting on one never holds
+/// a turn another app could use.
 pub(crate) fn guest_store<T: Guest>(engine: &Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
-    store.limiter(|data| data.limits());
+    store.limiter(|data| &mut data.core().limits);
+    store.call_hook(|mut ctx, hook| {
+        let core = ctx.data_mut().core();
+        match hook {
+            CallHook::CallingWasm => core.cpu.resume(),
+            CallHook::ReturningFromHost => {
+                core.cpu.resume();
+                if !core.try_take_turn() {
+                    // Someone is waiting: check in at the next opportunity.
+                    ctx.set_epoch_deadline(0);
+                }
+            }
+            CallHook::CallingHost | CallHook::ReturningFromWasm => {
+                core.cpu.pause();
+                core.give_turn_back();
+            }
+        }
+        Ok(())
+    });
     store.epoch_deadline_callback(|mut ctx| {
-        let budget = ctx.data_mut().budget();
-        budget.ticks += 1;
-        Ok(if budget.spent() {
-            UpdateDeadline::Interrupt
-        } else {
-            UpdateDeadline::Yield(1)
-        })
+        let core = ctx.data_mut().core();
+        core.cpu.pause();
+        if core.cpu.spent() {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        core.give_turn_back();
+        Ok(UpdateDeadline::YieldCustom(1, Box::pin(core.next_turn())))
     });
     store.set_epoch_deadline(1);
     store

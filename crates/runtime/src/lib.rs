@@ -16,6 +16,7 @@ pub mod metrics;
 mod policy;
 pub mod rate;
 pub mod rooms;
+mod sched;
 mod wasi_log;
 
 pub use browser::{BROWSER_ENTRY, BROWSER_KEY, BrowserCache, BrowserFiles, transpile_client};
@@ -30,4 +31,5 @@ pub use memory::{MemoryBudget, MemoryRefused};
 pub use metrics::Metrics;
 pub use policy::{HOST_WASI_VERSION, LODGE_WIT_VERSION, allowed_interfaces};
 pub use rooms::{Membership, Outgoing, Payload, RoomConfig, RoomInfo, RoomSpec, Rooms};
+pub use sched::GuestThreads;
 pub use wasmtime::Engine;

@@ -28,8 +28,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use lodge_runtime::{
-    AppLogs, BrowserCache, CompiledCache, ComponentLoader, HttpParts, MemoryBudget, Metrics, Rooms,
-    new_engine, start_ticker,
+    AppLogs, BrowserCache, CompiledCache, ComponentLoader, GuestThreads, HttpParts, MemoryBudget,
+    Metrics, Rooms, new_engine, start_ticker,
 };
 use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
@@ -50,6 +50,9 @@ pub struct ServerConfig {
     /// Linear memory all guests together may hold (rooms and http
     /// requests); `None` is half of the machine's memory.
     pub guest_memory_bytes: Option<usize>,
+    /// Threads that run guest code, apart from those serving sockets;
+    /// `None` is one per core.
+    pub guest_threads: Option<usize>,
     /// Open connections and how long they may idle.
     pub connections: ConnectionLimits,
     /// How often room members are pinged; one that answers nothing for two
@@ -78,6 +81,7 @@ impl ServerConfig {
             rooms: RoomConfig::default(),
             kv: KvLimits::default(),
             guest_memory_bytes: None,
+            guest_threads: None,
             connections: ConnectionLimits::default(),
             ping_interval: std::time::Duration::from_secs(15),
             component_memory_bytes: 256 << 20,
@@ -196,6 +200,11 @@ impl Server {
             guest_memory_mib = memory.limit() >> 20,
             "guest memory budget"
         );
+        let threads = match config.guest_threads {
+            Some(n) => GuestThreads::new(n),
+            None => GuestThreads::per_core(),
+        }
+        .context("starting the guest threads")?;
         let http = HttpParts::new(
             engine.clone(),
             loader.clone(),
@@ -204,6 +213,7 @@ impl Server {
             metrics.clone(),
             config.http.clone(),
             memory.clone(),
+            threads.clone(),
         );
         let rooms = Rooms::new(
             engine.clone(),
@@ -213,6 +223,7 @@ impl Server {
             metrics.clone(),
             config.rooms.clone(),
             memory,
+            threads,
         );
         let apps = Apps::new(
             Arc::new(registry),

@@ -10,11 +10,12 @@ mod state;
 pub use body::HttpBody;
 
 use crate::app_host::AppHost;
-use crate::epoch::{CpuBudget, guest_store};
+use crate::epoch::{GuestCore, guest_store};
 use crate::loader::ComponentLoader;
 use crate::logs::AppLogs;
 use crate::memory::{GuestLimits, MemoryBudget, MemoryRefused};
 use crate::metrics::{HttpLabels, Metrics};
+use crate::sched::GuestThreads;
 use crate::wasi_log::LogStream;
 use body::{AbortOnDrop, Limited, Watched};
 use bytes::Bytes;
@@ -199,6 +200,8 @@ struct Inner {
     config: HttpConfig,
     /// Guest memory of the whole server (rooms and http requests).
     memory: MemoryBudget,
+    /// Where guest code runs, in fair turns.
+    threads: GuestThreads,
     running: Arc<Semaphore>,
     per_app: Mutex<HashMap<String, Arc<Semaphore>>>,
     linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
@@ -221,13 +224,24 @@ impl Inner {
         None
     }
 
-    /// Keeps an instance that served a request cleanly, up to the app's concurrency.
+    /// Keeps an instance that served a request cleanly, up to the app's
+    /// concurrency, and up to the server's in all (the instance pool holds
+    /// that many kept instances beside the running ones).
     fn keep_warm(&self, key: PreKey, mut instance: Warm) {
         if instance.served >= MAX_REQUESTS_PER_INSTANCE {
             return;
         }
         instance.idle_since = std::time::Instant::now();
         let mut warm = self.warm.lock().expect("http lock");
+        if warm.values().map(Vec::len).sum::<usize>() >= self.config.max_concurrent {
+            for idle in warm.values_mut() {
+                idle.retain(|w| w.idle_since.elapsed() < MAX_IDLE);
+            }
+            warm.retain(|_, idle| !idle.is_empty());
+            if warm.values().map(Vec::len).sum::<usize>() >= self.config.max_concurrent {
+                return;
+            }
+        }
         let idle = warm.entry(key).or_default();
         if idle.len() >= self.config.max_concurrent_per_app {
             // Full: make room by dropping instances unused for too long.
@@ -257,6 +271,7 @@ impl HttpParts {
         metrics: Metrics,
         config: HttpConfig,
         memory: MemoryBudget,
+        threads: GuestThreads,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -273,6 +288,7 @@ impl HttpParts {
                 )),
                 warm: Mutex::default(),
                 memory,
+                threads,
                 config,
             }),
         }
@@ -380,7 +396,7 @@ impl HttpParts {
             Some(warm) => (warm.store, Some(warm.proxy), warm.served),
             None => (self.store(spec, cpu), None, 0),
         };
-        store.data_mut().cpu.restart();
+        store.data_mut().core.cpu.restart();
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -401,9 +417,10 @@ impl HttpParts {
         // after the response head is sent; the permits go with it.
         let inner = self.inner.clone();
         let reuse = spec.reuse_instances;
-        let mut task = AbortOnDrop(tokio::spawn(async move {
+        let mut task = AbortOnDrop(self.inner.threads.spawn(async move {
             let _admission = admission;
             let call = async {
+                store.data().core.take_turn().await;
                 let proxy = match kept {
                     Some(proxy) => proxy,
                     None => pre.instantiate_async(&mut store).await?,
@@ -429,7 +446,7 @@ impl HttpParts {
                     }
                     Ok(())
                 }
-                Ok(Err(e)) if store.data().cpu.spent() => {
+                Ok(Err(e)) if store.data().core.cpu.spent() => {
                     drop(e);
                     Err(HttpFailure::CpuDeadline { budget: cpu })
                 }
@@ -542,8 +559,12 @@ impl HttpParts {
                 logs: inner.logs.clone(),
             },
             table: ResourceTable::new(),
-            limits: GuestLimits::new(inner.config.memory_bytes, inner.memory.clone()),
-            cpu: CpuBudget::new(cpu),
+            core: GuestCore::new(
+                cpu,
+                GuestLimits::new(inner.config.memory_bytes, inner.memory.clone()),
+                &spec.app,
+                inner.threads.turns(),
+            ),
         };
         guest_store(&inner.engine, state)
     }

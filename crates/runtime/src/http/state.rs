@@ -2,8 +2,7 @@
 //! policy: only hosts the manifest lists in `allowed-hosts` are reachable.
 
 use crate::app_host::AppHost;
-use crate::epoch::{CpuBudget, Guest};
-use crate::memory::GuestLimits;
+use crate::epoch::{Guest, GuestCore};
 use http::uri::Scheme;
 use http_body_util::BodyExt;
 use std::sync::Arc;
@@ -19,18 +18,13 @@ pub(crate) struct HttpState {
     pub http: WasiHttpCtx,
     pub outbound: Outbound,
     pub table: ResourceTable,
-    pub limits: GuestLimits,
-    /// CPU time the current request may use.
-    pub cpu: CpuBudget,
+    /// CPU budget, memory limits and turns.
+    pub core: GuestCore,
 }
 
 impl Guest for HttpState {
-    fn budget(&mut self) -> &mut CpuBudget {
-        &mut self.cpu
-    }
-
-    fn limits(&mut self) -> &mut GuestLimits {
-        &mut self.limits
+    fn core(&mut self) -> &mut GuestCore {
+        &mut self.core
     }
 }
 

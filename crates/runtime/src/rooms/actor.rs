@@ -6,7 +6,7 @@ use super::{Closer, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, 
 use crate::app_host::AppHost;
 use crate::bindings::Room as RoomWorld;
 use crate::bindings::lodge::app::types;
-use crate::epoch::{CpuBudget, guest_store};
+use crate::epoch::{GuestCore, guest_store};
 use crate::memory::{GuestLimits, MemoryRefused};
 use crate::wasi_log::LogStream;
 use std::sync::Arc;
@@ -112,15 +112,21 @@ impl RoomActor {
             outbox_bytes: config.outbox_bytes,
             max_message_bytes: config.max_message_bytes,
             fault: None,
-            limits: GuestLimits::new(self.spec.memory_bytes, self.inner.memory.clone()),
+
             wasi: WasiCtxBuilder::new()
                 .stdout(stream("info"))
                 .stderr(stream("warn"))
                 .build(),
             table: ResourceTable::new(),
-            cpu: CpuBudget::new(config.cpu_per_call),
+            core: GuestCore::new(
+                config.cpu_per_call,
+                GuestLimits::new(self.spec.memory_bytes, self.inner.memory.clone()),
+                &self.spec.app,
+                self.inner.threads.turns(),
+            ),
         };
         let mut store = guest_store(&self.inner.engine, state);
+        store.data().core.take_turn().await;
         let world = pre.instantiate_async(&mut store).await?;
         Ok(Running { store, world })
     }
@@ -420,7 +426,8 @@ impl RoomActor {
         >,
     ) -> Result<R, Crash> {
         self.inner.metrics.guest_calls.inc();
-        running.store.data_mut().cpu.restart();
+        running.store.data_mut().core.cpu.restart();
+        running.store.data().core.take_turn().await;
         running.store.set_epoch_deadline(1);
         let budget_ms = self.inner.config.cpu_per_call.as_millis();
         let memory = self.spec.memory_bytes;

@@ -4,9 +4,8 @@
 use super::{Closer, Event, Payload, close};
 use crate::app_host::AppHost;
 use crate::bindings::lodge::app::{members, timers, types};
-use crate::epoch::{CpuBudget, Guest};
+use crate::epoch::{Guest, GuestCore};
 use crate::logs::AppLogs;
-use crate::memory::GuestLimits;
 use crate::metrics::Metrics;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -52,20 +51,15 @@ pub(crate) struct RoomState {
     /// A limit a host call reached during the current call: the room ends
     /// with this reason once the call returns.
     pub fault: Option<String>,
-    pub limits: GuestLimits,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
-    /// CPU time the current call may use.
-    pub cpu: CpuBudget,
+    /// CPU budget, memory limits and turns.
+    pub core: GuestCore,
 }
 
 impl Guest for RoomState {
-    fn budget(&mut self) -> &mut CpuBudget {
-        &mut self.cpu
-    }
-
-    fn limits(&mut self) -> &mut GuestLimits {
-        &mut self.limits
+    fn core(&mut self) -> &mut GuestCore {
+        &mut self.core
     }
 }
 

@@ -10,6 +10,7 @@ use crate::logs::AppLogs;
 use crate::memory::MemoryBudget;
 use crate::metrics::Metrics;
 use crate::rate::RateLimiter;
+use crate::sched::GuestThreads;
 use bytes::Bytes;
 use host::RoomState;
 use lodge_manifest::Capability;
@@ -317,6 +318,8 @@ pub(crate) struct Inner {
     config: RoomConfig,
     /// Guest memory of the whole server (rooms and http requests).
     memory: MemoryBudget,
+    /// Where guest code runs, in fair turns.
+    threads: GuestThreads,
     live: Mutex<HashMap<(String, String), Live>>,
     /// Room starts per client address.
     starts: RateLimiter,
@@ -347,6 +350,7 @@ impl Rooms {
         metrics: Metrics,
         config: RoomConfig,
         memory: MemoryBudget,
+        threads: GuestThreads,
     ) -> Self {
         let starts = RateLimiter::new(config.starts_per_minute);
         Self {
@@ -361,6 +365,7 @@ impl Rooms {
                     ..config
                 },
                 memory,
+                threads,
                 live: Mutex::new(HashMap::new()),
                 starts,
                 linkers: Mutex::new(HashMap::new()),
@@ -425,7 +430,7 @@ impl Rooms {
                             tx.clone(),
                             members,
                         );
-                        tokio::spawn(actor.run(rx));
+                        self.inner.threads.spawn(actor.run(rx));
                         (tx, generation)
                     }
                 }

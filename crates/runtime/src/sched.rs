@@ -1,0 +1,214 @@
+//! Where guest code runs: its own bounded threads, apart from the threads
+//! that serve sockets, and fair turns on them. A guest holds a turn while it
+//! runs WebAssembly and gives it back at every epoch tick and host call; when
+//! several apps wait, turns go round the apps in order, so an app's share
+//! doesn't grow with the number of its rooms or requests.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The guest threads and their turns.
+#[derive(Clone)]
+pub struct GuestThreads {
+    inner: Arc<Threads>,
+}
+
+struct Threads {
+    runtime: Option<Runtime>,
+    handle: Handle,
+    turns: Arc<Turns>,
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        // Dropping a runtime may happen inside another runtime's task.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl GuestThreads {
+    /// `threads` threads for guests, with as many turns.
+    pub fn new(threads: usize) -> std::io::Result<Self> {
+        let threads = threads.max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("lodge-guest")
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            inner: Arc::new(Threads {
+                handle: runtime.handle().clone(),
+                runtime: Some(runtime),
+                turns: Arc::new(Turns::new(threads)),
+            }),
+        })
+    }
+
+    /// One per core.
+    pub fn per_core() -> std::io::Result<Self> {
+        Self::new(std::thread::available_parallelism().map_or(2, usize::from))
+    }
+
+    /// Runs a task that calls guests (a room, an http request) on the guest threads.
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.handle.spawn(task)
+    }
+
+    pub(crate) fn turns(&self) -> &Arc<Turns> {
+        &self.inner.turns
+    }
+}
+
+/// Turns to run guest code: as many as there are guest threads.
+pub(crate) struct Turns {
+    state: Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    free: usize,
+    /// Apps with someone waiting, in the order they get the next turns.
+    order: VecDeque<Arc<str>>,
+    by_app: HashMap<Arc<str>, VecDeque<oneshot::Sender<Turn>>>,
+}
+
+/// The right to run guest code; given back when dropped.
+pub(crate) struct Turn {
+    turns: Option<Arc<Turns>>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some(turns) = self.turns.take() {
+            turns.release();
+        }
+    }
+}
+
+impl Turns {
+    fn new(slots: usize) -> Self {
+        Self {
+            state: Mutex::new(Waiting {
+                free: slots,
+                ..Waiting::default()
+            }),
+        }
+    }
+
+    /// A turn at once, if one is free and nobody waits for it.
+    pub fn try_acquire(self: &Arc<Self>) -> Option<Turn> {
+        let mut state = self.state.lock().expect("turns lock");
+        if state.free > 0 && state.order.is_empty() {
+            state.free -= 1;
+            return Some(self.turn());
+        }
+        None
+    }
+
+    /// A turn for a guest of `app`, after the apps ahead of it had theirs.
+    pub async fn acquire(self: &Arc<Self>, app: &Arc<str>) -> Turn {
+        let granted = {
+            let mut state = self.state.lock().expect("turns lock");
+            if state.free > 0 && state.order.is_empty() {
+                state.free -= 1;
+                return self.turn();
+            }
+            let (tx, rx) = oneshot::channel();
+            let queue = state.by_app.entry(app.clone()).or_default();
+            queue.push_back(tx);
+            if queue.len() == 1 {
+                state.order.push_back(app.clone());
+            }
+            rx
+        };
+        // The sender is only dropped after handing over a turn.
+        granted.await.expect("a waiting guest is always answered")
+    }
+
+    fn turn(self: &Arc<Self>) -> Turn {
+        Turn {
+            turns: Some(self.clone()),
+        }
+    }
+
+    /// Hands a turn given back to the next app in line, or frees it.
+    fn release(self: &Arc<Self>) {
+        let mut state = self.state.lock().expect("turns lock");
+        while let Some(app) = state.order.pop_front() {
+            let queue = state.by_app.get_mut(&app).expect("an app in line waits");
+            let next = queue.pop_front().expect("an app in line waits");
+            if queue.is_empty() {
+                state.by_app.remove(&app);
+            } else {
+                state.order.push_back(app);
+            }
+            match next.send(self.turn()) {
+                Ok(()) => return,
+                // The waiter went away: the turn goes on to the next in line.
+                Err(mut unclaimed) => unclaimed.turns = None,
+            }
+        }
+        state.free += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn turns_go_round_the_apps_not_the_guests() {
+        let turns = Arc::new(Turns::new(1));
+        let (busy, calm): (Arc<str>, Arc<str>) = ("busy".into(), "calm".into());
+        let held = turns.acquire(&busy).await;
+        let (order_tx, mut order) = tokio::sync::mpsc::unbounded_channel();
+        let mut waiters = Vec::new();
+        for (i, app) in [&busy, &busy, &busy, &calm].into_iter().enumerate() {
+            let (turns, app, order_tx) = (turns.clone(), app.clone(), order_tx.clone());
+            waiters.push(tokio::spawn(async move {
+                let turn = turns.acquire(&app).await;
+                order_tx.send(i).unwrap();
+                drop(turn);
+            }));
+            tokio::task::yield_now().await;
+        }
+        assert!(turns.try_acquire().is_none(), "someone is waiting");
+        drop(held);
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        let mut seen = Vec::new();
+        while let Ok(i) = order.try_recv() {
+            seen.push(i);
+        }
+        // The calm app's one guest goes second, not after all busy ones.
+        assert_eq!(seen, [0, 3, 1, 2]);
+        assert!(turns.try_acquire().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_went_away_passes_its_turn_on() {
+        let turns = Arc::new(Turns::new(1));
+        let app: Arc<str> = "app".into();
+        let held = turns.acquire(&app).await;
+        let gone = {
+            let (turns, app) = (turns.clone(), app.clone());
+            tokio::spawn(async move { turns.acquire(&app).await })
+        };
+        tokio::task::yield_now().await;
+        gone.abort();
+        let _ = gone.await;
+        drop(held);
+        assert!(turns.try_acquire().is_some());
+    }
+}
