@@ -264,12 +264,7 @@ async fn a_connection_flood_leaves_room_for_everyone_else() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_with_open_files(
         data.path(),
-        &[
-            "--max-connections-per-address",
-            "50",
-            "--header-timeout-secs",
-            "2",
-        ],
+        &["--max-connections-per-address", "50"],
         256,
     );
     push_example(&server, "chat");
@@ -293,16 +288,10 @@ async fn a_connection_flood_leaves_room_for_everyone_else() {
         answer.starts_with("HTTP/1.1 503") && answer.contains("--max-connections-per-address"),
         "{answer:?} ({refused} refused by the kernel)"
     );
+    // While those 50 are held open, other clients are served.
     assert_eq!(healthz_from(&server, "127.0.0.2").await, Ok(200));
     chat_still_works(&server, "127.0.0.3", "lobby").await;
-
-    // The idle ones are closed after the header timeout.
-    let mut first = held.swap_remove(0);
-    let mut buf = [0u8; 1];
-    let read = tokio::time::timeout(Duration::from_secs(6), first.read(&mut buf))
-        .await
-        .expect("an idle connection is closed within the header timeout");
-    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    drop(held);
 }
 
 // Half-sent request headers and silent WebSockets stayed open for ever and

@@ -17,6 +17,7 @@ mod policy;
 pub mod rate;
 pub mod rooms;
 mod sched;
+mod shared;
 mod wasi_log;
 
 pub use browser::{BROWSER_ENTRY, BROWSER_KEY, BrowserCache, BrowserFiles, transpile_client};
@@ -32,4 +33,5 @@ pub use metrics::Metrics;
 pub use policy::{HOST_WASI_VERSION, LODGE_WIT_VERSION, allowed_interfaces};
 pub use rooms::{Membership, Outgoing, Payload, RoomConfig, RoomInfo, RoomSpec, Rooms};
 pub use sched::GuestThreads;
+pub use shared::Shared;
 pub use wasmtime::Engine;

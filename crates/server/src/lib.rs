@@ -29,7 +29,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use lodge_runtime::{
     AppLogs, BrowserCache, CompiledCache, ComponentLoader, GuestThreads, HttpParts, MemoryBudget,
-    Metrics, Rooms, new_engine, start_ticker,
+    Metrics, Rooms, Shared, new_engine, start_ticker,
 };
 use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
@@ -205,26 +205,17 @@ impl Server {
             None => GuestThreads::per_core(),
         }
         .context("starting the guest threads")?;
-        let http = HttpParts::new(
-            engine.clone(),
-            loader.clone(),
-            kv.clone(),
-            logs.clone(),
-            metrics.clone(),
-            config.http.clone(),
-            memory.clone(),
-            threads.clone(),
-        );
-        let rooms = Rooms::new(
-            engine.clone(),
+        let shared = Shared {
+            engine: engine.clone(),
             loader,
-            kv.clone(),
-            logs.clone(),
-            metrics.clone(),
-            config.rooms.clone(),
+            kv: kv.clone(),
+            logs: logs.clone(),
+            metrics: metrics.clone(),
             memory,
             threads,
-        );
+        };
+        let http = HttpParts::new(shared.clone(), config.http.clone());
+        let rooms = Rooms::new(shared, config.rooms.clone());
         let apps = Apps::new(
             Arc::new(registry),
             blobs,

@@ -11,17 +11,14 @@ pub use body::HttpBody;
 
 use crate::app_host::AppHost;
 use crate::epoch::{GuestCore, guest_store};
-use crate::loader::ComponentLoader;
-use crate::logs::AppLogs;
-use crate::memory::{GuestLimits, MemoryBudget, MemoryRefused};
-use crate::metrics::{HttpLabels, Metrics};
-use crate::sched::GuestThreads;
+use crate::memory::{GuestLimits, MemoryRefused};
+use crate::metrics::HttpLabels;
+use crate::shared::Shared;
 use crate::wasi_log::LogStream;
 use body::{AbortOnDrop, Limited, Watched};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use lodge_manifest::Capability;
-use lodge_store::Kv;
 use state::{HttpState, Outbound};
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -29,8 +26,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::Store;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
@@ -192,16 +189,8 @@ pub struct HttpParts {
 }
 
 struct Inner {
-    engine: Engine,
-    loader: ComponentLoader,
-    kv: Arc<dyn Kv>,
-    logs: AppLogs,
-    metrics: Metrics,
+    shared: Shared,
     config: HttpConfig,
-    /// Guest memory of the whole server (rooms and http requests).
-    memory: MemoryBudget,
-    /// Where guest code runs, in fair turns.
-    threads: GuestThreads,
     running: Arc<Semaphore>,
     per_app: Mutex<HashMap<String, Arc<Semaphore>>>,
     linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
@@ -263,23 +252,10 @@ struct Admission {
 }
 
 impl HttpParts {
-    pub fn new(
-        engine: Engine,
-        loader: ComponentLoader,
-        kv: Arc<dyn Kv>,
-        logs: AppLogs,
-        metrics: Metrics,
-        config: HttpConfig,
-        memory: MemoryBudget,
-        threads: GuestThreads,
-    ) -> Self {
+    pub fn new(shared: Shared, config: HttpConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
-                engine,
-                loader,
-                kv,
-                logs,
-                metrics,
+                shared,
                 running: Arc::new(Semaphore::new(config.max_concurrent)),
                 per_app: Mutex::default(),
                 linkers: Mutex::default(),
@@ -287,8 +263,6 @@ impl HttpParts {
                     NonZeroUsize::new(256).expect("non-zero"),
                 )),
                 warm: Mutex::default(),
-                memory,
-                threads,
                 config,
             }),
         }
@@ -307,6 +281,7 @@ impl HttpParts {
             Err(failure) => failure.code(),
         };
         self.inner
+            .shared
             .metrics
             .http_requests
             .get_or_create(&HttpLabels { outcome })
@@ -417,7 +392,7 @@ impl HttpParts {
         // after the response head is sent; the permits go with it.
         let inner = self.inner.clone();
         let reuse = spec.reuse_instances;
-        let mut task = AbortOnDrop(self.inner.threads.spawn(async move {
+        let mut task = AbortOnDrop(self.inner.shared.threads.spawn(async move {
             let _admission = admission;
             let call = async {
                 store.data().core.take_turn().await;
@@ -491,7 +466,7 @@ impl HttpParts {
         }
         let response = answer.map_err(|failure| self.failed(spec, failure))?;
         let cut = Arc::new(AtomicBool::new(false));
-        let (logs, app) = (self.inner.logs.clone(), spec.app.clone());
+        let (logs, app) = (self.inner.shared.logs.clone(), spec.app.clone());
         let report = Box::new(move |failure: &HttpFailure| {
             logs.lodge(
                 &app,
@@ -520,7 +495,7 @@ impl HttpParts {
             HttpFailure::BodyTooLarge { .. } => "info",
             _ => "error",
         };
-        self.inner.logs.lodge(
+        self.inner.shared.logs.lodge(
             &spec.app,
             None,
             level,
@@ -536,7 +511,7 @@ impl HttpParts {
     fn store(&self, spec: &HttpSpec, cpu: Duration) -> Store<HttpState> {
         let inner = &self.inner;
         let stream = |level| LogStream {
-            logs: inner.logs.clone(),
+            logs: inner.shared.logs.clone(),
             app: spec.app.clone(),
             room: None,
             level,
@@ -545,8 +520,8 @@ impl HttpParts {
             host: AppHost {
                 app: spec.app.clone(),
                 room: None,
-                kv: inner.kv.clone(),
-                logs: inner.logs.clone(),
+                kv: inner.shared.kv.clone(),
+                logs: inner.shared.logs.clone(),
             },
             wasi: WasiCtxBuilder::new()
                 .stdout(stream("info"))
@@ -556,17 +531,17 @@ impl HttpParts {
             outbound: Outbound {
                 allowed_hosts: Arc::new(spec.allowed_hosts.clone()),
                 app: spec.app.clone(),
-                logs: inner.logs.clone(),
+                logs: inner.shared.logs.clone(),
             },
             table: ResourceTable::new(),
             core: GuestCore::new(
                 cpu,
-                GuestLimits::new(inner.config.memory_bytes, inner.memory.clone()),
+                GuestLimits::new(inner.config.memory_bytes, inner.shared.memory.clone()),
                 &spec.app,
-                inner.threads.turns(),
+                inner.shared.threads.turns(),
             ),
         };
-        guest_store(&inner.engine, state)
+        guest_store(&inner.shared.engine, state)
     }
 
     /// The pre-instantiated component for a spec, made once and kept.
@@ -575,7 +550,7 @@ impl HttpParts {
         if let Some(pre) = self.inner.pres.lock().expect("http lock").get(&key) {
             return Ok(pre.clone());
         }
-        let component = self.inner.loader.load(&spec.sha256).await?;
+        let component = self.inner.shared.loader.load(&spec.sha256).await?;
         let linker = self.linker(&key.1)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         self.inner
@@ -594,7 +569,7 @@ impl HttpParts {
         }
         use crate::bindings::lodge::app;
         use wasmtime::component::HasSelf;
-        let mut linker = Linker::<HttpState>::new(&self.inner.engine);
+        let mut linker = Linker::<HttpState>::new(&self.inner.shared.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         for capability in capabilities {

@@ -75,17 +75,18 @@ impl RoomActor {
 
     fn log(&self, level: &'static str, message: impl Into<String>) {
         self.inner
+            .shared
             .logs
             .lodge(&self.spec.app, Some(&self.room), level, message);
     }
 
     async fn start(&self) -> anyhow::Result<Running> {
-        let component = self.inner.loader.load(&self.spec.sha256).await?;
+        let component = self.inner.shared.loader.load(&self.spec.sha256).await?;
         let linker = self.inner.linker(&self.spec.capabilities)?;
         let pre = linker.instantiate_pre(&component)?;
         let pre = crate::bindings::RoomPre::new(pre)?;
         let stream = |level| LogStream {
-            logs: self.inner.logs.clone(),
+            logs: self.inner.shared.logs.clone(),
             app: self.spec.app.clone(),
             room: Some(self.room.clone()),
             level,
@@ -100,11 +101,11 @@ impl RoomActor {
             host: AppHost {
                 app: self.spec.app.clone(),
                 room: Some(self.room.clone()),
-                kv: self.inner.kv.clone(),
-                logs: self.inner.logs.clone(),
+                kv: self.inner.shared.kv.clone(),
+                logs: self.inner.shared.logs.clone(),
             },
-            logs: self.inner.logs.clone(),
-            metrics: self.inner.metrics.clone(),
+            logs: self.inner.shared.logs.clone(),
+            metrics: self.inner.shared.metrics.clone(),
             mailbox: self.mailbox.clone(),
             timers: Default::default(),
             next_timer: 0,
@@ -120,19 +121,19 @@ impl RoomActor {
             table: ResourceTable::new(),
             core: GuestCore::new(
                 config.cpu_per_call,
-                GuestLimits::new(self.spec.memory_bytes, self.inner.memory.clone()),
+                GuestLimits::new(self.spec.memory_bytes, self.inner.shared.memory.clone()),
                 &self.spec.app,
-                self.inner.threads.turns(),
+                self.inner.shared.threads.turns(),
             ),
         };
-        let mut store = guest_store(&self.inner.engine, state);
+        let mut store = guest_store(&self.inner.shared.engine, state);
         store.data().core.take_turn().await;
         let world = pre.instantiate_async(&mut store).await?;
         Ok(Running { store, world })
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Event>) {
-        self.inner.metrics.rooms_live.inc();
+        self.inner.shared.metrics.rooms_live.inc();
         let mut running = match self.start().await {
             Ok(running) => running,
             Err(e) => {
@@ -141,7 +142,7 @@ impl RoomActor {
                     .and_then(MemoryRefused::find)
                 {
                     Some(MemoryRefused::Server { .. }) => {
-                        self.inner.metrics.limit_reached("guest_memory");
+                        self.inner.shared.metrics.limit_reached("guest_memory");
                         close::TRY_AGAIN
                     }
                     _ => close::UNAVAILABLE,
@@ -250,6 +251,7 @@ impl RoomActor {
             slot.closer.close(close::GOING_AWAY, "the room stopped");
         }
         self.inner
+            .shared
             .metrics
             .members
             .dec_by(running.store.data().members.len() as i64);
@@ -275,12 +277,13 @@ impl RoomActor {
         }
         self.inner
             .remove(&(self.spec.app.clone(), self.room.clone()), self.generation);
-        self.inner.metrics.rooms_live.dec();
+        self.inner.shared.metrics.rooms_live.dec();
         self.members.store(0, Ordering::Relaxed);
     }
 
     fn crash(&self, running: &mut Running, crash: Crash) {
         self.inner
+            .shared
             .metrics
             .traps
             .get_or_create(&crate::metrics::TrapLabels { reason: crash.kind })
@@ -376,11 +379,11 @@ impl RoomActor {
                     closer,
                     room: self.mailbox.clone(),
                     mailbox_bytes: self.mailbox_bytes.clone(),
-                    metrics: self.inner.metrics.clone(),
+                    metrics: self.inner.shared.metrics.clone(),
                 };
                 if reply.send(JoinReply::Joined(membership)).is_ok() {
                     running.store.data_mut().members.insert(id, slot);
-                    self.inner.metrics.members.inc();
+                    self.inner.shared.metrics.members.inc();
                     self.log("info", format!("{name} (#{id}) joined"));
                 } else {
                     // The connection went away while joining: it leaves at once.
@@ -392,7 +395,7 @@ impl RoomActor {
     }
 
     async fn leave(&mut self, running: &mut Running, id: u64, name: String) -> Result<(), Crash> {
-        self.inner.metrics.members.dec();
+        self.inner.shared.metrics.members.dec();
         self.log("info", format!("{name} (#{id}) left"));
         let member = types::Member { id, name };
         self.call(running, |world, store| {
@@ -425,7 +428,7 @@ impl RoomActor {
             Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>,
         >,
     ) -> Result<R, Crash> {
-        self.inner.metrics.guest_calls.inc();
+        self.inner.shared.metrics.guest_calls.inc();
         running.store.data_mut().core.cpu.restart();
         running.store.data().core.take_turn().await;
         running.store.set_epoch_deadline(1);

@@ -5,16 +5,12 @@
 mod actor;
 mod host;
 
-use crate::loader::ComponentLoader;
-use crate::logs::AppLogs;
-use crate::memory::MemoryBudget;
 use crate::metrics::Metrics;
 use crate::rate::RateLimiter;
-use crate::sched::GuestThreads;
+use crate::shared::Shared;
 use bytes::Bytes;
 use host::RoomState;
 use lodge_manifest::Capability;
-use lodge_store::Kv;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -22,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 /// WebSocket close codes Lodge uses; 4000-4999 are application codes.
@@ -310,16 +305,8 @@ struct Live {
 }
 
 pub(crate) struct Inner {
-    engine: Engine,
-    loader: ComponentLoader,
-    kv: Arc<dyn Kv>,
-    logs: AppLogs,
-    metrics: Metrics,
+    shared: Shared,
     config: RoomConfig,
-    /// Guest memory of the whole server (rooms and http requests).
-    memory: MemoryBudget,
-    /// Where guest code runs, in fair turns.
-    threads: GuestThreads,
     live: Mutex<HashMap<(String, String), Live>>,
     /// Room starts per client address.
     starts: RateLimiter,
@@ -342,30 +329,15 @@ pub fn valid_room_name(name: &str) -> bool {
 }
 
 impl Rooms {
-    pub fn new(
-        engine: Engine,
-        loader: ComponentLoader,
-        kv: Arc<dyn Kv>,
-        logs: AppLogs,
-        metrics: Metrics,
-        config: RoomConfig,
-        memory: MemoryBudget,
-        threads: GuestThreads,
-    ) -> Self {
+    pub fn new(shared: Shared, config: RoomConfig) -> Self {
         let starts = RateLimiter::new(config.starts_per_minute);
         Self {
             inner: Arc::new(Inner {
-                engine,
-                loader,
-                kv,
-                logs,
-                metrics,
+                shared,
                 config: RoomConfig {
                     mailbox_bytes: config.mailbox_bytes.max(config.max_message_bytes),
                     ..config
                 },
-                memory,
-                threads,
                 live: Mutex::new(HashMap::new()),
                 starts,
                 linkers: Mutex::new(HashMap::new()),
@@ -430,7 +402,7 @@ impl Rooms {
                             tx.clone(),
                             members,
                         );
-                        self.inner.threads.spawn(actor.run(rx));
+                        self.inner.shared.threads.spawn(actor.run(rx));
                         (tx, generation)
                     }
                 }
@@ -528,21 +500,21 @@ impl Inner {
         };
         let max = self.config.max_rooms;
         if live.len() >= max {
-            self.metrics.limit_reached("rooms_max");
+            self.shared.metrics.limit_reached("rooms_max");
             return Err(later(format!(
                 "this server runs its most rooms at once ({max}, --rooms-max); try again later"
             )));
         }
         let per_app = spec.max_rooms as usize;
         if live.keys().filter(|(app, _)| *app == spec.app).count() >= per_app {
-            self.metrics.limit_reached("rooms_per_app");
+            self.shared.metrics.limit_reached("rooms_per_app");
             return Err(later(format!(
                 "{} runs its most rooms at once ({per_app}, [room].max-rooms or --rooms-per-app); join a running room or try again later",
                 spec.app
             )));
         }
         if let Err(wait) = self.starts.check(client) {
-            self.metrics.limit_reached("room_starts");
+            self.shared.metrics.limit_reached("room_starts");
             return Err(later(format!(
                 "too many new rooms from your address ({} a minute, --room-starts-per-minute); try again in {} s",
                 self.starts.per_minute(),
@@ -574,7 +546,7 @@ impl Inner {
         use crate::app_host::AppHost;
         use crate::bindings::lodge::app;
         use wasmtime::component::HasSelf;
-        let mut linker = Linker::<RoomState>::new(&self.engine);
+        let mut linker = Linker::<RoomState>::new(&self.shared.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         app::types::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
         app::members::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
