@@ -2,7 +2,9 @@
 
 use crate::client::default_data_dir;
 use anyhow::Context;
-use lodge_server::{BundleLimits, ConnectionLimits, HttpConfig, RoomConfig, Server, ServerConfig};
+use lodge_server::{
+    BundleLimits, ConnectionLimits, HttpConfig, KvLimits, RoomConfig, Server, ServerConfig,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,6 +96,24 @@ pub struct Args {
     /// threads serving connections; apps take turns on them [default: one per core].
     #[arg(long)]
     guest_threads: Option<usize>,
+    /// The longest kv key, in bytes.
+    #[arg(long, default_value_t = KvLimits::default().max_key_bytes)]
+    kv_key_bytes: u32,
+    /// The largest kv value, in bytes.
+    #[arg(long, default_value_t = KvLimits::default().max_value_bytes)]
+    kv_value_bytes: u32,
+    /// Keys plus values one kv scope (an app's, or one room's) may hold, in bytes.
+    #[arg(long, default_value_t = KvLimits::default().max_scope_bytes)]
+    kv_scope_bytes: u64,
+    /// Keys plus values one app may hold in all its kv scopes, in bytes.
+    #[arg(long, default_value_t = KvLimits::default().max_app_bytes)]
+    kv_app_bytes: u64,
+    /// Room scopes holding kv data, per app.
+    #[arg(long, default_value_t = KvLimits::default().max_room_scopes)]
+    kv_room_scopes: u32,
+    /// Days after which a room scope nobody wrote to is removed.
+    #[arg(long, default_value_t = KvLimits::default().room_scope_days)]
+    kv_room_days: u32,
     /// Use on-demand instance allocation instead of the pooling allocator.
     #[arg(long)]
     no_pooling: bool,
@@ -187,6 +207,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.ping_interval = Duration::from_secs(args.ping_secs.max(1));
     config.guest_memory_bytes = args.guest_memory_mib.map(|mib| mib.max(1) << 20);
     config.guest_threads = args.guest_threads.map(|n| n.max(1));
+    config.kv = KvLimits {
+        max_key_bytes: args.kv_key_bytes.max(1),
+        max_value_bytes: args.kv_value_bytes,
+        max_scope_bytes: args.kv_scope_bytes,
+        max_app_bytes: args.kv_app_bytes,
+        max_room_scopes: args.kv_room_scopes,
+        room_scope_days: args.kv_room_days.max(1),
+    };
     config.http = HttpConfig {
         cpu: Duration::from_millis(args.http_cpu_ms.max(10)),
         max_cpu: Duration::from_millis(args.http_max_cpu_ms.max(args.http_cpu_ms).max(10)),

@@ -262,11 +262,8 @@ async fn guest_memory_is_budgeted_across_the_server() {
 #[tokio::test]
 async fn a_connection_flood_leaves_room_for_everyone_else() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_with_open_files(
-        data.path(),
-        &["--max-connections-per-address", "50"],
-        256,
-    );
+    let server =
+        Server::start_with_open_files(data.path(), &["--max-connections-per-address", "50"], 256);
     push_example(&server, "chat");
     let mut held = Vec::new();
     let mut refused = 0;
@@ -429,4 +426,44 @@ async fn waiting_does_not_count_against_the_cpu_budget() {
     let (status, body) = get(&server, "/run/patient/spin").await;
     assert_eq!(status, 504, "{body}");
     assert!(body.contains("CPU time of 50 ms"), "{body}");
+}
+
+// kv written into many room names of one app grew without bound.
+#[tokio::test]
+async fn kv_over_many_room_names_is_bounded_per_app() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        data.path(),
+        &["--kv-room-scopes", "5", "--room-starts-per-minute", "1000"],
+    );
+    let echo = AppDir::new(
+        "[app]\nname = \"echo\"\nversion = \"0.1.0\"\ndescription = \"Counts in room kv.\"\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\n",
+        &[("room.wasm", &guest_component("readme_echo"))],
+    );
+    server.ok(&["app", "push", echo.path()]);
+    // The room counts each message in its room scope and logs the count
+    // (-1 when the write was refused).
+    for i in 0..8 {
+        let mut ws = Ws::join(&server, "echo", &format!("r{i}"), "w").await;
+        assert_eq!(ws.text().await, "w is here");
+        ws.send("hi").await;
+        assert_eq!(ws.text().await, "hi");
+        ws.leave().await;
+    }
+    let log = server.ok(&["logs", "echo"]);
+    assert_eq!(log.matches("message 1 from").count(), 5, "{log}");
+    assert_eq!(log.matches("message -1 from").count(), 3, "{log}");
+    assert!(
+        log.contains(
+            "kv write refused: the app has data in its most room scopes (5, --kv-room-scopes)"
+        ),
+        "{log}"
+    );
+    // Rooms that already have data keep writing.
+    let mut ws = Ws::join(&server, "echo", "r0", "w").await;
+    assert_eq!(ws.text().await, "w is here");
+    ws.send("again").await;
+    assert_eq!(ws.text().await, "again");
+    ws.leave().await;
+    assert!(server.ok(&["logs", "echo"]).contains("message 2 from"));
 }

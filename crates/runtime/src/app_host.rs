@@ -23,17 +23,32 @@ impl AppHost {
             (kv::Scope::Room, None) => Err(kv::Error::NoSuchScope),
         }
     }
-}
 
-fn kv_error(e: KvError) -> kv::Error {
-    match e {
-        KvError::KeyTooLarge(n) => kv::Error::KeyTooLarge(n),
-        KvError::ValueTooLarge(n) => kv::Error::ValueTooLarge(n),
-        KvError::QuotaExceeded => kv::Error::QuotaExceeded,
-        KvError::NotANumber => kv::Error::NotANumber,
-        KvError::Store(e) => {
-            tracing::error!(error = %e, "kv store failed");
-            kv::Error::Unavailable("the store failed; try again later".into())
+    /// The guest's view of a kv failure; a quota refusal also goes to the
+    /// app's log, naming the quota (the guest sees only `quota-exceeded`).
+    fn kv_error(&self, e: KvError) -> kv::Error {
+        if matches!(
+            e,
+            KvError::ScopeFull(_) | KvError::AppFull(_) | KvError::TooManyRoomScopes(..)
+        ) {
+            self.logs.lodge(
+                &self.app,
+                self.room.as_deref(),
+                "warn",
+                format!("kv write refused: {e}"),
+            );
+        }
+        match e {
+            KvError::KeyTooLarge(n) => kv::Error::KeyTooLarge(n),
+            KvError::ValueTooLarge(n) => kv::Error::ValueTooLarge(n),
+            KvError::ScopeFull(_) | KvError::AppFull(_) | KvError::TooManyRoomScopes(..) => {
+                kv::Error::QuotaExceeded
+            }
+            KvError::NotANumber => kv::Error::NotANumber,
+            KvError::Store(e) => {
+                tracing::error!(error = %e, "kv store failed");
+                kv::Error::Unavailable("the store failed; try again later".into())
+            }
         }
     }
 }
@@ -41,7 +56,10 @@ fn kv_error(e: KvError) -> kv::Error {
 impl kv::Host for AppHost {
     async fn get(&mut self, scope: kv::Scope, key: String) -> Result<Option<Vec<u8>>, kv::Error> {
         let scope = self.scope(scope)?;
-        self.kv.get(&self.app, &scope, &key).await.map_err(kv_error)
+        self.kv
+            .get(&self.app, &scope, &key)
+            .await
+            .map_err(|e| self.kv_error(e))
     }
 
     async fn set(
@@ -54,7 +72,7 @@ impl kv::Host for AppHost {
         self.kv
             .set(&self.app, &scope, &key, value)
             .await
-            .map_err(kv_error)
+            .map_err(|e| self.kv_error(e))
     }
 
     async fn delete(&mut self, scope: kv::Scope, key: String) -> Result<bool, kv::Error> {
@@ -62,7 +80,7 @@ impl kv::Host for AppHost {
         self.kv
             .delete(&self.app, &scope, &key)
             .await
-            .map_err(kv_error)
+            .map_err(|e| self.kv_error(e))
     }
 
     async fn list_keys(
@@ -75,7 +93,7 @@ impl kv::Host for AppHost {
         self.kv
             .list_keys(&self.app, &scope, &prefix, limit)
             .await
-            .map_err(kv_error)
+            .map_err(|e| self.kv_error(e))
     }
 
     async fn increment(
@@ -88,7 +106,7 @@ impl kv::Host for AppHost {
         self.kv
             .increment(&self.app, &scope, &key, delta)
             .await
-            .map_err(kv_error)
+            .map_err(|e| self.kv_error(e))
     }
 }
 

@@ -148,6 +148,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     connections: ConnectionLimits,
+    room_scope_days: u32,
 }
 
 impl Server {
@@ -249,6 +250,7 @@ impl Server {
             );
         }
         Ok(Self {
+            room_scope_days: config.kv.room_scope_days,
             connections,
             listener,
             state: Arc::new(AppState {
@@ -276,6 +278,10 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let expiry = tokio::spawn(expire_room_data(
+            self.state.kv.clone(),
+            self.room_scope_days,
+        ));
         let state = self.state.clone();
         // Members hear why, instead of seeing their connection drop: stop
         // every room, then give the relays a moment to send the close.
@@ -305,7 +311,23 @@ impl Server {
             std::time::Duration::from_secs(10),
         )
         .await;
+        expiry.abort();
         Ok(())
+    }
+}
+
+/// Removes, now and every hour, the kv data of room scopes nobody wrote to
+/// for `days` days: rooms long gone no longer count against their app.
+async fn expire_room_data(kv: Arc<dyn Kv>, days: u32) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        let before = lodge_store::now_ms() - i64::from(days) * 86_400_000;
+        match kv.expire_room_scopes(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(scopes = n, days, "removed the kv data of rooms long gone"),
+            Err(e) => tracing::warn!(error = %e, "removing the kv data of rooms long gone failed"),
+        }
     }
 }
 

@@ -22,13 +22,19 @@ impl KvScope {
     }
 }
 
-/// Bounds on what one scope may hold.
+/// Bounds on what one scope, and one app in all its scopes, may hold.
 #[derive(Debug, Clone, Copy)]
 pub struct KvLimits {
     pub max_key_bytes: u32,
     pub max_value_bytes: u32,
     /// Keys plus values, per scope.
     pub max_scope_bytes: u64,
+    /// Keys plus values, per app: its app scope and every room scope.
+    pub max_app_bytes: u64,
+    /// Room scopes holding data, per app.
+    pub max_room_scopes: u32,
+    /// Room scopes unwritten for this long are removed (rooms long gone).
+    pub room_scope_days: u32,
 }
 
 impl Default for KvLimits {
@@ -37,6 +43,9 @@ impl Default for KvLimits {
             max_key_bytes: 512,
             max_value_bytes: 256 * 1024,
             max_scope_bytes: 16 << 20,
+            max_app_bytes: 256 << 20,
+            max_room_scopes: 10_000,
+            room_scope_days: 90,
         }
     }
 }
@@ -48,8 +57,14 @@ pub enum KvError {
     KeyTooLarge(u32),
     #[error("value longer than {0} bytes")]
     ValueTooLarge(u32),
-    #[error("the scope is full")]
-    QuotaExceeded,
+    #[error("the scope is full ({0} bytes, --kv-scope-bytes)")]
+    ScopeFull(u64),
+    #[error("the app's data is full ({0} bytes in all its scopes, --kv-app-bytes)")]
+    AppFull(u64),
+    #[error(
+        "the app has data in its most room scopes ({0}, --kv-room-scopes); rooms' data unwritten for {1} days is removed"
+    )]
+    TooManyRoomScopes(u32, u32),
     #[error("the value is not a decimal 64-bit integer, or the result overflows")]
     NotANumber,
     #[error(transparent)]
@@ -91,9 +106,16 @@ pub trait Kv: Send + Sync + 'static {
     ) -> Result<i64, KvError>;
     /// Removes every key of an app (when the app is deleted).
     async fn delete_app(&self, app: &str) -> Result<(), KvError>;
+    /// Removes room scopes no one wrote to since `before_ms` (of rooms long
+    /// gone); returns how many.
+    async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError>;
 }
 
-const SCHEMA: &str = r#"
+/// Schema migrations, applied in order (`PRAGMA user_version` counts them).
+/// The first ran without a version before there were others, so it must
+/// keep `IF NOT EXISTS`.
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE IF NOT EXISTS kv (
         app TEXT NOT NULL,
         room TEXT NOT NULL,
@@ -107,7 +129,21 @@ const SCHEMA: &str = r#"
         bytes INTEGER NOT NULL,
         PRIMARY KEY (app, room)
     ) STRICT, WITHOUT ROWID;
-"#;
+"#,
+    // Per-app totals (bytes in all scopes, room scopes holding data) and when
+    // each scope was last written, for the app quota and room-scope expiry.
+    r#"
+    ALTER TABLE kv_usage ADD COLUMN touched_ms INTEGER NOT NULL DEFAULT 0;
+    UPDATE kv_usage SET touched_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+    CREATE TABLE kv_apps (
+        app TEXT PRIMARY KEY,
+        bytes INTEGER NOT NULL,
+        room_scopes INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO kv_apps (app, bytes, room_scopes)
+        SELECT app, sum(bytes), sum(room != '') FROM kv_usage GROUP BY app;
+"#,
+];
 
 /// One queued operation: runs on the writer thread inside a group
 /// transaction, and returns how to answer once that transaction committed.
@@ -128,11 +164,11 @@ pub struct SqliteKv {
 
 impl SqliteKv {
     pub fn open(path: &Path, limits: KvLimits) -> Result<Self> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        crate::sqlite::migrate(&mut conn, MIGRATIONS)?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("lodge-kv".into())
@@ -216,7 +252,8 @@ fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>, limits: KvLim
     }
 }
 
-/// Writes `value` at `key` inside `tx`, keeping the scope's byte count and its quota.
+/// Writes `value` at `key` inside `tx`, keeping the scope's and the app's
+/// byte counts within their quotas, and the app's room scopes within theirs.
 fn put(
     tx: &Connection,
     limits: KvLimits,
@@ -229,15 +266,31 @@ fn put(
         .prepare_cached("SELECT length(value) FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3")?
         .query_row(params![app, room, key], |r| r.get(0))
         .optional()?;
-    let used: i64 = tx
+    let used: Option<i64> = tx
         .prepare_cached("SELECT bytes FROM kv_usage WHERE app = ?1 AND room = ?2")?
         .query_row(params![app, room], |r| r.get(0))
+        .optional()?;
+    let (app_bytes, room_scopes): (i64, i64) = tx
+        .prepare_cached("SELECT bytes, room_scopes FROM kv_apps WHERE app = ?1")?
+        .query_row(params![app], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
-        .unwrap_or(0);
+        .unwrap_or((0, 0));
+    let new_room_scope = used.is_none() && !room.is_empty();
+    if new_room_scope && room_scopes >= i64::from(limits.max_room_scopes) {
+        return Err(KvError::TooManyRoomScopes(
+            limits.max_room_scopes,
+            limits.room_scope_days,
+        ));
+    }
+    let used = used.unwrap_or(0);
     let before = old.map_or(0, |len| len + key.len() as i64);
     let after = used - before + (key.len() + value.len()) as i64;
-    if after > limits.max_scope_bytes as i64 && after > used {
-        return Err(KvError::QuotaExceeded);
+    let growth = after - used;
+    if growth > 0 && after > limits.max_scope_bytes as i64 {
+        return Err(KvError::ScopeFull(limits.max_scope_bytes));
+    }
+    if growth > 0 && app_bytes + growth > limits.max_app_bytes as i64 {
+        return Err(KvError::AppFull(limits.max_app_bytes));
     }
     tx.prepare_cached(
         "INSERT INTO kv (app, room, key, value) VALUES (?1, ?2, ?3, ?4)
@@ -245,10 +298,38 @@ fn put(
     )?
     .execute(params![app, room, key, value])?;
     tx.prepare_cached(
-        "INSERT INTO kv_usage (app, room, bytes) VALUES (?1, ?2, ?3)
-         ON CONFLICT (app, room) DO UPDATE SET bytes = excluded.bytes",
+        "INSERT INTO kv_usage (app, room, bytes, touched_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (app, room) DO UPDATE SET bytes = excluded.bytes, touched_ms = excluded.touched_ms",
     )?
-    .execute(params![app, room, after])?;
+    .execute(params![app, room, after, crate::now_ms()])?;
+    tx.prepare_cached(
+        "INSERT INTO kv_apps (app, bytes, room_scopes) VALUES (?1, ?2, ?3)
+         ON CONFLICT (app) DO UPDATE SET bytes = bytes + ?2, room_scopes = room_scopes + ?3",
+    )?
+    .execute(params![app, growth, i64::from(new_room_scope)])?;
+    Ok(())
+}
+
+/// Takes `bytes` out of a scope's and its app's counts; a scope left empty
+/// is forgotten, so it no longer counts as one of the app's room scopes.
+fn shrink(tx: &Connection, app: &str, room: &str, bytes: i64) -> Result<(), KvError> {
+    let left: i64 = tx
+        .prepare_cached(
+            "UPDATE kv_usage SET bytes = max(0, bytes - ?3) WHERE app = ?1 AND room = ?2 RETURNING bytes",
+        )?
+        .query_row(params![app, room, bytes], |r| r.get(0))?;
+    let gone = left == 0
+        && tx
+            .prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM kv WHERE app = ?1 AND room = ?2)")?
+            .query_row(params![app, room], |r| r.get::<_, bool>(0))?;
+    if gone {
+        tx.prepare_cached("DELETE FROM kv_usage WHERE app = ?1 AND room = ?2")?
+            .execute(params![app, room])?;
+    }
+    tx.prepare_cached(
+        "UPDATE kv_apps SET bytes = max(0, bytes - ?2), room_scopes = room_scopes - ?3 WHERE app = ?1",
+    )?
+    .execute(params![app, bytes, i64::from(gone && !room.is_empty())])?;
     Ok(())
 }
 
@@ -299,10 +380,7 @@ impl Kv for SqliteKv {
                 )
                 .optional()?;
             if let Some(len) = old {
-                tx.execute(
-                    "UPDATE kv_usage SET bytes = max(0, bytes - ?3) WHERE app = ?1 AND room = ?2",
-                    params![app, room, len + key.len() as i64],
-                )?;
+                shrink(tx, &app, &room, len + key.len() as i64)?;
             }
             Ok(old.is_some())
         })
@@ -373,7 +451,35 @@ impl Kv for SqliteKv {
         self.with(move |conn, _| {
             conn.execute("DELETE FROM kv WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
+            conn.execute("DELETE FROM kv_apps WHERE app = ?1", params![app])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError> {
+        self.with(move |tx, _| {
+            let stale: Vec<(String, String, i64)> = tx
+                .prepare(
+                    "SELECT app, room, bytes FROM kv_usage WHERE room != '' AND touched_ms < ?1",
+                )?
+                .query_map(params![before_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            for (app, room, bytes) in &stale {
+                tx.execute(
+                    "DELETE FROM kv WHERE app = ?1 AND room = ?2",
+                    params![app, room],
+                )?;
+                tx.execute(
+                    "DELETE FROM kv_usage WHERE app = ?1 AND room = ?2",
+                    params![app, room],
+                )?;
+                tx.execute(
+                    "UPDATE kv_apps SET bytes = max(0, bytes - ?2), room_scopes = room_scopes - 1 WHERE app = ?1",
+                    params![app, bytes],
+                )?;
+            }
+            Ok(stale.len() as u64)
         })
         .await
     }
@@ -390,6 +496,7 @@ mod tests {
             max_key_bytes: 8,
             max_value_bytes: 16,
             max_scope_bytes: 40,
+            ..KvLimits::default()
         };
         let kv = SqliteKv::open(&dir.path().join("kv.db"), limits).unwrap();
         let room = KvScope::Room("lobby".into());
@@ -415,7 +522,7 @@ mod tests {
         kv.set("a", &room, "k3", vec![1; 10]).await.unwrap();
         assert!(matches!(
             kv.set("a", &room, "k4", vec![1; 16]).await,
-            Err(KvError::QuotaExceeded)
+            Err(KvError::ScopeFull(40))
         ));
         assert!(kv.delete("a", &room, "k2").await.unwrap());
         kv.set("a", &room, "k4", vec![1; 16]).await.unwrap();
@@ -432,5 +539,87 @@ mod tests {
         ));
         kv.delete_app("a").await.unwrap();
         assert_eq!(kv.get("a", &KvScope::App, "n").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_app_is_bounded_in_all_its_scopes_and_old_room_scopes_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = KvLimits {
+            max_scope_bytes: 100,
+            max_app_bytes: 250,
+            max_room_scopes: 3,
+            ..KvLimits::default()
+        };
+        let kv = SqliteKv::open(&dir.path().join("kv.db"), limits).unwrap();
+        let room = |n: u32| KvScope::Room(format!("r{n}"));
+        for n in 0..3 {
+            kv.set("a", &room(n), "k", vec![1; 60]).await.unwrap();
+        }
+        assert!(matches!(
+            kv.set("a", &room(3), "k", vec![1; 1]).await,
+            Err(KvError::TooManyRoomScopes(3, _))
+        ));
+        // Another app has its own quotas.
+        kv.set("b", &room(3), "k", vec![1; 60]).await.unwrap();
+        assert!(matches!(
+            kv.set("a", &KvScope::App, "k", vec![1; 80]).await,
+            Err(KvError::AppFull(250))
+        ));
+        kv.set("a", &KvScope::App, "k", vec![1; 60]).await.unwrap();
+        // Emptying a room scope frees it.
+        assert!(kv.delete("a", &room(0), "k").await.unwrap());
+        kv.set("a", &room(3), "k", vec![1; 10]).await.unwrap();
+        // Room scopes unwritten since a moment ago are gone, with their bytes.
+        let expired = kv.expire_room_scopes(crate::now_ms() + 1).await.unwrap();
+        assert_eq!(expired, 4);
+        assert_eq!(kv.get("a", &room(1), "k").await.unwrap(), None);
+        assert_eq!(
+            kv.get("a", &KvScope::App, "k")
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
+            60
+        );
+        kv.set("a", &KvScope::App, "k2", vec![1; 30]).await.unwrap();
+        for n in 4..7 {
+            kv.set("a", &room(n), "k", vec![1; 10]).await.unwrap();
+        }
+    }
+
+    /// A kv.db written by the release before per-app quotas (no schema
+    /// version, no per-app table) opens, keeps its data, and counts it.
+    #[tokio::test]
+    async fn a_kv_database_from_the_previous_release_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.db");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kv-0.1.db"),
+            &path,
+        )
+        .unwrap();
+        let limits = KvLimits {
+            max_app_bytes: 20,
+            ..KvLimits::default()
+        };
+        let kv = SqliteKv::open(&path, limits).unwrap();
+        assert_eq!(
+            kv.get("chat", &KvScope::Room("lobby".into()), "history")
+                .await
+                .unwrap()
+                .unwrap(),
+            b"hello"
+        );
+        assert_eq!(
+            kv.increment("counter", &KvScope::App, "count", 1)
+                .await
+                .unwrap(),
+            42
+        );
+        // chat already holds 12 bytes: 12 more would pass 20.
+        assert!(matches!(
+            kv.set("chat", &KvScope::App, "twelve-bytes", vec![]).await,
+            Err(KvError::AppFull(20))
+        ));
     }
 }

@@ -56,7 +56,7 @@ impl SqliteRegistry {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut conn = conn;
-        migrate(&mut conn)?;
+        migrate(&mut conn, MIGRATIONS)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -77,16 +77,18 @@ impl SqliteRegistry {
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+/// Brings a database's schema up to date: runs the `migrations` it hasn't
+/// run yet, each in its own transaction, counting them in `user_version`.
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
     let done: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let done = usize::try_from(done).unwrap_or(usize::MAX);
-    if done > MIGRATIONS.len() {
+    if done > migrations.len() {
         return Err(StoreError::Corrupt(format!(
             "the database has schema version {done}, newer than this Lodge knows ({}); use a newer Lodge",
-            MIGRATIONS.len()
+            migrations.len()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+    for (i, sql) in migrations.iter().enumerate().skip(done) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
