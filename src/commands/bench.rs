@@ -1,6 +1,8 @@
 //! `lodge bench`: load generators that measure Lodge against a native baseline in the same run.
 //!
-//! `lodge bench http` does the same for http parts (see [`http`]).
+//! `lodge bench http` does the same for http parts (see [`http`]);
+//! `lodge bench neighbours` measures how guest CPU is shared between apps
+//! (see [`neighbours`]).
 //!
 //! `lodge bench rooms` starts, in this process, a Lodge server with the chat
 //! example pushed and a plain Rust chat server written only for the
@@ -11,6 +13,7 @@ mod http;
 mod load;
 mod lodge;
 mod native;
+mod neighbours;
 mod report;
 
 use anyhow::{Context, bail};
@@ -23,6 +26,8 @@ pub enum Command {
     Rooms(RoomsArgs),
     /// HTTP parts: http-hello through Lodge vs `wasmtime serve` vs native axum, loaded by wrk.
     Http(http::HttpArgs),
+    /// Fair CPU: the chat round trip in one app, alone and while another app's rooms spin.
+    Neighbours(neighbours::NeighboursArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -72,6 +77,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Rooms(args) => rooms(args).await,
         Command::Http(args) => http::run(args).await,
+        Command::Neighbours(args) => neighbours::run(args).await,
     }
 }
 

@@ -30,6 +30,15 @@ pub struct Lodge {
 impl Lodge {
     /// Starts a server whose rooms take `room_members` members, and pushes the app in `app_dir`.
     pub async fn start(app_dir: &Path, room_members: usize) -> anyhow::Result<Self> {
+        Self::start_with(app_dir, room_members, |_| {}).await
+    }
+
+    /// Like [`Lodge::start`], with the server's settings changed by `tweak` first.
+    pub async fn start_with(
+        app_dir: &Path,
+        room_members: usize,
+        tweak: impl FnOnce(&mut ServerConfig),
+    ) -> anyhow::Result<Self> {
         check_built(app_dir)?;
         let packed = crate::pack::pack(app_dir)?;
         let data = tempfile::tempdir().context("creating a temporary data directory")?;
@@ -42,6 +51,7 @@ impl Lodge {
         // Every simulated member comes from this machine's one address.
         config.connections.max_per_address = config.connections.max_total;
         config.rooms.starts_per_minute = u32::MAX;
+        tweak(&mut config);
         let server = Server::bind(config).await?;
         let addr = server.local_addr()?;
         let (shutdown, stopped) = oneshot::channel::<()>();
