@@ -467,3 +467,24 @@ async fn kv_over_many_room_names_is_bounded_per_app() {
     ws.leave().await;
     assert!(server.ok(&["logs", "echo"]).contains("message 2 from"));
 }
+
+#[tokio::test]
+async fn rooms_and_requests_that_cannot_get_guest_memory_are_refused_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--guest-memory-mib", "1"]);
+    push_example(&server, "http-hello");
+    push_example(&server, "chat");
+    let (status, body) = get(&server, "/run/http-hello/").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("guest_memory") && body.contains("--guest-memory-mib"),
+        "{body}"
+    );
+    let (code, reason) = Ws::join(&server, "chat", "lobby", "ada")
+        .await
+        .closed()
+        .await;
+    assert_eq!(code, 1013, "{reason}");
+    assert!(reason.contains("--guest-memory-mib"), "{reason}");
+    assert_eq!(healthz_from(&server, "127.0.0.1").await, Ok(200));
+}

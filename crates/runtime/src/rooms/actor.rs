@@ -128,7 +128,13 @@ impl RoomActor {
         };
         let mut store = guest_store(&self.inner.shared.engine, state);
         store.data().core.take_turn().await;
-        let world = pre.instantiate_async(&mut store).await?;
+        let world = pre.instantiate_async(&mut store).await.map_err(|e| {
+            // Keep a memory refusal findable: it decides the close code.
+            match MemoryRefused::find(&e) {
+                Some(refused) => anyhow::Error::new(refused.clone()),
+                None => anyhow::Error::from(e),
+            }
+        })?;
         Ok(Running { store, world })
     }
 
@@ -137,10 +143,7 @@ impl RoomActor {
         let mut running = match self.start().await {
             Ok(running) => running,
             Err(e) => {
-                let code = match e
-                    .downcast_ref::<wasmtime::Error>()
-                    .and_then(MemoryRefused::find)
-                {
+                let code = match e.downcast_ref::<MemoryRefused>() {
                     Some(MemoryRefused::Server { .. }) => {
                         self.inner.shared.metrics.limit_reached("guest_memory");
                         close::TRY_AGAIN
