@@ -587,16 +587,9 @@ fn pre_key(spec: &HttpSpec) -> PreKey {
     (spec.sha256.clone(), capabilities)
 }
 
-/// The first line of a trap, without wasmtime's backtrace.
+/// A trap's cause on one line, without wasmtime's backtrace.
 fn trap_reason(e: &wasmtime::Error) -> String {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        return trap.to_string();
-    }
-    format!("{e:#}")
-        .lines()
-        .next()
-        .unwrap_or("unknown error")
-        .to_owned()
+    crate::fault::describe(e).1
 }
 
 /// Turns any body into the runtime's body type.

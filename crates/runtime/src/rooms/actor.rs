@@ -395,9 +395,6 @@ fn classify(e: wasmtime::Error, budget_ms: u128, memory: usize) -> Crash {
             ),
         };
     }
-    let first = text.lines().next().unwrap_or("trap").to_owned();
-    Crash {
-        kind: "trap",
-        reason: first,
-    }
+    let (kind, reason) = crate::fault::describe(&e);
+    Crash { kind, reason }
 }
