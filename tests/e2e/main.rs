@@ -9,5 +9,6 @@ mod bad_bundles;
 mod dev;
 mod durability;
 mod http;
+mod outbound;
 mod registry;
 mod rooms;

@@ -5,6 +5,7 @@
 //! queueing.
 
 mod body;
+mod connect;
 mod state;
 
 pub use body::HttpBody;
@@ -55,6 +56,9 @@ pub struct HttpConfig {
     pub max_concurrent: usize,
     /// Requests running at once for one app; more answer 503.
     pub max_concurrent_per_app: usize,
+    /// Outbound requests may reach loopback, private, link-local and other
+    /// non-public addresses (`--http-allow-private-outbound`).
+    pub allow_private_outbound: bool,
 }
 
 impl Default for HttpConfig {
@@ -69,6 +73,7 @@ impl Default for HttpConfig {
             max_response_body: 64 << 20,
             max_concurrent: 256,
             max_concurrent_per_app: 64,
+            allow_private_outbound: false,
         }
     }
 }
@@ -524,6 +529,7 @@ impl HttpParts {
                 allowed_hosts: Arc::new(spec.allowed_hosts.clone()),
                 app: spec.app.clone(),
                 logs: inner.logs.clone(),
+                allow_private: inner.config.allow_private_outbound,
             },
             table: ResourceTable::new(),
             limits: store_limits(inner.config.memory_bytes),
