@@ -9,6 +9,7 @@ mod bad_bundles;
 mod dev;
 mod durability;
 mod http;
+mod origin;
 mod outbound;
 mod registry;
 mod rooms;

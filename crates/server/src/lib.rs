@@ -10,6 +10,7 @@ mod auth;
 pub mod bundle;
 mod error;
 mod gateway;
+mod headers;
 mod observe;
 mod run;
 mod ui;
@@ -99,6 +100,8 @@ pub struct AppState {
     /// `lodge serve --domain`: apps answer at `{app}.{domain}`.
     pub domain: Option<String>,
     pub restart_rooms_on_publish: bool,
+    /// Origin headers already reported removed from an app's `/run/` answers.
+    pub reported_headers: headers::Reported,
 }
 
 /// The HTTP routes.
@@ -130,6 +133,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             run::by_host,
         ))
+        .layer(axum::middleware::from_fn(headers::lodge_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -223,6 +227,7 @@ impl Server {
                 http,
                 domain: config.domain.clone(),
                 restart_rooms_on_publish: config.restart_rooms_on_publish,
+                reported_headers: Default::default(),
             }),
         })
     }

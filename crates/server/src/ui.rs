@@ -48,10 +48,19 @@ fn asset(name: &str, request: &HeaderMap) -> Response {
     let Some((_, content_type, contents)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
         return ApiError::not_found(format!("there is no UI file {name}")).into_response();
     };
+    let policy = if name == "worker.js" {
+        crate::headers::WORKER_POLICY
+    } else {
+        crate::headers::UI_POLICY
+    };
     // Revalidated on every load (cheap: 304), so a new Lodge is seen at once.
     let headers = [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, ETAG.clone()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(policy),
+        ),
     ];
     if request.get(header::IF_NONE_MATCH) == Some(&*ETAG) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();

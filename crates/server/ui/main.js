@@ -82,7 +82,7 @@ function uploadPanel(onPublished) {
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const result = h("div", { role: "status", "aria-live": "polite" });
   const drop = h("div", { class: "drop" },
-    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, role: "button", style: "display:inline-block",
+    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, role: "button",
       onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()) }, "choose a file"), "."),
     h("p", { class: "muted" }, "Make one with ", h("span", { class: "mono" }, "lodge app pack DIR"), "."),
     input, progress);
@@ -155,7 +155,7 @@ function appPage(name, current) {
 
 function versionsTable(app) {
   const rows = app.versions.map((v) => h("tr", {},
-    h("td", {}, h("strong", {}, v.version), v.version === app.latest ? h("span", { class: "badge live", style: "margin-left:6px" }, "latest") : null),
+    h("td", {}, h("strong", {}, v.version), v.version === app.latest ? h("span", { class: "badge live latest" }, "latest") : null),
     h("td", {}, new Date(v.created).toLocaleString()),
     h("td", {}, h("ul", { class: "parts" }, v.parts.map((p) => h("li", {},
       h("strong", {}, p.role), ` ${bytes(p.size)} `, h("span", { class: "mono muted", title: p.sha256 }, p.sha256.slice(0, 12)),
