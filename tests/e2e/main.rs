@@ -11,5 +11,6 @@ mod durability;
 mod http;
 mod origin;
 mod outbound;
+mod reads;
 mod registry;
 mod rooms;

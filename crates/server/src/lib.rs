@@ -11,6 +11,7 @@ pub mod bundle;
 mod error;
 mod gateway;
 mod headers;
+mod names;
 mod observe;
 mod run;
 mod ui;

@@ -256,6 +256,20 @@ impl RoomActor {
             }));
             return Ok(());
         }
+        if self.spec.unique_names
+            && running
+                .store
+                .data()
+                .members
+                .values()
+                .any(|m| super::same_display_name(&m.name, &name))
+        {
+            let _ = reply.send(JoinReply::Refused(JoinRefused {
+                code: close::NAME_TAKEN,
+                reason: "that name is taken in this room: choose another".into(),
+            }));
+            return Ok(());
+        }
         self.next_member += 1;
         let id = self.next_member;
         let (outbox, inbox) = mpsc::channel(self.inner.config.outbox);
