@@ -8,6 +8,7 @@ mod auth;
 mod bad_bundles;
 mod dev;
 mod durability;
+mod hardening;
 mod http;
 mod origin;
 mod outbound;

@@ -8,6 +8,7 @@ mod api;
 mod apps;
 mod auth;
 pub mod bundle;
+mod data_dir;
 mod error;
 mod gateway;
 mod headers;
@@ -151,6 +152,7 @@ impl Server {
         let data = &config.data_dir;
         std::fs::create_dir_all(data)
             .with_context(|| format!("creating the data directory {}", data.display()))?;
+        data_dir::lock_folder(data);
         let token = auth::load_or_create(config.token.as_deref(), data)?;
         let registry = SqliteRegistry::open(&data.join("lodge.db"))
             .with_context(|| format!("opening {}", data.join("lodge.db").display()))?;
@@ -158,6 +160,7 @@ impl Server {
             SqliteKv::open(&data.join("kv.db"), config.kv)
                 .with_context(|| format!("opening {}", data.join("kv.db").display()))?,
         );
+        data_dir::lock_files(data);
         let blobs: Arc<dyn BlobStore> =
             Arc::new(FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?);
         let mut engine_options = config.engine.clone();

@@ -115,9 +115,14 @@ pub async fn client_file(
         .browser_file(&sha256, &name)
         .await?
         .ok_or_else(missing)?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| ApiError::internal(format!("reading {}: {e}", path.display())))?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        // The path is the server's business: it goes to the server's log only.
+        tracing::error!(path = %path.display(), error = %e, "reading a prepared client file");
+        ApiError::internal(format!(
+            "the prepared client file {name} could not be read ({})",
+            e.kind()
+        ))
+    })?;
     let content_type = if name.ends_with(".wasm") {
         "application/wasm"
     } else {
