@@ -16,14 +16,18 @@ pub struct Connection {
         global = true
     )]
     pub server: String,
-    /// The API token for writes. When absent, the token file of a server on
-    /// this machine is used (from --data or LODGE_DATA, or the default data directory).
+    /// The API token, for writes, logs and unlisted rooms. When absent, the
+    /// token file of a server on this machine is used (from --data or
+    /// LODGE_DATA, or the default data directory).
     #[arg(long, env = "LODGE_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
     /// The data directory of a local server, to find its token.
     #[arg(long = "data", env = "LODGE_DATA", global = true, hide = true)]
     pub data: Option<PathBuf>,
 }
+
+/// Appended to a `401` when the CLI found no token to send.
+pub const NO_TOKEN_HINT: &str = "no token found: pass --token or set LODGE_TOKEN; a local server keeps it in its data directory's `token` file";
 
 /// The default data directory of `lodge serve`.
 pub fn default_data_dir() -> PathBuf {
@@ -64,6 +68,11 @@ impl ApiClient {
         &self.base
     }
 
+    /// Whether a token was found (flag, environment or token file).
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// Starts a request to `path` (under the server's base URL).
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
@@ -100,9 +109,9 @@ impl ApiClient {
             .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
             .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_owned());
         Err(match status {
-            StatusCode::UNAUTHORIZED if self.token.is_none() => anyhow!(
-                "{message} (no token found: pass --token or set LODGE_TOKEN; a local server keeps it in its data directory's `token` file)"
-            ),
+            StatusCode::UNAUTHORIZED if self.token.is_none() => {
+                anyhow!("{message} ({NO_TOKEN_HINT})")
+            }
             _ => anyhow!("{message}"),
         })
     }

@@ -56,13 +56,15 @@ pub async fn print(
     }
     let response = request.send().await.context("could not reach the server")?;
     if !response.status().is_success() {
+        let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
-        anyhow::bail!(
-            "{}",
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or("the server refused")
-        );
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("the server refused");
+        if status == reqwest::StatusCode::UNAUTHORIZED && !client.has_token() {
+            anyhow::bail!("{message} ({})", crate::client::NO_TOKEN_HINT);
+        }
+        anyhow::bail!("{message}");
     }
     let mut stream = response.bytes_stream();
     let mut buffer = Vec::new();

@@ -152,6 +152,12 @@ pub struct Args {
     /// Http requests running at once for one app (503 past it).
     #[arg(long, default_value_t = 64)]
     http_max_concurrency_per_app: usize,
+    /// Let http parts' outbound requests reach loopback, private (RFC 1918),
+    /// link-local, unique-local and other non-public addresses, and hosts
+    /// that resolve to them. Off by default: an app could otherwise reach
+    /// services on this machine or its network.
+    #[arg(long)]
+    http_allow_private_outbound: bool,
     /// When a new version of an app is published, stop its rooms and tell
     /// members to rejoin (close code 1012), so they run the new version.
     #[arg(long)]
@@ -225,6 +231,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_response_body: args.http_max_response_bytes,
         max_concurrent: args.http_max_concurrency.max(1),
         max_concurrent_per_app: args.http_max_concurrency_per_app.max(1),
+        allow_private_outbound: args.http_allow_private_outbound,
     };
     config.restart_rooms_on_publish = args.restart_rooms_on_publish;
     config.domain = args

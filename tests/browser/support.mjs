@@ -108,11 +108,16 @@ export async function launch() {
   });
 }
 
-/** A new page that fails the test on uncaught page errors. */
+/** A new page that fails the test on uncaught page errors and content security policy violations. */
 export async function newPage(browser, errors = []) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));
+  });
   const page = await context.newPage();
   page.on("pageerror", (e) => errors.push(e));
+  page.on("console", (m) => m.text().startsWith("CSP violation") && errors.push(new Error(m.text())));
   return page;
 }
 

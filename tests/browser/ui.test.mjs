@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { LODGE, Server, TOKEN, appDir, guest, launch, newPage, screenshot } from "./support.mjs";
+import { LODGE, Server, TOKEN, appDir, guest, join as joinRoom, launch, newPage, screenshot, waitForScreen } from "./support.mjs";
 
 let server;
 let browser;
@@ -130,7 +130,8 @@ component = "${guest("bad_client")}"
 });
 
 test("the play form opens the shared runner link for the chosen room", async () => {
-  const page = await newPage(browser);
+  const errors = [];
+  const page = await newPage(browser, errors);
   await page.goto(`${server.url}/app/counter`);
   const form = page.getByRole("form", { name: "Play counter" });
   await form.getByLabel("Room").fill("den");
@@ -138,8 +139,52 @@ test("the play form opens the shared runner link for the chosen room", async () 
   await form.getByRole("button", { name: "Play" }).click();
   await page.waitForURL(/\/play\/counter\/den$/);
   await page.locator(".status.connected").waitFor();
+  // counter's rooms are unlisted: a visitor is told, and sees none of them.
   await page.goto(`${server.url}/app/counter`);
+  await page.getByText("This app's rooms are unlisted").waitFor();
+  assert.doesNotMatch(await page.locator("main").innerText(), /\bden\b/);
+  // The token's holder sees every room.
+  await page.evaluate((token) => localStorage.setItem("lodge.token", token), TOKEN);
+  await page.reload();
   await page.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "den" }).waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("a public app's rooms are listed to everyone", async () => {
+  const page = await newPage(browser);
+  await joinRoom(page, server, "chat", "porch", "hal");
+  const visitor = await newPage(browser);
+  await visitor.goto(`${server.url}/app/chat`);
+  await visitor.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "porch" }).waitFor();
+  assert.doesNotMatch(await visitor.locator("main").innerText(), /unlisted/);
+});
+
+test("pages carry a content security policy they work under, and refuse to be framed", async () => {
+  const errors = [];
+  const page = await newPage(browser, errors);
+  const response = await page.goto(`${server.url}/app/chat`);
+  const headers = response.headers();
+  assert.match(headers["content-security-policy"], /script-src 'self';/);
+  assert.match(headers["content-security-policy"], /frame-ancestors 'none'/);
+  assert.doesNotMatch(headers["content-security-policy"], /unsafe-inline/);
+  assert.equal(headers["x-frame-options"], "DENY");
+  assert.equal(headers["x-content-type-options"], "nosniff");
+  assert.equal(headers["referrer-policy"], "no-referrer");
+  // The page and a client part in its Worker run under it.
+  await page.getByRole("heading", { name: "Versions" }).waitFor();
+  await joinRoom(page, server, "chat", "csp", "ida");
+  await page.keyboard.type("under policy");
+  await page.keyboard.press("Enter");
+  await waitForScreen(page, "ida: under policy");
+  assert.deepEqual(errors, []);
+
+  // Another site framing the UI gets an error page instead.
+  const framer = await newPage(browser);
+  await framer.setContent(`<iframe src="${server.url}/" title="lodge"></iframe>`);
+  await framer.waitForTimeout(500);
+  const frame = framer.frames().find((f) => f !== framer.mainFrame());
+  assert.ok(frame, "the iframe exists");
+  assert.doesNotMatch(await frame.content().catch(() => ""), /Apps/);
 });
 
 test("an app's http part opens from its card", async () => {

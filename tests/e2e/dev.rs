@@ -22,7 +22,7 @@ fn until_line(lines: &mpsc::Receiver<String>, text: &str) -> String {
 #[tokio::test]
 async fn lodge_dev_rebuilds_and_repushes_on_change_and_rooms_restart() {
     let app = AppDir::new(
-        "[app]\nname = \"devved\"\nversion = \"0.3.0\"\ndescription = \"In development.\"\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\n[http]\ncomponent = \"http.wasm\"\ncapabilities = [\"kv\", \"log\"]\n",
+        "[app]\nname = \"devved\"\nversion = \"0.3.0\"\ndescription = \"In development.\"\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\nvisibility = \"public\"\n[http]\ncomponent = \"http.wasm\"\ncapabilities = [\"kv\", \"log\"]\n",
         &[
             ("room.wasm", &guest_component("readme_echo")),
             ("src/http.wasm", &component("http_hello")),
@@ -75,7 +75,10 @@ async fn lodge_dev_rebuilds_and_repushes_on_change_and_rooms_restart() {
     assert!(probe.contains("target=/info"), "{probe}");
     let mut again = Ws::join(&server, "devved", "lobby", "ada").await;
     assert_eq!(again.text().await, "ada is here");
-    let listed = server.json(&["rooms", "ls", "devved"]);
+    // The token is in lodge dev's throwaway folder; public rooms need none.
+    let out = server.lodge_with_token(&["rooms", "ls", "devved", "--json"], None);
+    assert!(out.status.success(), "{out:?}");
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["rooms"][0]["version"], "0.3.0-dev.2");
 
     // A broken build keeps the last good version serving.

@@ -342,7 +342,8 @@ async fn outbound_requests_reach_only_the_hosts_the_manifest_lists() {
         axum::serve(upstream, app).await.unwrap();
     });
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]);
+    // The upstream is on loopback, which only this flag lets apps reach.
+    let server = Server::start(data.path(), &["--http-allow-private-outbound"]);
     push_probe(
         &server,
         "allowed",

@@ -516,6 +516,7 @@ async fn logs_follow_streams_new_lines() {
     let mut follower = std::process::Command::new(lodge_bin())
         .args(["logs", "chat", "--follow"])
         .env("LODGE_SERVER", &server.url)
+        .env("LODGE_TOKEN", TOKEN)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -58,6 +58,11 @@ pub enum ManifestError {
     #[error("[room].max-rooms = {value} is out of range: use 1 to {max} (servers may allow less)")]
     MaxRooms { value: i64, max: u32 },
     #[error(
+        "[room].visibility = \"{value}\" is not a visibility: use {}",
+        list(crate::RoomVisibility::ALL.iter().map(|v| v.name()))
+    )]
+    RoomVisibility { value: String },
+    #[error(
         "[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}",
         caps(role)
     )]

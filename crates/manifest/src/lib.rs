@@ -67,6 +67,53 @@ pub struct RoomPart {
     pub memory_mib: Option<u32>,
     #[serde(default)]
     pub capabilities: Vec<Capability>,
+    /// Who may see the app's live rooms listed (`GET /api/apps/{app}/rooms`).
+    #[serde(default, skip_serializing_if = "RoomVisibility::is_default")]
+    pub visibility: RoomVisibility,
+    /// Refuse a join whose display name a member of the room already has
+    /// (compared trimmed and case-insensitively).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unique_names: bool,
+}
+
+/// `[room].visibility`: whether anyone may list the app's live rooms. A
+/// room's name is what lets people join it, so by default only the API
+/// token sees the list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomVisibility {
+    /// Listed to everyone, with and without the API token.
+    Public,
+    /// Listed only to callers with the API token; joinable by anyone who
+    /// knows the room's name.
+    #[default]
+    Unlisted,
+}
+
+impl RoomVisibility {
+    pub const ALL: [RoomVisibility; 2] = [RoomVisibility::Public, RoomVisibility::Unlisted];
+
+    /// The manifest and API name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoomVisibility::Public => "public",
+            RoomVisibility::Unlisted => "unlisted",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl fmt::Display for RoomVisibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The `[client]` table: the part that runs in the browser.
@@ -293,6 +340,10 @@ mod raw {
         pub memory_mib: Option<i64>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub capabilities: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub visibility: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub unique_names: bool,
     }
 
     #[derive(Deserialize, Serialize)]
@@ -378,12 +429,24 @@ mod raw {
                             }),
                         })
                         .transpose()?;
+                    let component = component_path(Role::Room, room.component)?;
+                    let capabilities = capabilities(Role::Room, &room.capabilities)?;
+                    let visibility = room
+                        .visibility
+                        .map(|v| {
+                            RoomVisibility::from_name(&v)
+                                .ok_or(ManifestError::RoomVisibility { value: v })
+                        })
+                        .transpose()?
+                        .unwrap_or_default();
                     Ok::<_, ManifestError>(RoomPart {
-                        component: component_path(Role::Room, room.component)?,
+                        component,
                         max_members,
                         max_rooms,
                         memory_mib,
-                        capabilities: capabilities(Role::Room, &room.capabilities)?,
+                        capabilities,
+                        visibility,
+                        unique_names: room.unique_names,
                     })
                 })
                 .transpose()?;
@@ -447,6 +510,9 @@ mod raw {
                     max_rooms: r.max_rooms.map(i64::from),
                     memory_mib: r.memory_mib.map(i64::from),
                     capabilities: names(&r.capabilities),
+                    visibility: (r.visibility != RoomVisibility::default())
+                        .then(|| r.visibility.name().to_owned()),
+                    unique_names: r.unique_names,
                 }),
                 client: m.client.as_ref().map(|c| Client {
                     component: c.component.clone(),

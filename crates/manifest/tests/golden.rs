@@ -61,6 +61,8 @@ fn a_complete_manifest_parses_with_every_field() {
     let room = m.room.as_ref().unwrap();
     assert_eq!(room.max_members, Some(2));
     assert_eq!(room.capabilities.len(), 2);
+    assert_eq!(room.visibility, lodge_manifest::RoomVisibility::Public);
+    assert!(room.unique_names);
     assert_eq!(m.http.as_ref().unwrap().allowed_hosts, ["api.example.com"]);
     assert_eq!(m.parts().len(), 3);
     // Rendering back to TOML and parsing again gives the same manifest.
@@ -84,4 +86,21 @@ fn names_are_checked_at_both_ends_of_the_range() {
     assert!(lodge_manifest::AppName::new("a".repeat(65)).is_err());
     assert!(lodge_manifest::AppName::new("9lives").is_ok());
     assert!(lodge_manifest::AppName::new("").is_err());
+}
+
+#[test]
+fn rooms_are_unlisted_with_any_names_unless_the_manifest_says_otherwise() {
+    let text = "[app]\nname='a'\nversion='0.1.0'\ndescription=''\n[room]\ncomponent='r.wasm'\n";
+    let m = Manifest::parse(text).unwrap();
+    let room = m.room.as_ref().unwrap();
+    assert_eq!(room.visibility, lodge_manifest::RoomVisibility::Unlisted);
+    assert!(!room.unique_names);
+    // Defaults are left out when serialized, so the content digest of a
+    // manifest that doesn't use them is what it was before they existed.
+    let json = serde_json::to_string(&m).unwrap();
+    assert!(
+        !json.contains("visibility") && !json.contains("unique"),
+        "{json}"
+    );
+    assert!(!m.to_toml().contains("visibility"));
 }

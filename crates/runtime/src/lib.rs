@@ -7,6 +7,7 @@ mod browser;
 mod cache;
 mod engine;
 mod epoch;
+mod fault;
 pub mod http;
 mod inspect;
 mod loader;

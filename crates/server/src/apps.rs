@@ -313,7 +313,7 @@ impl Apps {
             })
             .await
             .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?
-            .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?;
+            .map_err(|e| crate::error::storage_io("caching a prepared part", &e))?;
         }
         Ok(())
     }
@@ -353,7 +353,7 @@ impl Apps {
         })
         .await
         .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))?
-        .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))?;
+        .map_err(|e| crate::error::storage_io("preparing a client part", &e))?;
         tracing::info!(sha256, "client part prepared again for the browser");
         Ok(self.browser.file(sha256, name))
     }

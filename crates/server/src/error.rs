@@ -80,9 +80,29 @@ impl IntoResponse for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// The answer names what failed, never where: I/O errors can carry
+    /// paths inside the data directory (a temp file's, say), so the full
+    /// error goes to the server's log and the client gets its kind.
     fn from(e: StoreError) -> Self {
-        Self::internal(e.to_string())
+        tracing::error!(error = %e, "storage failed");
+        let message = match &e {
+            StoreError::Io { doing, source } => {
+                format!("storage I/O failed while {doing}: {}", source.kind())
+            }
+            // SQLite's own messages name the failure, not the file.
+            StoreError::Database(e) => format!("database failed: {e}"),
+            StoreError::Corrupt(_) => "stored data is damaged (see the server's log)".to_owned(),
+            _ => "storage failed (see the server's log)".to_owned(),
+        };
+        Self::internal(message)
     }
+}
+
+/// An I/O failure inside the data directory, answered without its path
+/// (the server's log has the whole error).
+pub fn storage_io(doing: &str, e: &std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "{doing}");
+    ApiError::internal(format!("{doing} failed: {}", e.kind()))
 }
 
 impl From<ManifestError> for ApiError {

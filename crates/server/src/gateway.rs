@@ -29,11 +29,6 @@ pub struct JoinQuery {
     version: Option<String>,
 }
 
-fn valid_display_name(name: &str) -> bool {
-    let chars = name.chars().count();
-    (1..=64).contains(&chars) && !name.chars().any(char::is_control) && name.trim() == name
-}
-
 /// Close-frame reasons are at most 123 bytes of UTF-8.
 fn close_frame(code: u16, reason: &str) -> Message {
     let mut reason = reason.to_owned();
@@ -68,12 +63,8 @@ pub async fn join(
         ));
     }
     let name = query.name.unwrap_or_default();
-    if !valid_display_name(&name) {
-        return Err(ApiError::bad_request(
-            "invalid_member_name",
-            "add ?name=NAME: a display name of 1-64 characters, no control characters or surrounding spaces",
-        ));
-    }
+    crate::names::check_display_name(&name)
+        .map_err(|problem| ApiError::bad_request("invalid_member_name", problem.to_string()))?;
     let pinned = query.version.is_some();
     let record = match &query.version {
         Some(v) => {
@@ -108,6 +99,8 @@ pub async fn join(
             .memory_mib
             .map_or(config.memory_bytes, |mib| (mib as usize) << 20)
             .min(config.max_memory_bytes),
+        visibility: room_part.visibility,
+        unique_names: room_part.unique_names,
     };
     let max_message_bytes = config.max_message_bytes;
     let ping_interval = state.ping_interval;

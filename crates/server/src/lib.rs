@@ -8,9 +8,12 @@ mod api;
 mod apps;
 mod auth;
 pub mod bundle;
+mod data_dir;
 mod error;
 mod gateway;
+mod headers;
 mod listener;
+mod names;
 mod observe;
 mod run;
 mod ui;
@@ -108,6 +111,8 @@ pub struct AppState {
     /// `lodge serve --domain`: apps answer at `{app}.{domain}`.
     pub domain: Option<String>,
     pub restart_rooms_on_publish: bool,
+    /// Origin headers already reported removed from an app's `/run/` answers.
+    pub reported_headers: headers::Reported,
 }
 
 /// The HTTP routes.
@@ -139,6 +144,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             run::by_host,
         ))
+        .layer(axum::middleware::from_fn(headers::lodge_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -158,6 +164,7 @@ impl Server {
         let data = &config.data_dir;
         std::fs::create_dir_all(data)
             .with_context(|| format!("creating the data directory {}", data.display()))?;
+        data_dir::lock_folder(data);
         let token = auth::load_or_create(config.token.as_deref(), data)?;
         let registry = SqliteRegistry::open(&data.join("lodge.db"))
             .with_context(|| format!("opening {}", data.join("lodge.db").display()))?;
@@ -165,6 +172,7 @@ impl Server {
             SqliteKv::open(&data.join("kv.db"), config.kv)
                 .with_context(|| format!("opening {}", data.join("kv.db").display()))?,
         );
+        data_dir::lock_files(data);
         let blobs: Arc<dyn BlobStore> =
             Arc::new(FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?);
         let mut engine_options = config.engine.clone();
@@ -265,6 +273,7 @@ impl Server {
                 http,
                 domain: config.domain.clone(),
                 restart_rooms_on_publish: config.restart_rooms_on_publish,
+                reported_headers: Default::default(),
             }),
         })
     }

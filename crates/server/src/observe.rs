@@ -1,4 +1,9 @@
 //! Seeing what runs: live rooms, app logs and Prometheus metrics.
+//!
+//! A room's name is what lets people join it, and logs carry member names
+//! and whatever the app writes, so: logs need the API token; the room list
+//! shows everyone the rooms an app marks public (`[room].visibility`), and
+//! shows a caller with the token every room.
 
 use crate::AppState;
 use crate::api::{app_name, rfc3339};
@@ -6,9 +11,10 @@ use crate::error::ApiError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use lodge_manifest::RoomVisibility;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -18,6 +24,7 @@ pub struct RoomJson {
     pub version: String,
     pub members: usize,
     pub started: String,
+    pub visibility: RoomVisibility,
 }
 
 #[derive(Serialize)]
@@ -26,10 +33,18 @@ pub struct RoomList {
     pub rooms: Vec<RoomJson>,
 }
 
+/// `GET /api/apps/{app}/rooms`: every live room with the API token, the
+/// public ones without. A wrong token is refused rather than treated as
+/// none, so a client learns its token is wrong.
 pub async fn list_rooms(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Path(app): Path<String>,
 ) -> Result<Json<RoomList>, ApiError> {
+    let everything = headers.contains_key(header::AUTHORIZATION);
+    if everything {
+        state.token.check(&headers)?;
+    }
     let app = app_name(&app)?;
     if state.apps.registry.versions(&app).await?.is_empty() {
         return Err(ApiError::not_found(format!("there is no app named {app}")));
@@ -38,11 +53,13 @@ pub async fn list_rooms(
         .rooms
         .list(app.as_str())
         .into_iter()
+        .filter(|r| everything || r.visibility == RoomVisibility::Public)
         .map(|r| RoomJson {
             name: r.name,
             version: r.version,
             members: r.members,
             started: rfc3339(r.started_ms),
+            visibility: r.visibility,
         })
         .collect();
     Ok(Json(RoomList {
@@ -59,12 +76,15 @@ pub struct LogQuery {
 }
 
 /// The app's log as newline-delimited JSON; with `follow=true` the response
-/// stays open and streams new lines as they happen.
+/// stays open and streams new lines as they happen. Needs the API token
+/// (the app owner's, once there are accounts).
 pub async fn logs(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Path(app): Path<String>,
     Query(query): Query<LogQuery>,
 ) -> Result<Response, ApiError> {
+    state.token.check(&headers)?;
     let app = app_name(&app)?;
     if state.apps.registry.versions(&app).await?.is_empty() {
         return Err(ApiError::not_found(format!("there is no app named {app}")));

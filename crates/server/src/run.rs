@@ -7,6 +7,7 @@
 use crate::AppState;
 use crate::api::app_name;
 use crate::error::ApiError;
+use crate::headers;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
@@ -35,11 +36,25 @@ pub async fn by_path(State(state): State<Arc<AppState>>, request: Request) -> Re
     let (app, path) = (app.to_owned(), rest.to_owned());
     let prefix = format!("/run/{app}");
     // An app's pages share Lodge's origin under /run: sandbox them, so their
-    // scripts can't read the UI's stored token or act as the UI.
+    // scripts can't read the UI's stored token or act as the UI, and take
+    // away the headers that would act on the whole origin.
     let mut response = match dispatch(&state, &app, path, Some(prefix), request).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };
+    for name in headers::strip_origin_headers(response.headers_mut()) {
+        if state.reported_headers.first(&app, name) {
+            state.logs.lodge(
+                &app,
+                None,
+                "warn",
+                format!(
+                    "removed the {name} header from an answer under /run/{app}/: it {}. Pages under /run/ share Lodge's origin; an app that needs it is served at {app}.DOMAIN (lodge serve --domain)",
+                    headers::why_removed(name)
+                ),
+            );
+        }
+    }
     response.headers_mut().append(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(RUN_SANDBOX),
@@ -140,7 +155,11 @@ async fn dispatch(
     }
     let request = http::Request::from_parts(parts, body_from(body));
     match state.http.handle(&spec, request).await {
-        Ok(response) => Ok(response.map(Body::new)),
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            response.extensions_mut().insert(headers::AppAnswer);
+            Ok(response)
+        }
         Err(failure) => Err(failure_response(&failure)),
     }
 }

@@ -48,10 +48,19 @@ fn asset(name: &str, request: &HeaderMap) -> Response {
     let Some((_, content_type, contents)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
         return ApiError::not_found(format!("there is no UI file {name}")).into_response();
     };
+    let policy = if name == "worker.js" {
+        crate::headers::WORKER_POLICY
+    } else {
+        crate::headers::UI_POLICY
+    };
     // Revalidated on every load (cheap: 304), so a new Lodge is seen at once.
     let headers = [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, ETAG.clone()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(policy),
+        ),
     ];
     if request.get(header::IF_NONE_MATCH) == Some(&*ETAG) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
@@ -106,9 +115,14 @@ pub async fn client_file(
         .browser_file(&sha256, &name)
         .await?
         .ok_or_else(missing)?;
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| ApiError::internal(format!("reading {}: {e}", path.display())))?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        // The path is the server's business: it goes to the server's log only.
+        tracing::error!(path = %path.display(), error = %e, "reading a prepared client file");
+        ApiError::internal(format!(
+            "the prepared client file {name} could not be read ({})",
+            e.kind()
+        ))
+    })?;
     let content_type = if name.ends_with(".wasm") {
         "application/wasm"
     } else {

@@ -21,11 +21,27 @@ async function failure(response) {
   }
 }
 
-/** GETs a JSON document from the API. */
+/**
+ * GETs a JSON document from the API, with the saved token when there is one
+ * (it shows unlisted rooms too). A refused token is forgotten and the
+ * request made again without it.
+ */
 export async function get(path) {
-  const response = await fetch(`/api${path}`, { headers: { accept: "application/json" } });
+  const token = localStorage.getItem(TOKEN_KEY);
+  const headers = { accept: "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`/api${path}`, { headers });
+  if (response.status === 401 && token) {
+    localStorage.removeItem(TOKEN_KEY);
+    return get(path);
+  }
   if (!response.ok) throw await failure(response);
   return response.json();
+}
+
+/** Whether this browser keeps the API token. */
+export function hasToken() {
+  return localStorage.getItem(TOKEN_KEY) !== null;
 }
 
 /** Sends a request that needs the token, asking for it (once) when missing or refused. */
@@ -116,11 +132,29 @@ export function validRoom(room) {
   return /^[A-Za-z0-9._-]{1,64}$/.test(room);
 }
 
-/** Display names: 1-64 characters, no control characters or surrounding spaces. */
-export function validName(name) {
+/** Characters that change the direction of the text around them. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/u;
+/** Names made only of these show nothing: spaces, invisible and combining characters, blanks. */
+const INVISIBLE = /^[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}\u115F\u2800]*$/u;
+
+/**
+ * What is wrong with a display name, or null; the server checks the same
+ * rules (crates/server/src/names.rs).
+ */
+export function nameProblem(name) {
   const chars = [...name].length;
+  if (chars < 1 || chars > 64) return "Names are 1-64 characters.";
   // eslint-disable-next-line no-control-regex
-  return chars >= 1 && chars <= 64 && name.trim() === name && !/[\u0000-\u001f\u007f-\u009f]/.test(name);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "Names can't have control characters.";
+  if (name.trim() !== name) return "Names can't start or end with a space.";
+  if (BIDI_CONTROLS.test(name)) return "Names can't have characters that change the direction of the text.";
+  if (INVISIBLE.test(name)) return "Names need at least one visible character.";
+  return null;
+}
+
+/** Display names: see nameProblem. */
+export function validName(name) {
+  return nameProblem(name) === null;
 }
 
 /** Builds an element: h("a", {href: "/"}, "text", child, ...). Text is never parsed as HTML. */

@@ -5,7 +5,7 @@
 //   /play/NAME          choose a room (or run a client-only app)
 //   /play/NAME/ROOM     the runner
 
-import { ApiError, authorized, bytes, get, h, savedName, saveName, show, validName, validRoom } from "./api.js";
+import { ApiError, authorized, bytes, get, h, hasToken, nameProblem, savedName, saveName, show, validRoom } from "./api.js";
 
 const REFRESH_MS = 5000;
 let refreshTimer = null;
@@ -82,7 +82,7 @@ function uploadPanel(onPublished) {
   const progress = h("progress", { max: 1, value: 0, hidden: true });
   const result = h("div", { role: "status", "aria-live": "polite" });
   const drop = h("div", { class: "drop" },
-    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, role: "button", style: "display:inline-block",
+    h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, role: "button",
       onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()) }, "choose a file"), "."),
     h("p", { class: "muted" }, "Make one with ", h("span", { class: "mono" }, "lodge app pack DIR"), "."),
     input, progress);
@@ -130,10 +130,15 @@ function appPage(name, current) {
     const renderRooms = async () => {
       if (!hasRoom) return rooms.replaceChildren(h("p", { class: "muted" }, "This app has no room part."));
       const { rooms: live } = await get(`/apps/${encodeURIComponent(name)}/rooms`);
+      // Unlisted rooms are shown only to the token's holder: a room's name is its key.
+      const hidden = latest.manifest.room?.visibility !== "public" && !hasToken()
+        ? h("p", { class: "muted" }, "This app's rooms are unlisted: only people given a room's link can find it.")
+        : null;
       rooms.replaceChildren(live.length === 0
         ? h("p", { class: "muted" }, "No rooms are running.")
         : h("ul", { "aria-label": "Live rooms" }, live.map((r) => h("li", {},
-          h("a", { href: `/play/${name}/${r.name}` }, r.name), ` — ${r.members} ${r.members === 1 ? "member" : "members"}, v${r.version}`))));
+          h("a", { href: `/play/${name}/${r.name}` }, r.name), ` — ${r.members} ${r.members === 1 ? "member" : "members"}, v${r.version}`))),
+        ...(hidden ? [hidden] : []));
     };
     show(name,
       h("h1", {}, name),
@@ -155,7 +160,7 @@ function appPage(name, current) {
 
 function versionsTable(app) {
   const rows = app.versions.map((v) => h("tr", {},
-    h("td", {}, h("strong", {}, v.version), v.version === app.latest ? h("span", { class: "badge live", style: "margin-left:6px" }, "latest") : null),
+    h("td", {}, h("strong", {}, v.version), v.version === app.latest ? h("span", { class: "badge live latest" }, "latest") : null),
     h("td", {}, new Date(v.created).toLocaleString()),
     h("td", {}, h("ul", { class: "parts" }, v.parts.map((p) => h("li", {},
       h("strong", {}, p.role), ` ${bytes(p.size)} `, h("span", { class: "mono muted", title: p.sha256 }, p.sha256.slice(0, 12)),
@@ -201,7 +206,8 @@ function playForm(app, hasRoom, version) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (hasRoom && !validRoom(room.value)) return (error.textContent = "Room names are 1-64 letters, digits, '-', '_' or '.'.");
-    if (!validName(name.value)) return (error.textContent = "Names are 1-64 characters, without spaces at either end.");
+    const problem = nameProblem(name.value);
+    if (problem) return (error.textContent = problem);
     saveName(name.value);
     sessionStorage.setItem("lodge.joining", name.value);
     const target = hasRoom ? `/play/${app}/${room.value}` : `/play/${app}/-`;

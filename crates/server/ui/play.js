@@ -1,7 +1,7 @@
 // The runner page, /play/APP/ROOM: asks for a display name, then runs the
 // app's client part (or the generic text client) connected to the room.
 
-import { get, h, savedName, saveName, show, validName, validRoom } from "./api.js";
+import { get, h, nameProblem, savedName, saveName, show, validName, validRoom } from "./api.js";
 import { ClientRunner } from "./runner.js";
 import { Terminal } from "./terminal.js";
 import { TextClient } from "./text-client.js";
@@ -18,6 +18,7 @@ const CLOSE_CODES = {
   4001: "the room refused you",
   4002: "the room is full",
   4003: "you were removed from the room",
+  4005: "someone in the room already has that name",
 };
 
 const FAULT_TITLES = {
@@ -69,7 +70,8 @@ function askName(app, room) {
     const form = h("form", { class: "row", "aria-label": "Join" }, h("label", {}, "Your name", input), h("button", { class: "primary" }, "Join"), error);
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      if (!validName(input.value)) return (error.textContent = "Names are 1-64 characters, without spaces at either end.");
+      const problem = nameProblem(input.value);
+      if (problem) return (error.textContent = problem);
       saveName(input.value);
       resolve(input.value);
     });

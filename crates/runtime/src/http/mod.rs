@@ -5,6 +5,7 @@
 //! queueing.
 
 mod body;
+mod connect;
 mod state;
 
 pub use body::HttpBody;
@@ -54,6 +55,9 @@ pub struct HttpConfig {
     pub max_concurrent: usize,
     /// Requests running at once for one app; more answer 503.
     pub max_concurrent_per_app: usize,
+    /// Outbound requests may reach loopback, private, link-local and other
+    /// non-public addresses (`--http-allow-private-outbound`).
+    pub allow_private_outbound: bool,
 }
 
 impl Default for HttpConfig {
@@ -68,6 +72,7 @@ impl Default for HttpConfig {
             max_response_body: 64 << 20,
             max_concurrent: 256,
             max_concurrent_per_app: 64,
+            allow_private_outbound: false,
         }
     }
 }
@@ -532,6 +537,7 @@ impl HttpParts {
                 allowed_hosts: Arc::new(spec.allowed_hosts.clone()),
                 app: spec.app.clone(),
                 logs: inner.shared.logs.clone(),
+                allow_private: inner.config.allow_private_outbound,
             },
             table: ResourceTable::new(),
             core: GuestCore::new(
@@ -599,16 +605,9 @@ fn pre_key(spec: &HttpSpec) -> PreKey {
     (spec.sha256.clone(), capabilities)
 }
 
-/// The first line of a trap, without wasmtime's backtrace.
+/// A trap's cause on one line, without wasmtime's backtrace.
 fn trap_reason(e: &wasmtime::Error) -> String {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        return trap.to_string();
-    }
-    format!("{e:#}")
-        .lines()
-        .next()
-        .unwrap_or("unknown error")
-        .to_owned()
+    crate::fault::describe(e).1
 }
 
 /// Turns any body into the runtime's body type.

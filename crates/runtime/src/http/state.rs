@@ -1,10 +1,11 @@
 //! The store data of one http request's instance, and the outbound-request
-//! policy: only hosts the manifest lists in `allowed-hosts` are reachable.
+//! policy: only hosts the manifest lists in `allowed-hosts` are reachable,
+//! and only on public addresses unless the operator allows others
+//! (`connect`).
 
 use crate::app_host::AppHost;
 use crate::epoch::{Guest, GuestCore};
 use http::uri::Scheme;
-use http_body_util::BodyExt;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -52,6 +53,9 @@ pub(crate) struct Outbound {
     pub allowed_hosts: Arc<Vec<String>>,
     pub app: String,
     pub logs: crate::logs::AppLogs,
+    /// `lodge serve --http-allow-private-outbound`: loopback, private and
+    /// other non-public addresses may be reached.
+    pub allow_private: bool,
 }
 
 /// Whether `host:port` (with `port` the request's, or the scheme's default)
@@ -125,12 +129,27 @@ impl WasiHttpHooks for Outbound {
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
+        let (logs, app, allow_private) = (self.logs.clone(), self.app.clone(), self.allow_private);
         Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = _> + Send>,
-            ))
+            match super::connect::send(request, options, allow_private).await {
+                Ok(sent) => Ok(sent),
+                Err(super::connect::SendError::Http(e)) => Err(e),
+                Err(super::connect::SendError::NotPublic {
+                    host,
+                    address,
+                    kind,
+                }) => {
+                    logs.lodge(
+                        &app,
+                        None,
+                        "warn",
+                        format!(
+                            "outbound request to {host} denied: it resolves to {address}, a {kind} address; this server reaches such addresses only when started with --http-allow-private-outbound"
+                        ),
+                    );
+                    Err(Error::DestinationIpProhibited)
+                }
+            }
         })
     }
 }

@@ -315,6 +315,20 @@ impl RoomActor {
             }));
             return Ok(());
         }
+        if self.spec.unique_names
+            && running
+                .store
+                .data()
+                .members
+                .values()
+                .any(|m| super::same_display_name(&m.name, &name))
+        {
+            let _ = reply.send(JoinReply::Refused(JoinRefused {
+                code: close::NAME_TAKEN,
+                reason: "that name is taken in this room: choose another".into(),
+            }));
+            return Ok(());
+        }
         self.next_member += 1;
         let id = self.next_member;
         let (outbox, inbox) = mpsc::channel(self.inner.config.outbox);
@@ -484,9 +498,6 @@ fn classify(e: wasmtime::Error, budget_ms: u128, memory: usize) -> Crash {
             ),
         };
     }
-    let first = text.lines().next().unwrap_or("trap").to_owned();
-    Crash {
-        kind: "trap",
-        reason: first,
-    }
+    let (kind, reason) = crate::fault::describe(&e);
+    Crash { kind, reason }
 }

@@ -10,7 +10,7 @@ use crate::rate::RateLimiter;
 use crate::shared::Shared;
 use bytes::Bytes;
 use host::RoomState;
-use lodge_manifest::Capability;
+use lodge_manifest::{Capability, RoomVisibility};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -43,6 +43,8 @@ pub mod close {
     pub const KICKED: u16 = 4003;
     /// The room could not start (see the app log).
     pub const UNAVAILABLE: u16 = 4004;
+    /// The room has `unique-names` and a member already has this name.
+    pub const NAME_TAKEN: u16 = 4005;
 }
 
 /// A message between a member and its room.
@@ -77,6 +79,10 @@ pub struct RoomSpec {
     pub max_rooms: u32,
     /// Linear memory the room may grow to.
     pub memory_bytes: usize,
+    /// `[room].visibility`: who sees the room in the app's room list.
+    pub visibility: RoomVisibility,
+    /// `[room].unique-names`: a join whose name is taken is refused.
+    pub unique_names: bool,
 }
 
 /// Server-wide room settings (`lodge serve` flags).
@@ -294,6 +300,7 @@ pub struct RoomInfo {
     pub version: String,
     pub members: usize,
     pub started_ms: i64,
+    pub visibility: RoomVisibility,
 }
 
 struct Live {
@@ -302,6 +309,7 @@ struct Live {
     version: semver::Version,
     started_ms: i64,
     members: Arc<AtomicUsize>,
+    visibility: RoomVisibility,
 }
 
 pub(crate) struct Inner {
@@ -326,6 +334,13 @@ pub fn valid_room_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Whether two display names count as the same for `unique-names`:
+/// trimmed and compared case-insensitively (look-alike letters from other
+/// scripts still differ).
+pub fn same_display_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 impl Rooms {
@@ -392,6 +407,7 @@ impl Rooms {
                                 version: spec.version.clone(),
                                 started_ms: lodge_store::now_ms(),
                                 members: members.clone(),
+                                visibility: spec.visibility,
                             },
                         );
                         let actor = actor::RoomActor::new(
@@ -440,6 +456,7 @@ impl Rooms {
                 version: room.version.to_string(),
                 members: room.members.load(Ordering::Relaxed),
                 started_ms: room.started_ms,
+                visibility: room.visibility,
             })
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));

@@ -10,6 +10,10 @@
 //! - `/fetch?URL`: fetches URL with wasi:http and answers its status and body
 //! - `/log`: writes to stdout, stderr and the log interface
 //! - `/count`: how many requests this instance has served
+//! - `/origin-headers`: answers with headers that would act on the whole
+//!   origin (cookies, clearing site data, service-worker scope, refresh,
+//!   preload links), `X-Content-Type-Options: none` and a harmless `x-probe`
+//! - `/recurse`: recurses until the call stack overflows
 
 use lodge_http::kv::{self, Scope};
 use lodge_http::wasip2::http::outgoing_handler;
@@ -38,6 +42,33 @@ fn respond(out: ResponseOutparam, status: u16, body: &[u8]) {
     }
     drop(stream);
     OutgoingBody::finish(outgoing, None).expect("finishing");
+}
+
+/// Answers 200 with `headers` and a short HTML body.
+fn respond_with(out: ResponseOutparam, headers: &[(&str, &str)]) {
+    let list: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+        .collect();
+    let response = OutgoingResponse::new(Fields::from_list(&list).expect("valid headers"));
+    let outgoing = response.body().expect("a body");
+    ResponseOutparam::set(out, Ok(response));
+    let stream = outgoing.write().expect("a stream");
+    stream
+        .blocking_write_and_flush(b"<p>headers</p>")
+        .expect("writing");
+    drop(stream);
+    OutgoingBody::finish(outgoing, None).expect("finishing");
+}
+
+/// Calls itself for ever; the work after the call keeps it from becoming a loop.
+#[inline(never)]
+fn recurse(depth: u32, seed: u32) -> u32 {
+    if depth == u32::MAX && seed == 0x9e37_79b9 {
+        return seed;
+    }
+    let next = seed.rotate_left(5) ^ depth;
+    recurse(depth.wrapping_add(1), next).wrapping_mul(31) ^ next
 }
 
 fn fetch(url: &str) -> Result<(u16, String), String> {
@@ -132,6 +163,25 @@ impl lodge_http::wasip2::exports::http::incoming_handler::Guest for Probe {
             }
             "/trap" => panic!("asked to trap"),
             "/count" => respond(out, 200, served.to_string().as_bytes()),
+            "/origin-headers" => respond_with(
+                out,
+                &[
+                    ("content-type", "text/html"),
+                    ("set-cookie", "lodge.token=stolen; Path=/"),
+                    ("set-cookie", "second=1; Path=/"),
+                    ("clear-site-data", "\"storage\", \"cookies\""),
+                    ("service-worker-allowed", "/"),
+                    ("refresh", "0; url=/api/apps"),
+                    ("link", "</api/apps>; rel=preload; as=fetch"),
+                    ("strict-transport-security", "max-age=31536000"),
+                    ("x-content-type-options", "none"),
+                    ("x-probe", "kept"),
+                ],
+            ),
+            "/recurse" => {
+                let depth = recurse(0, query.len() as u32);
+                respond(out, 200, depth.to_string().as_bytes());
+            }
             "/fetch" => match fetch(query) {
                 Ok((status, body)) => respond(out, 200, format!("{status} {body}").as_bytes()),
                 Err(e) => respond(out, 502, e.as_bytes()),

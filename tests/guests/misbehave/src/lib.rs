@@ -1,7 +1,8 @@
 //! A room that misbehaves on request, for fault-isolation tests:
 //! `spin` loops forever, `grow` allocates until memory runs out, `hold MIB`
 //! allocates MIB MiB and keeps it (answering `holding MIB`), `panic`
-//! panics, `flood N SIZE` broadcasts N messages of SIZE bytes, `kick`
+//! panics, `recurse` recurses until the call stack overflows, `flood N
+//! SIZE` broadcasts N messages of SIZE bytes, `kick`
 //! kicks the sender, `timer MS TAG` sets a timer that broadcasts
 //! `timer: TAG`, `cancel TAG` cancels it; anything else is echoed to the
 //! sender. Leaves are announced as `left: NAME`.
@@ -37,6 +38,10 @@ impl Room for Misbehave {
                 members::send(from, &Message::Text(format!("holding {mib}")));
             }
             Some("panic") => panic!("asked to panic"),
+            Some("recurse") => {
+                let depth = recurse(0, text.len() as u32);
+                members::send(from, &Message::Text(depth.to_string()));
+            }
             Some("flood") => {
                 let count: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
                 let size: usize = words.next().and_then(|w| w.parse().ok()).unwrap_or(10);
@@ -70,6 +75,16 @@ impl Room for Misbehave {
     fn on_leave(&mut self, member: &Member) {
         members::broadcast(&Message::Text(format!("left: {}", member.name)));
     }
+}
+
+/// Calls itself for ever; the work after the call keeps it from becoming a loop.
+#[inline(never)]
+fn recurse(depth: u32, seed: u32) -> u32 {
+    if depth == u32::MAX && seed == 0x9e37_79b9 {
+        return seed;
+    }
+    let next = seed.rotate_left(5) ^ depth;
+    recurse(depth.wrapping_add(1), next).wrapping_mul(31) ^ next
 }
 
 lodge_sdk::export_room!(Misbehave);
