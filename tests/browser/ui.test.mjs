@@ -139,14 +139,16 @@ test("the play form opens the shared runner link for the chosen room", async () 
   await form.getByRole("button", { name: "Play" }).click();
   await page.waitForURL(/\/play\/counter\/den$/);
   await page.locator(".status.connected").waitFor();
-  // counter's rooms are unlisted: a visitor is told, and sees none of them.
-  await page.goto(`${server.url}/app/counter`);
-  await page.getByText("This app's rooms are unlisted").waitFor();
-  assert.doesNotMatch(await page.locator("main").innerText(), /\bden\b/);
+  // While grace plays, counter's rooms are unlisted: a visitor is told, and
+  // sees none of them.
+  const visitor = await newPage(browser, errors);
+  await visitor.goto(`${server.url}/app/counter`);
+  await visitor.getByText("This app's rooms are unlisted").waitFor();
+  assert.doesNotMatch(await visitor.locator("main").innerText(), /\bden\b/);
   // The token's holder sees every room.
-  await page.evaluate((token) => localStorage.setItem("lodge.token", token), TOKEN);
-  await page.reload();
-  await page.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "den" }).waitFor();
+  await visitor.evaluate((token) => localStorage.setItem("lodge.token", token), TOKEN);
+  await visitor.reload();
+  await visitor.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "den" }).waitFor();
   assert.deepEqual(errors, []);
 });
 
