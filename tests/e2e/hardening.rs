@@ -18,17 +18,6 @@ fn encoded(text: &str) -> String {
         .collect()
 }
 
-fn push_misbehave(server: &Server, app: &str, extra: &str) -> AppDir {
-    let dir = AppDir::new(
-        &format!(
-            "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"Misbehaves.\"\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"timers\"]\n{extra}"
-        ),
-        &[("room.wasm", &guest_component("misbehave"))],
-    );
-    server.ok(&["app", "push", dir.path()]);
-    dir
-}
-
 // A name of zero-width or filler characters showed as nothing, and a
 // right-to-left override reversed the text after it in everyone's view.
 #[tokio::test]

@@ -14,16 +14,6 @@ fn push_example(server: &Server, example: &str) {
     server.ok(&["app", "push", examples().join(example).to_str().unwrap()]);
 }
 
-/// Pushes the misbehaving room (tests/guests/misbehave) as `app`.
-fn push_misbehave(server: &Server, app: &str, extra_room_settings: &str) -> AppDir {
-    let manifest = format!(
-        "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"misbehaves\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"timers\"]\n{extra_room_settings}"
-    );
-    let dir = AppDir::new(&manifest, &[("room.wasm", &guest_component("misbehave"))]);
-    server.ok(&["app", "push", dir.path()]);
-    dir
-}
-
 /// A chat message goes round in a room, from another client address.
 async fn chat_still_works(server: &Server, from: &str, room: &str) {
     let mut ws = Ws::join_from(server, from, "chat", room, "alice").await;

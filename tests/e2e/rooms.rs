@@ -20,15 +20,6 @@ fn push(server: &Server, example: &str) {
     server.ok(&["app", "push", examples().join(example).to_str().unwrap()]);
 }
 
-fn push_guest(server: &Server, app: &str, extra_room_settings: &str) -> AppDir {
-    let manifest = format!(
-        "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"misbehaves\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"timers\"]\n{extra_room_settings}"
-    );
-    let dir = AppDir::new(&manifest, &[("room.wasm", &guest_component("misbehave"))]);
-    server.ok(&["app", "push", dir.path()]);
-    dir
-}
-
 #[tokio::test]
 async fn chat_among_three_with_a_leave_and_replay_on_rejoin() {
     let data = tempfile::tempdir().unwrap();
@@ -240,7 +231,7 @@ async fn a_looping_guest_ends_only_its_own_room_within_the_deadline() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &["--room-cpu-ms", "300"]);
     push(&server, "chat");
-    let _dir = push_guest(&server, "bad", "");
+    let _dir = push_misbehave(&server, "bad", "");
 
     let mut chatter = Ws::join(&server, "chat", "lobby", "chatter").await;
     until(&mut chatter, "* chatter joined").await;
@@ -309,7 +300,7 @@ async fn a_looping_guest_ends_only_its_own_room_within_the_deadline() {
 async fn memory_exhaustion_and_panics_end_the_room_with_a_reason() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &["--room-memory-mib", "16"]);
-    let _dir = push_guest(&server, "bad", "");
+    let _dir = push_misbehave(&server, "bad", "");
 
     let mut hog = Ws::join(&server, "bad", "mem", "hog").await;
     let mut bystander = Ws::join(&server, "bad", "mem", "bystander").await;
@@ -337,7 +328,7 @@ async fn memory_exhaustion_and_panics_end_the_room_with_a_reason() {
     );
 
     // A manifest may ask for its own limit, up to the server's maximum.
-    let _small = push_guest(&server, "small", "memory-mib = 8\n");
+    let _small = push_misbehave(&server, "small", "memory-mib = 8\n");
     let mut hog = Ws::join(&server, "small", "mem", "hog").await;
     hog.send("grow").await;
     let (_, reason) = hog.closed().await;
@@ -359,7 +350,7 @@ async fn memory_exhaustion_and_panics_end_the_room_with_a_reason() {
 async fn an_oversize_message_closes_with_1009() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &["--max-message-bytes", "1024"]);
-    let _dir = push_guest(&server, "bad", "");
+    let _dir = push_misbehave(&server, "bad", "");
     let mut ws = Ws::join(&server, "bad", "big", "big").await;
     ws.send(&"y".repeat(1000)).await;
     assert_eq!(ws.text().await.len(), 1000);
@@ -373,7 +364,7 @@ async fn an_oversize_message_closes_with_1009() {
 async fn a_member_that_never_reads_is_disconnected_and_the_others_are_not() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &["--member-outbox", "8"]);
-    let _dir = push_guest(&server, "bad", "");
+    let _dir = push_misbehave(&server, "bad", "");
     let mut reader = Ws::join(&server, "bad", "flood", "reader").await;
     let lazy = Ws::join(&server, "bad", "flood", "lazy").await;
     let mut left_seen = false;
@@ -467,7 +458,7 @@ async fn joins_are_checked_before_the_upgrade() {
 async fn timers_fire_and_cancel_and_kicks_close_with_the_reason() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &[]);
-    let _dir = push_guest(&server, "bad", "");
+    let _dir = push_misbehave(&server, "bad", "");
     let mut a = Ws::join(&server, "bad", "t", "a").await;
     let mut b = Ws::join(&server, "bad", "t", "b").await;
     for ws in [&mut a, &mut b] {

@@ -552,3 +552,13 @@ pub fn memory_of(pid: u32) -> (u64, u64) {
     };
     (field("VmHWM:"), field("VmRSS:"))
 }
+
+/// Pushes the misbehaving room (tests/guests/misbehave) as `app`.
+pub fn push_misbehave(server: &Server, app: &str, extra_room_settings: &str) -> AppDir {
+    let manifest = format!(
+        "[app]\nname = \"{app}\"\nversion = \"0.1.0\"\ndescription = \"misbehaves\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"timers\"]\n{extra_room_settings}"
+    );
+    let dir = AppDir::new(&manifest, &[("room.wasm", &guest_component("misbehave"))]);
+    server.ok(&["app", "push", dir.path()]);
+    dir
+}
