@@ -370,16 +370,9 @@ mod raw {
 
     /// A millisecond limit of `[http]`, within 1..=MAX_HTTP_LIMIT_MS.
     fn http_limit(field: &'static str, value: Option<i64>) -> Result<Option<u32>, ManifestError> {
-        value
-            .map(|n| match u32::try_from(n) {
-                Ok(n) if (1..=MAX_HTTP_LIMIT_MS).contains(&n) => Ok(n),
-                _ => Err(ManifestError::HttpLimit {
-                    field,
-                    value: n,
-                    max: MAX_HTTP_LIMIT_MS,
-                }),
-            })
-            .transpose()
+        in_range(value, MAX_HTTP_LIMIT_MS, |value, max| {
+            ManifestError::HttpLimit { field, value, max }
+        })
     }
 
     impl Manifest {
@@ -399,36 +392,17 @@ mod raw {
             let room = self
                 .room
                 .map(|room| {
-                    let max_members = room
-                        .max_members
-                        .map(|n| match u32::try_from(n) {
-                            Ok(n) if (1..=MAX_ROOM_MEMBERS).contains(&n) => Ok(n),
-                            _ => Err(ManifestError::MaxMembers {
-                                value: n,
-                                max: MAX_ROOM_MEMBERS,
-                            }),
-                        })
-                        .transpose()?;
-                    let max_rooms = room
-                        .max_rooms
-                        .map(|n| match u32::try_from(n) {
-                            Ok(n) if (1..=MAX_ROOMS_PER_APP).contains(&n) => Ok(n),
-                            _ => Err(ManifestError::MaxRooms {
-                                value: n,
-                                max: MAX_ROOMS_PER_APP,
-                            }),
-                        })
-                        .transpose()?;
-                    let memory_mib = room
-                        .memory_mib
-                        .map(|n| match u32::try_from(n) {
-                            Ok(n) if (1..=MAX_ROOM_MEMORY_MIB).contains(&n) => Ok(n),
-                            _ => Err(ManifestError::MemoryMib {
-                                value: n,
-                                max: MAX_ROOM_MEMORY_MIB,
-                            }),
-                        })
-                        .transpose()?;
+                    let max_members =
+                        in_range(room.max_members, MAX_ROOM_MEMBERS, |value, max| {
+                            ManifestError::MaxMembers { value, max }
+                        })?;
+                    let max_rooms = in_range(room.max_rooms, MAX_ROOMS_PER_APP, |value, max| {
+                        ManifestError::MaxRooms { value, max }
+                    })?;
+                    let memory_mib =
+                        in_range(room.memory_mib, MAX_ROOM_MEMORY_MIB, |value, max| {
+                            ManifestError::MemoryMib { value, max }
+                        })?;
                     let component = component_path(Role::Room, room.component)?;
                     let capabilities = capabilities(Role::Room, &room.capabilities)?;
                     let visibility = room
@@ -527,6 +501,20 @@ mod raw {
                 }),
             }
         }
+    }
+
+    /// An optional integer field within 1..=max, or the error `out_of_range` makes.
+    fn in_range(
+        value: Option<i64>,
+        max: u32,
+        out_of_range: impl FnOnce(i64, u32) -> ManifestError,
+    ) -> Result<Option<u32>, ManifestError> {
+        value
+            .map(|n| match u32::try_from(n) {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(out_of_range(n, max)),
+            })
+            .transpose()
     }
 
     fn component_path(role: Role, path: String) -> Result<String, ManifestError> {
