@@ -1,8 +1,9 @@
 //! Where guest code runs: its own bounded threads, apart from the threads
-//! that serve sockets, and fair turns on them. A guest holds a turn while it
-//! runs WebAssembly and gives it back at every epoch tick and host call; when
-//! several apps wait, turns go round the apps in order, so an app's share
-//! doesn't grow with the number of its rooms or requests.
+//! that serve sockets, and fair turns on them. A guest still running at an
+//! epoch tick gives its turn back and waits for the next one; when several
+//! apps wait, turns go round the apps in order, so an app's share doesn't
+//! grow with the number of its rooms or requests, and a guest with a short
+//! call to make (most are) finds a thread within a tick.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -106,6 +107,7 @@ impl Turns {
     }
 
     /// A turn at once, if one is free and nobody waits for it.
+    #[cfg(test)]
     pub fn try_acquire(self: &Arc<Self>) -> Option<Turn> {
         let mut state = self.state.lock().expect("turns lock");
         if state.free > 0 && state.order.is_empty() {
