@@ -97,10 +97,25 @@ impl GuestCore {
         }
     }
 
+    /// Waits for this guest's turn; call before running its code.
+    pub async fn take_turn(&self) {
+        let turn = self.turns.acquire(&self.app).await;
+        *self.turn.lock().expect("turn lock") = Some(turn);
+    }
+
     fn give_turn_back(&self) {
         // Dropped outside the lock: giving it back may wake the next guest.
         let turn = self.turn.lock().expect("turn lock").take();
         drop(turn);
+    }
+
+    /// Takes a turn if one is free at once; false when others wait.
+    fn try_take_turn(&self) -> bool {
+        let mut slot = self.turn.lock().expect("turn lock");
+        if slot.is_none() {
+            *slot = self.turns.try_acquire();
+        }
+        slot.is_some()
     }
 
     /// A future that yields to other tasks, then waits for the next turn.
@@ -123,17 +138,23 @@ pub(crate) trait Guest: Send + 'static {
 /// while its code runs; at every epoch tick it yields to the scheduler and
 /// waits for its next turn, and once its budget is spent it is interrupted.
 ///
-/// A call starts without a turn (most calls are done long before a tick),
-/// so only guests that keep running wait in line; a host call or the end of
-/// the call gives a turn back, so a guest waiting on a host call never holds
-/// one another app could use.
+/// A call takes a turn before it starts; a host call gives it back, so a
+/// guest waiting on one never holds a turn another app could use, and takes
+/// it again on return when one is free (else it waits at the next check).
 pub(crate) fn guest_store<T: Guest>(engine: &Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.core().limits);
     store.call_hook(|mut ctx, hook| {
         let core = ctx.data_mut().core();
         match hook {
-            CallHook::CallingWasm | CallHook::ReturningFromHost => core.cpu.resume(),
+            CallHook::CallingWasm => core.cpu.resume(),
+            CallHook::ReturningFromHost => {
+                core.cpu.resume();
+                if !core.try_take_turn() {
+                    // Others are waiting: line up at the next check.
+                    ctx.set_epoch_deadline(0);
+                }
+            }
             CallHook::CallingHost | CallHook::ReturningFromWasm => {
                 core.cpu.pause();
                 core.give_turn_back();

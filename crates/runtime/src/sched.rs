@@ -107,7 +107,6 @@ impl Turns {
     }
 
     /// A turn at once, if one is free and nobody waits for it.
-    #[cfg(test)]
     pub fn try_acquire(self: &Arc<Self>) -> Option<Turn> {
         let mut state = self.state.lock().expect("turns lock");
         if state.free > 0 && state.order.is_empty() {

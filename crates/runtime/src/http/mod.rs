@@ -400,6 +400,7 @@ impl HttpParts {
         let mut task = AbortOnDrop(self.inner.shared.threads.spawn(async move {
             let _admission = admission;
             let call = async {
+                store.data().core.take_turn().await;
                 let proxy = match kept {
                     Some(proxy) => proxy,
                     None => pre.instantiate_async(&mut store).await?,

@@ -127,6 +127,7 @@ impl RoomActor {
             ),
         };
         let mut store = guest_store(&self.inner.shared.engine, state);
+        store.data().core.take_turn().await;
         let world = pre.instantiate_async(&mut store).await.map_err(|e| {
             // Keep a memory refusal findable: it decides the close code.
             match MemoryRefused::find(&e) {
@@ -446,6 +447,7 @@ impl RoomActor {
     ) -> Result<R, Crash> {
         self.inner.shared.metrics.guest_calls.inc();
         running.store.data_mut().core.cpu.restart();
+        running.store.data().core.take_turn().await;
         running.store.set_epoch_deadline(1);
         let budget_ms = self.inner.config.cpu_per_call.as_millis();
         let memory = self.spec.memory_bytes;
