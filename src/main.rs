@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server: API, rooms and apps, with storage in one data directory.
-    Serve(commands::serve::Args),
+    Serve(Box<commands::serve::Args>),
     /// Push, list, show and remove apps on a server.
     App(commands::app::Args),
     /// Develop an app: a local server that rebuilds and re-pushes it on every change.
@@ -34,10 +34,17 @@ enum Command {
     /// Measure Lodge: load generators with a native baseline in the same run.
     #[command(subcommand)]
     Bench(commands::bench::Command),
+    /// Compile one uploaded component for the server that runs this (internal).
+    #[command(name = "__compile", hide = true)]
+    Compile(commands::compile::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Compile(args) = cli.command {
+        // The server's compiler child: no async runtime, nothing but the compile.
+        return commands::compile::run(args);
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,13 +58,14 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Serve(args) => commands::serve::run(*args).await,
             Command::App(args) => commands::app::run(args).await,
             Command::Dev(args) => commands::dev::run(args).await,
             Command::Rooms(command) => commands::rooms::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Join(args) => commands::join::run(args).await,
             Command::Bench(command) => commands::bench::run(command).await,
+            Command::Compile(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

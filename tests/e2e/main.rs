@@ -6,8 +6,10 @@ mod support;
 
 mod auth;
 mod bad_bundles;
+mod compile_bombs;
 mod dev;
 mod durability;
+mod full_disk;
 mod http;
 mod registry;
 mod rooms;

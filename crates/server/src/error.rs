@@ -81,7 +81,32 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::internal(e.to_string())
+        match e {
+            StoreError::Full { doing } => Self::disk_full(&doing),
+            e => Self::internal(e.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// `507 disk_full`: a write found no space; `doing` names what it was.
+    pub fn disk_full(doing: &str) -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "disk_full",
+            format!(
+                "the server's disk is full: {doing} failed; deleting apps or versions frees space"
+            ),
+        )
+    }
+
+    /// An I/O failure while `doing`: `507` when the disk is full, else `500`.
+    pub fn io(doing: &str, e: &std::io::Error) -> Self {
+        if lodge_store::is_disk_full(e) {
+            Self::disk_full(doing)
+        } else {
+            Self::internal(format!("{doing}: {e}"))
+        }
     }
 }
 
@@ -127,6 +152,10 @@ impl From<PartError> for ApiError {
             ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
             MissingExport { .. } => "part_export_missing",
             Browser { .. } => "part_not_browser_ready",
+            OverLimit { .. } => "part_over_limit",
+            CompileLimit { .. } => "part_compile_limit",
+            // Starting or talking to the compiler failed: not the author's doing.
+            CompilerFailed { .. } => return Self::internal(e.to_string()),
         };
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }
