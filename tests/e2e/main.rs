@@ -11,5 +11,6 @@ mod dev;
 mod durability;
 mod full_disk;
 mod http;
+mod properties;
 mod registry;
 mod rooms;

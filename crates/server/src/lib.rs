@@ -244,6 +244,11 @@ impl Server {
         })
     }
 
+    /// What the handlers share, for driving [`router`] in-process (tests).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
