@@ -52,6 +52,26 @@ fn core_module(functions: u64, locals: u64, table: u64) -> Vec<u8> {
     module
 }
 
+/// A core module of one function of `n` additions to a local: under 1 MiB,
+/// within every default limit (and, compressed, the bundle ratio), and
+/// about 120 MiB to compile.
+fn long_function(n: usize) -> Vec<u8> {
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    module.extend(section(1, &[1, 0x60, 0, 0]));
+    module.extend(section(3, &[1, 0]));
+    // One i32 local; `local.get 0 i32.const 1 i32.add local.set 0`, n times.
+    let mut body = vec![1, 1, 0x7f];
+    for _ in 0..n {
+        body.extend([0x20, 0, 0x41, 1, 0x6a, 0x21, 0]);
+    }
+    body.push(0x0b);
+    let mut code = vec![1];
+    leb(body.len() as u64, &mut code);
+    code.extend(body);
+    module.extend(section(10, &code));
+    module
+}
+
 /// A real room component (chat's) with `modules` extra core modules in it:
 /// valid, with the imports and exports of a room, so only its size can
 /// refuse it. Wasmtime compiles every module a component holds.
@@ -149,8 +169,8 @@ fn compile_children(server: &Server) -> usize {
 #[tokio::test]
 async fn a_component_too_slow_to_compile_is_stopped_while_other_uploads_go_on() {
     let data = tempfile::tempdir().unwrap();
-    // The static limits let this bomb through (30 s to compile); the
-    // compile limit stops it.
+    // The static limits let this bomb through (about a minute to compile
+    // here); the compile limit stops it.
     let server = Server::start(
         data.path(),
         &[
@@ -162,7 +182,7 @@ async fn a_component_too_slow_to_compile_is_stopped_while_other_uploads_go_on() 
             "1000000000",
         ],
     );
-    let bomb = room_with(&[core_module(8_000, 50_000, 0)]);
+    let bomb = room_with(&[core_module(12_000, 50_000, 0)]);
     let started = Instant::now();
     let refused = {
         let bomb = app("slow", &bomb);
@@ -202,18 +222,8 @@ async fn a_component_too_slow_to_compile_is_stopped_while_other_uploads_go_on() 
 #[tokio::test]
 async fn a_component_too_big_to_compile_in_its_memory_is_refused() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        data.path(),
-        &[
-            "--compile-memory-mib",
-            "24",
-            "--max-function-locals",
-            "50000",
-            "--max-locals",
-            "1000000000",
-        ],
-    );
-    let bomb = room_with(&[core_module(2_000, 50_000, 0)]);
+    let server = Server::start(data.path(), &["--compile-memory-mib", "64"]);
+    let bomb = room_with(&[long_function(130_000)]);
     let (status, code, text) = upload(&server, app("big", &bomb)).await;
     println!("{text}");
     assert_eq!(
@@ -222,7 +232,7 @@ async fn a_component_too_big_to_compile_in_its_memory_is_refused() {
         "{text}"
     );
     assert!(
-        text.contains("room.wasm needs more than 24 MiB of memory to compile, this server's limit (`lodge serve --compile-memory-mib` sets the limit)"),
+        text.contains("room.wasm needs more than 64 MiB of memory to compile, this server's limit (`lodge serve --compile-memory-mib` sets the limit)"),
         "{text}"
     );
     // The same limit leaves room for a real component.

@@ -119,6 +119,10 @@ impl Compiler {
                 &self.options.max_memory_bytes.to_string(),
             ])
             .env_clear()
+            // Cranelift compiles functions in parallel on rayon's pool: cap
+            // it, so one upload can't take every core and its memory (thread
+            // stacks and per-function state count) doesn't grow with them.
+            .env("RAYON_NUM_THREADS", compile_threads().to_string())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -224,15 +228,22 @@ const INVALID_PREFIX: &str = "invalid: ";
 /// What the child says when compiling failed for want of memory.
 const OUT_OF_MEMORY: &str = "compiling ran out of memory";
 
-/// CPU seconds for the child: compiling runs on every core, so the wall
-/// clock is the real limit; this one only stops a child whose parent is gone
-/// (and can no longer kill it).
+/// The most threads one compile uses.
+const MAX_COMPILE_THREADS: usize = 4;
+
+fn compile_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_COMPILE_THREADS))
+}
+
+/// CPU seconds for the child: compiling runs on several threads, so the
+/// wall clock is the real limit; this one only stops a child whose parent
+/// is gone (and can no longer kill it).
 fn cpu_limit(timeout: Duration) -> u64 {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let threads = compile_threads() as u64;
     timeout
         .as_secs()
         .max(1)
-        .saturating_mul(cores)
+        .saturating_mul(threads)
         .saturating_add(1)
 }
 
