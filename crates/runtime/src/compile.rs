@@ -68,10 +68,6 @@ impl Compiler {
         }
     }
 
-    pub fn config(&self) -> &CompileConfig {
-        &self.config
-    }
-
     /// Compiles `bytes` (a component that passed `check_part`) and returns
     /// the serialized artifact, or why it was refused.
     pub async fn compile(&self, file: &str, bytes: bytes::Bytes) -> Result<Vec<u8>, PartError> {

@@ -386,3 +386,80 @@ fn count(file: &str, bytes: &[u8], limits: &ComponentLimits) -> Result<Counts, P
     }
     Ok(counts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NESTED: &str = r#"(component
+        (import "wasi:io/error@0.2.0" (instance))
+        (component (import "nested:pkg/x" (instance)) (core module))
+        (core module (table 7 funcref) (func (local i32 i64 i64)) (func))
+    )"#;
+
+    #[test]
+    fn only_top_level_imports_are_the_parts_and_nested_modules_count() {
+        let bytes = wat::parse_str(NESTED).unwrap();
+        let counts = count("c.wasm", &bytes, &ComponentLimits::default()).unwrap();
+        assert_eq!(counts.imports, ["wasi:io/error@0.2.0"]);
+        assert_eq!(counts.core_modules, 2);
+        assert_eq!(counts.functions, 2);
+        assert_eq!(counts.locals, 3);
+        assert_eq!(counts.table_elements, 7);
+    }
+
+    #[test]
+    fn each_limit_is_named_with_its_flag() {
+        let bytes = wat::parse_str(NESTED).unwrap();
+        let cases = [
+            (
+                ComponentLimits {
+                    max_core_modules: 1,
+                    ..Default::default()
+                },
+                "--max-component-modules",
+            ),
+            (
+                ComponentLimits {
+                    max_functions: 1,
+                    ..Default::default()
+                },
+                "--max-component-functions",
+            ),
+            (
+                ComponentLimits {
+                    max_code_bytes: 4,
+                    ..Default::default()
+                },
+                "--max-code-bytes",
+            ),
+            (
+                ComponentLimits {
+                    max_function_bytes: 3,
+                    ..Default::default()
+                },
+                "--max-function-bytes",
+            ),
+            (
+                ComponentLimits {
+                    max_function_locals: 2,
+                    ..Default::default()
+                },
+                "--max-function-locals",
+            ),
+            (
+                ComponentLimits {
+                    max_table_elements: 6,
+                    ..Default::default()
+                },
+                "--max-table-elements",
+            ),
+        ];
+        for (limits, expected) in cases {
+            match count("c.wasm", &bytes, &limits) {
+                Err(PartError::OverLimit { flag, .. }) => assert_eq!(flag, expected),
+                other => panic!("{expected}: {other:?}"),
+            }
+        }
+    }
+}
