@@ -124,7 +124,11 @@ impl Compiler {
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| failed(file, format!("starting {}: {e}", exe.display())))?;
+            .map_err(|e| {
+                // The path goes to the server's log, not to the client.
+                tracing::error!(exe = %exe.display(), error = %e, "could not start the compiler");
+                failed(file, format!("starting the compiler failed: {e}"))
+            })?;
         let (Some(mut stdin), Some(mut stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
