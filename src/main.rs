@@ -34,10 +34,17 @@ enum Command {
     /// Measure Lodge: load generators with a native baseline in the same run.
     #[command(subcommand)]
     Bench(commands::bench::Command),
+    /// Compile one uploaded component for the server that runs this (internal).
+    #[command(name = "__compile", hide = true)]
+    Compile(commands::compile::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Compile(args) = cli.command {
+        // The server's compiler child: no async runtime, nothing but the compile.
+        return commands::compile::run(args);
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -58,6 +65,7 @@ fn main() -> ExitCode {
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Join(args) => commands::join::run(args).await,
             Command::Bench(command) => commands::bench::run(command).await,
+            Command::Compile(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod compile;
 pub mod dev;
 pub mod join;
 pub mod logs;

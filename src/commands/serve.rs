@@ -3,7 +3,8 @@
 use crate::client::default_data_dir;
 use anyhow::Context;
 use lodge_server::{
-    BundleLimits, ConnectionLimits, HttpConfig, KvLimits, RoomConfig, Server, ServerConfig,
+    BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, HttpConfig, KvLimits,
+    RoomConfig, Server, ServerConfig,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +38,38 @@ pub struct Args {
     /// The most a bundle may expand (uncompressed bytes per compressed byte).
     #[arg(long, default_value_t = BundleLimits::default().max_ratio)]
     max_ratio: u64,
+    /// The most core modules one component may hold (nested ones included).
+    #[arg(long, default_value_t = ComponentLimits::default().max_core_modules)]
+    max_component_modules: u64,
+    /// The most functions one component may define, in all its modules.
+    #[arg(long, default_value_t = ComponentLimits::default().max_functions)]
+    max_component_functions: u64,
+    /// The most bytes of code (function bodies) one component may hold.
+    #[arg(long, default_value_t = ComponentLimits::default().max_code_bytes)]
+    max_code_bytes: u64,
+    /// The largest function body, in bytes.
+    #[arg(long, default_value_t = ComponentLimits::default().max_function_bytes)]
+    max_function_bytes: u64,
+    /// The most locals one function may declare.
+    #[arg(long, default_value_t = ComponentLimits::default().max_function_locals)]
+    max_function_locals: u64,
+    /// The most locals all functions of one component may declare together.
+    #[arg(long, default_value_t = ComponentLimits::default().max_locals)]
+    max_locals: u64,
+    /// The most table elements (initial sizes) one component may declare.
+    #[arg(long, default_value_t = ComponentLimits::default().max_table_elements)]
+    max_table_elements: u64,
+    /// Wall-clock time compiling one uploaded component may take, in seconds.
+    #[arg(long, default_value_t = CompileConfig::default().timeout.as_secs())]
+    compile_timeout_secs: u64,
+    /// Memory compiling one uploaded component may use, in MiB.
+    #[arg(long, default_value_t = CompileConfig::default().memory_bytes >> 20)]
+    compile_memory_mib: u64,
+    /// Disk space kept in reserve (the file `reserve` in the data
+    /// directory), given up when the disk is full so deleting apps still
+    /// works, in MiB.
+    #[arg(long, default_value_t = 8)]
+    disk_reserve_mib: u64,
     /// CPU time one call into a room may take before the room is ended, in ms.
     #[arg(long, default_value_t = 1000)]
     room_cpu_ms: u64,
@@ -189,6 +222,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(data_dir, args.listen);
     config.token = args.token;
     config.limits = limits;
+    config.component = ComponentLimits {
+        max_core_modules: args.max_component_modules,
+        max_functions: args.max_component_functions,
+        max_code_bytes: args.max_code_bytes,
+        max_function_bytes: args.max_function_bytes,
+        max_function_locals: args.max_function_locals,
+        max_locals: args.max_locals,
+        max_table_elements: args.max_table_elements,
+    };
+    config.disk_reserve_bytes = args.disk_reserve_mib << 20;
+    config.compile = CompileConfig {
+        timeout: Duration::from_secs(args.compile_timeout_secs.max(1)),
+        memory_bytes: args.compile_memory_mib.max(16) << 20,
+        ..CompileConfig::default()
+    };
     config.engine = engine;
     config.rooms = RoomConfig {
         cpu_per_call: Duration::from_millis(args.room_cpu_ms.max(10)),

@@ -6,13 +6,16 @@ mod support;
 
 mod auth;
 mod bad_bundles;
+mod compile_bombs;
 mod dev;
 mod durability;
+mod full_disk;
 mod hardening;
 mod hostile;
 mod http;
 mod origin;
 mod outbound;
+mod properties;
 mod reads;
 mod registry;
 mod rooms;

@@ -5,6 +5,7 @@ mod app_host;
 mod bindings;
 mod browser;
 mod cache;
+mod compile;
 mod engine;
 mod epoch;
 mod fault;
@@ -23,10 +24,13 @@ mod wasi_log;
 
 pub use browser::{BROWSER_ENTRY, BROWSER_KEY, BrowserCache, BrowserFiles, transpile_client};
 pub use cache::{CompiledCache, engine_key};
+pub use compile::{COMPILE_COMMAND, CompileChild, CompileConfig, Compiler, compile_child};
 pub use engine::{EngineOptions, new_engine};
 pub use epoch::{TICK, start_ticker};
 pub use http::{HttpConfig, HttpFailure, HttpParts, HttpSpec};
-pub use inspect::{Artifact, PartError, PreparedPart, WasmKind, prepare_part, wasm_kind};
+pub use inspect::{
+    Artifact, CheckedPart, ComponentLimits, PartError, WasmKind, check_part, wasm_kind,
+};
 pub use loader::ComponentLoader;
 pub use logs::{AppLogs, LogLine};
 pub use memory::{MemoryBudget, MemoryRefused};

@@ -64,8 +64,12 @@ impl ComponentLoader {
                 let engine = cache.engine().clone();
                 let hash = sha256.to_owned();
                 tokio::task::spawn_blocking(move || -> anyhow::Result<Component> {
+                    // The blob passed the upload checks, so it compiles here.
                     let component = Component::new(&engine, &bytes)?;
-                    cache.write(&hash, &component.serialize()?)?;
+                    // A full disk must not stop the room: run it uncached.
+                    if let Err(e) = cache.write(&hash, &component.serialize()?) {
+                        tracing::warn!(sha256 = %hash, error = %e, "could not cache a compiled component");
+                    }
                     Ok(component)
                 })
                 .await??

@@ -5,12 +5,14 @@
 use crate::bundle::{self, Bundle, BundleLimits};
 use crate::error::ApiError;
 use axum::http::StatusCode;
-use lodge_manifest::{AppName, MANIFEST_FILE, Manifest};
+use lodge_manifest::{AppName, MANIFEST_FILE, Manifest, Role};
 use lodge_runtime::{
-    Artifact, BrowserCache, CompiledCache, Engine, prepare_part, transpile_client,
+    Artifact, BrowserCache, CompiledCache, Compiler, ComponentLimits, PartError, check_part,
+    transpile_client,
 };
 use lodge_store::{
-    BlobStore, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, sha256_hex,
+    BlobStore, DiskReserve, NewVersion, PartRecord, PublishOutcome, Registry, StoreError,
+    VersionRecord, sha256_hex,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +29,10 @@ pub struct Apps {
     pub cache: CompiledCache,
     /// Client parts prepared for the browser.
     pub browser: BrowserCache,
-    engine: Engine,
+    compiler: Compiler,
     limits: PublishLimits,
+    /// Space given up when the disk is full, so deletes can still run.
+    reserve: DiskReserve,
     /// Serializes commits and garbage collection, so a blob that an upload
     /// is about to reference is never collected under it.
     write_lock: Mutex<()>,
@@ -50,10 +54,14 @@ pub struct PublishLimits {
     /// The most wall-clock and CPU time an http part may ask for.
     pub max_http_timeout: std::time::Duration,
     pub max_http_cpu: std::time::Duration,
+    /// What one component may hold, checked before it is compiled.
+    pub component: ComponentLimits,
 }
 
 /// A component of the bundle, checked and compiled, not yet stored.
 struct CheckedPart {
+    /// The component's path in the bundle, for messages.
+    file: String,
     record: PartRecord,
     bytes: Vec<u8>,
     artifact: Artifact,
@@ -65,16 +73,18 @@ impl Apps {
         blobs: Arc<dyn BlobStore>,
         cache: CompiledCache,
         browser: BrowserCache,
-        engine: Engine,
+        compiler: Compiler,
         limits: PublishLimits,
+        reserve: DiskReserve,
     ) -> Self {
         Self {
             registry,
             blobs,
             cache,
             browser,
-            engine,
+            compiler,
             limits,
+            reserve,
             write_lock: Mutex::new(()),
             uploads: Semaphore::new(2),
             latest: Default::default(),
@@ -275,18 +285,38 @@ impl Apps {
                         ),
                     )
                 })?;
-            let engine = self.engine.clone();
             let role = part.role;
-            let capabilities = part.capabilities.to_vec();
             let file = part.component.to_owned();
-            let (prepared, bytes) = tokio::task::spawn_blocking(move || {
-                let prepared = prepare_part(&engine, role, &capabilities, &file, &bytes);
-                (prepared, bytes)
+            let capabilities = part.capabilities.to_vec();
+            let limits = self.limits.component;
+            let bytes = bytes::Bytes::from(bytes);
+            // Cheap checks first (sizes, imports, exports), then the costly
+            // step: compiling, in a child process with bounded time and
+            // memory, or transpiling a client part for the browser.
+            let input = bytes.clone();
+            let prepared = tokio::task::spawn_blocking(move || {
+                check_part(role, &capabilities, &file, &input, &limits)
             })
             .await
-            .map_err(|e| ApiError::internal(format!("checking a part: {e}")))?;
-            let prepared = prepared?;
+            .map_err(|e| ApiError::internal(format!("checking a part: {e}")))??;
+            let artifact = match role {
+                Role::Client => {
+                    let (input, file) = (bytes.clone(), part.component.to_owned());
+                    tokio::task::spawn_blocking(move || {
+                        transpile_client(&input)
+                            .map(Artifact::Browser)
+                            .map_err(|reason| PartError::Browser { file, reason })
+                    })
+                    .await
+                    .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))??
+                }
+                Role::Room | Role::Http => {
+                    Artifact::Compiled(self.compiler.compile(part.component, bytes.clone()).await?)
+                }
+            };
+            let bytes = Vec::from(bytes);
             checked.push(CheckedPart {
+                file: part.component.to_owned(),
                 record: PartRecord {
                     role,
                     sha256: sha256_hex(&bytes),
@@ -295,7 +325,7 @@ impl Apps {
                     exports: prepared.exports,
                 },
                 bytes,
-                artifact: prepared.artifact,
+                artifact,
             });
         }
         Ok(checked)
@@ -303,17 +333,21 @@ impl Apps {
 
     async fn store_parts(&self, parts: Vec<CheckedPart>) -> Result<(), ApiError> {
         for part in parts {
-            let hash = self.blobs.put(part.bytes).await?;
+            let file = part.file;
+            let hash = self.blobs.put(part.bytes).await.map_err(|e| match e {
+                StoreError::Full { .. } => ApiError::disk_full(&format!("storing {file}")),
+                e => e.into(),
+            })?;
             debug_assert_eq!(hash, part.record.sha256);
             let cache = self.cache.clone();
             let browser = self.browser.clone();
-            tokio::task::spawn_blocking(move || match &part.artifact {
-                Artifact::Compiled(compiled) => cache.write(&hash, compiled),
-                Artifact::Browser(files) => browser.write(&hash, files),
+            let (written, doing) = tokio::task::spawn_blocking(move || match &part.artifact {
+                Artifact::Compiled(compiled) => (cache.write(&hash, compiled), "compiled code"),
+                Artifact::Browser(files) => (browser.write(&hash, files), "browser files"),
             })
             .await
-            .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?
-            .map_err(|e| crate::error::storage_io("caching a prepared part", &e))?;
+            .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?;
+            written.map_err(|e| ApiError::io(&format!("storing the {doing} of {file}"), &e))?;
         }
         Ok(())
     }
@@ -365,7 +399,9 @@ impl Apps {
         version: &semver::Version,
     ) -> Result<bool, ApiError> {
         let _guard = self.write_lock.lock().await;
-        let deleted = self.registry.delete_version(name, version).await?;
+        let deleted = self
+            .with_reserve(|| self.registry.delete_version(name, version))
+            .await?;
         if deleted {
             self.forget_latest();
             tracing::info!(app = %name, %version, "version deleted");
@@ -374,11 +410,32 @@ impl Apps {
         Ok(deleted)
     }
 
+    /// Runs a registry write that frees space (a delete); when the disk is
+    /// too full even for that, releases the reserve and tries once more.
+    async fn with_reserve<T, F: Future<Output = Result<T, StoreError>>>(
+        &self,
+        write: impl Fn() -> F,
+    ) -> Result<T, StoreError> {
+        match write().await {
+            Err(e) if e.is_full() => {
+                let reserve = self.reserve.clone();
+                let released = tokio::task::spawn_blocking(move || reserve.release())
+                    .await
+                    .unwrap_or(false);
+                if !released {
+                    return Err(e);
+                }
+                write().await
+            }
+            result => result,
+        }
+    }
+
     /// Deletes an app with all its versions. Returns how many versions went.
     pub async fn delete_app(&self, name: &AppName) -> Result<usize, ApiError> {
         let _guard = self.write_lock.lock().await;
         let versions = self.registry.versions(name).await?.len();
-        if self.registry.delete_app(name).await? {
+        if self.with_reserve(|| self.registry.delete_app(name)).await? {
             self.forget_latest();
             tracing::info!(app = %name, versions, "app deleted");
             self.collect_garbage_locked().await;
@@ -397,6 +454,9 @@ impl Apps {
         if let Err(e) = self.try_collect_garbage().await {
             tracing::warn!(error = %e, "garbage collection failed; it will run again after the next delete or restart");
         }
+        // Space may have been freed: take the reserve back if it was given up.
+        let reserve = self.reserve.clone();
+        let _ = tokio::task::spawn_blocking(move || reserve.hold()).await;
     }
 
     async fn try_collect_garbage(&self) -> anyhow::Result<()> {

@@ -84,17 +84,47 @@ impl From<StoreError> for ApiError {
     /// paths inside the data directory (a temp file's, say), so the full
     /// error goes to the server's log and the client gets its kind.
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "storage failed");
-        let message = match &e {
-            StoreError::Io { doing, source } => {
-                format!("storage I/O failed while {doing}: {}", source.kind())
+        match e {
+            StoreError::Full { doing } => Self::disk_full(&doing),
+            e => {
+                tracing::error!(error = %e, "storage failed");
+                let message = match &e {
+                    StoreError::Io { doing, source } => {
+                        format!("storage I/O failed while {doing}: {}", source.kind())
+                    }
+                    // SQLite's own messages name the failure, not the file.
+                    StoreError::Database(e) => format!("database failed: {e}"),
+                    StoreError::Corrupt(_) => {
+                        "stored data is damaged (see the server's log)".to_owned()
+                    }
+                    _ => "storage failed (see the server's log)".to_owned(),
+                };
+                Self::internal(message)
             }
-            // SQLite's own messages name the failure, not the file.
-            StoreError::Database(e) => format!("database failed: {e}"),
-            StoreError::Corrupt(_) => "stored data is damaged (see the server's log)".to_owned(),
-            _ => "storage failed (see the server's log)".to_owned(),
-        };
-        Self::internal(message)
+        }
+    }
+}
+
+impl ApiError {
+    /// `507 disk_full`: a write found no space; `doing` names what it was.
+    pub fn disk_full(doing: &str) -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "disk_full",
+            format!(
+                "the server's disk is full: {doing} failed; deleting apps or versions frees space"
+            ),
+        )
+    }
+
+    /// An I/O failure while `doing`: `507` when the disk is full, else `500`
+    /// without the path (the server's log has the whole error).
+    pub fn io(doing: &str, e: &std::io::Error) -> Self {
+        if lodge_store::is_disk_full(e) {
+            Self::disk_full(doing)
+        } else {
+            storage_io(doing, e)
+        }
     }
 }
 
@@ -147,6 +177,10 @@ impl From<PartError> for ApiError {
             ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
             MissingExport { .. } => "part_export_missing",
             Browser { .. } => "part_not_browser_ready",
+            OverLimit { .. } => "part_over_limit",
+            CompileLimit { .. } => "part_compile_limit",
+            // Starting or talking to the compiler failed: not the author's doing.
+            CompilerFailed { .. } => return Self::internal(e.to_string()),
         };
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }

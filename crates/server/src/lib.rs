@@ -23,7 +23,10 @@ pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
 pub use error::ApiError;
 pub use listener::{ClientAddr, ConnectionLimits};
-pub use lodge_runtime::{EngineOptions, HttpConfig, RoomConfig};
+pub use lodge_runtime::{
+    COMPILE_COMMAND, CompileChild, CompileConfig, ComponentLimits, EngineOptions, HttpConfig,
+    RoomConfig, compile_child,
+};
 pub use lodge_store::KvLimits;
 
 use anyhow::Context;
@@ -31,8 +34,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use lodge_runtime::{
-    AppLogs, BrowserCache, CompiledCache, ComponentLoader, GuestThreads, HttpParts, MemoryBudget,
-    Metrics, Rooms, Shared, new_engine, start_ticker,
+    AppLogs, BrowserCache, CompiledCache, Compiler, ComponentLoader, GuestThreads, HttpParts,
+    MemoryBudget, Metrics, Rooms, Shared, new_engine, start_ticker,
 };
 use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
 use std::net::SocketAddr;
@@ -47,6 +50,12 @@ pub struct ServerConfig {
     /// The API token; when `None`, the data directory's token file is used (and created).
     pub token: Option<String>,
     pub limits: BundleLimits,
+    /// What one component may hold, checked before it is compiled.
+    pub component: ComponentLimits,
+    /// How uploads are compiled: the `lodge` executable run as
+    /// `lodge __compile` (by default this process's own executable), and
+    /// the time and memory one compile may take.
+    pub compile: CompileConfig,
     pub engine: EngineOptions,
     pub rooms: RoomConfig,
     pub kv: KvLimits,
@@ -67,6 +76,9 @@ pub struct ServerConfig {
     pub http: HttpConfig,
     /// Serve `{app}.{domain}` from the app's http part (`--domain`).
     pub domain: Option<String>,
+    /// Disk space kept in `<data>/reserve` and given up when the disk is
+    /// full, so deleting apps (which frees space) still works.
+    pub disk_reserve_bytes: u64,
     /// Stop an app's rooms when a new version is published, telling members
     /// to rejoin (close 1012), so they run the new version (`lodge dev`).
     pub restart_rooms_on_publish: bool,
@@ -80,6 +92,8 @@ impl ServerConfig {
             listen,
             token: None,
             limits: BundleLimits::default(),
+            component: ComponentLimits::default(),
+            compile: CompileConfig::default(),
             engine: EngineOptions::default(),
             rooms: RoomConfig::default(),
             kv: KvLimits::default(),
@@ -90,6 +104,7 @@ impl ServerConfig {
             component_memory_bytes: 256 << 20,
             http: HttpConfig::default(),
             domain: None,
+            disk_reserve_bytes: 8 << 20,
             restart_rooms_on_publish: false,
         }
     }
@@ -230,14 +245,16 @@ impl Server {
             blobs,
             cache,
             browser,
-            engine,
+            Compiler::new(engine, engine_options, config.compile.clone()),
             apps::PublishLimits {
                 bundle: config.limits,
                 max_room_memory_bytes: config.rooms.max_memory_bytes,
                 max_rooms: config.rooms.max_rooms,
                 max_http_timeout: config.http.max_timeout,
                 max_http_cpu: config.http.max_cpu,
+                component: config.component,
             },
+            lodge_store::DiskReserve::new(&data.join("reserve"), config.disk_reserve_bytes),
         );
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -276,6 +293,11 @@ impl Server {
                 reported_headers: Default::default(),
             }),
         })
+    }
+
+    /// What the handlers share, for driving [`router`] in-process (tests).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

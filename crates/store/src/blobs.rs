@@ -81,24 +81,31 @@ impl FsBlobStore {
             return Ok(hash);
         }
         let dir = path.parent().expect("blob paths have a parent");
+        let created_shard = !dir.is_dir();
         std::fs::create_dir_all(dir).map_err(StoreError::io("creating a blob folder"))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.tmp)
             .map_err(StoreError::io("creating a temp file"))?;
         tmp.write_all(bytes)
-            .map_err(StoreError::io("writing a blob"))?;
+            .map_err(StoreError::io("storing the component (a blob)"))?;
         tmp.as_file()
             .sync_all()
             .map_err(StoreError::io("syncing a blob"))?;
-        tmp.persist(&path).map_err(|e| StoreError::Io {
-            doing: "renaming a blob into place".into(),
-            source: e.error,
-        })?;
-        // Make the rename itself durable.
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(StoreError::io("syncing a blob folder"))?;
+        tmp.persist(&path)
+            .map_err(|e| StoreError::io("renaming a blob into place")(e.error))?;
+        // Make the rename itself durable (an acknowledged upload survives a
+        // power loss), and the shard folder's own entry when it is new.
+        sync_dir(dir).map_err(StoreError::io("syncing a blob folder"))?;
+        if created_shard {
+            sync_dir(&self.root.join("sha256"))
+                .map_err(StoreError::io("syncing the blob folder"))?;
+        }
         Ok(hash)
     }
+}
+
+/// Flushes a folder's entries (a rename or a new file in it) to the disk.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@
 mod blobs;
 mod kv;
 mod registry;
+mod reserve;
 mod sqlite;
 
 pub use blobs::{BlobStore, FsBlobStore, sha256_hex};
@@ -14,6 +15,7 @@ pub use kv::{Kv, KvError, KvLimits, KvScope, SqliteKv};
 pub use registry::{
     AppSummary, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, VersionSummary,
 };
+pub use reserve::DiskReserve;
 pub use sqlite::SqliteRegistry;
 
 use thiserror::Error;
@@ -28,8 +30,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The disk (or the user's quota) is full: nothing was written, and
+    /// writes can succeed again once space is freed.
+    #[error("the disk is full: {doing} failed")]
+    Full { doing: String },
     #[error("database failed: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("storage task failed: {0}")]
@@ -39,8 +45,39 @@ pub enum StoreError {
 impl StoreError {
     pub(crate) fn io(doing: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let doing = doing.into();
-        move |source| StoreError::Io { doing, source }
+        move |source| {
+            if is_disk_full(&source) {
+                StoreError::Full { doing }
+            } else {
+                StoreError::Io { doing, source }
+            }
+        }
     }
+
+    /// Whether this failure is a full disk.
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Full { .. })
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::Full {
+                doing: "writing a database".into(),
+            }
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -76,6 +76,12 @@ impl SqliteRegistry {
             f(&mut conn)
         })
         .await
+        .map_err(|e| match e {
+            StoreError::Full { .. } => StoreError::Full {
+                doing: "writing the registry (lodge.db)".into(),
+            },
+            e => e,
+        })
     }
 }
 
