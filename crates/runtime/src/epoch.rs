@@ -113,7 +113,7 @@ impl GuestCore {
     fn try_take_turn(&self) -> bool {
         let mut slot = self.turn.lock().expect("turn lock");
         if slot.is_none() {
-            *slot = self.turns.try_acquire();
+            *slot = self.turns.try_acquire(&self.app);
         }
         slot.is_some()
     }

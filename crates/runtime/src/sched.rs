@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -33,9 +34,13 @@ impl Drop for Threads {
     }
 }
 
+/// Makes every running guest check in at once (the engine's epoch moves on).
+pub type Kick = Box<dyn Fn() + Send + Sync>;
+
 impl GuestThreads {
-    /// `threads` threads for guests, with as many turns.
-    pub fn new(threads: usize) -> std::io::Result<Self> {
+    /// `threads` threads for guests, with as many turns; `kick` makes the
+    /// guests holding turns give them back now, for an app that has none.
+    pub fn new(threads: usize, kick: Kick) -> std::io::Result<Self> {
         let threads = threads.max(1);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
@@ -46,14 +51,17 @@ impl GuestThreads {
             inner: Arc::new(Threads {
                 handle: runtime.handle().clone(),
                 runtime: Some(runtime),
-                turns: Arc::new(Turns::new(threads)),
+                turns: Arc::new(Turns::new(threads, kick)),
             }),
         })
     }
 
     /// One per core.
-    pub fn per_core() -> std::io::Result<Self> {
-        Self::new(std::thread::available_parallelism().map_or(2, usize::from))
+    pub fn per_core(kick: Kick) -> std::io::Result<Self> {
+        Self::new(
+            std::thread::available_parallelism().map_or(2, usize::from),
+            kick,
+        )
     }
 
     /// Runs a task that calls guests (a room, an http request) on the guest threads.
@@ -73,7 +81,11 @@ impl GuestThreads {
 /// Turns to run guest code: as many as there are guest threads.
 pub(crate) struct Turns {
     state: Mutex<Waiting>,
+    kick: Kick,
 }
+
+/// The least time between two kicks.
+const KICK_EVERY: Duration = Duration::from_millis(1);
 
 #[derive(Default)]
 struct Waiting {
@@ -81,48 +93,73 @@ struct Waiting {
     /// Apps with someone waiting, in the order they get the next turns.
     order: VecDeque<Arc<str>>,
     by_app: HashMap<Arc<str>, VecDeque<oneshot::Sender<Turn>>>,
+    /// Turns held, by app.
+    holding: HashMap<Arc<str>, usize>,
+    last_kick: Option<Instant>,
+}
+
+impl Waiting {
+    fn hold(&mut self, app: &Arc<str>) {
+        *self.holding.entry(app.clone()).or_default() += 1;
+    }
+
+    fn unhold(&mut self, app: &Arc<str>) {
+        if let Some(n) = self.holding.get_mut(app) {
+            *n -= 1;
+            if *n == 0 {
+                self.holding.remove(app);
+            }
+        }
+    }
 }
 
 /// The right to run guest code; given back when dropped.
 pub(crate) struct Turn {
     turns: Option<Arc<Turns>>,
+    app: Arc<str>,
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(turns) = self.turns.take() {
-            turns.release();
+            turns.release(&self.app);
         }
     }
 }
 
 impl Turns {
-    fn new(slots: usize) -> Self {
+    fn new(slots: usize, kick: Kick) -> Self {
         Self {
             state: Mutex::new(Waiting {
                 free: slots,
                 ..Waiting::default()
             }),
+            kick,
         }
     }
 
     /// A turn at once, if one is free and nobody waits for it.
-    pub fn try_acquire(self: &Arc<Self>) -> Option<Turn> {
+    pub fn try_acquire(self: &Arc<Self>, app: &Arc<str>) -> Option<Turn> {
         let mut state = self.state.lock().expect("turns lock");
         if state.free > 0 && state.order.is_empty() {
             state.free -= 1;
-            return Some(self.turn());
+            state.hold(app);
+            return Some(self.turn(app));
         }
         None
     }
 
     /// A turn for a guest of `app`, after the apps ahead of it had theirs.
+    /// An app holding no turn while others hold them all makes the holders
+    /// check in at once rather than at their next tick, so its short calls
+    /// wait microseconds, not a tick.
     pub async fn acquire(self: &Arc<Self>, app: &Arc<str>) -> Turn {
-        let granted = {
+        let (granted, kick) = {
             let mut state = self.state.lock().expect("turns lock");
             if state.free > 0 && state.order.is_empty() {
                 state.free -= 1;
-                return self.turn();
+                state.hold(app);
+                return self.turn(app);
             }
             let (tx, rx) = oneshot::channel();
             let queue = state.by_app.entry(app.clone()).or_default();
@@ -130,33 +167,47 @@ impl Turns {
             if queue.len() == 1 {
                 state.order.push_back(app.clone());
             }
-            rx
+            let starved = !state.holding.contains_key(app);
+            let due = state.last_kick.is_none_or(|at| at.elapsed() >= KICK_EVERY);
+            if starved && due {
+                state.last_kick = Some(Instant::now());
+            }
+            (rx, starved && due)
         };
+        if kick {
+            (self.kick)();
+        }
         // The sender is only dropped after handing over a turn.
         granted.await.expect("a waiting guest is always answered")
     }
 
-    fn turn(self: &Arc<Self>) -> Turn {
+    fn turn(self: &Arc<Self>, app: &Arc<str>) -> Turn {
         Turn {
             turns: Some(self.clone()),
+            app: app.clone(),
         }
     }
 
-    /// Hands a turn given back to the next app in line, or frees it.
-    fn release(self: &Arc<Self>) {
+    /// Hands a turn `from` gave back to the next app in line, or frees it.
+    fn release(self: &Arc<Self>, from: &Arc<str>) {
         let mut state = self.state.lock().expect("turns lock");
+        state.unhold(from);
         while let Some(app) = state.order.pop_front() {
             let queue = state.by_app.get_mut(&app).expect("an app in line waits");
             let next = queue.pop_front().expect("an app in line waits");
             if queue.is_empty() {
                 state.by_app.remove(&app);
             } else {
-                state.order.push_back(app);
+                state.order.push_back(app.clone());
             }
-            match next.send(self.turn()) {
+            state.hold(&app);
+            match next.send(self.turn(&app)) {
                 Ok(()) => return,
                 // The waiter went away: the turn goes on to the next in line.
-                Err(mut unclaimed) => unclaimed.turns = None,
+                Err(mut unclaimed) => {
+                    unclaimed.turns = None;
+                    state.unhold(&app);
+                }
             }
         }
         state.free += 1;
@@ -169,7 +220,7 @@ mod tests {
 
     #[tokio::test]
     async fn turns_go_round_the_apps_not_the_guests() {
-        let turns = Arc::new(Turns::new(1));
+        let turns = Arc::new(Turns::new(1, Box::new(|| {})));
         let (busy, calm): (Arc<str>, Arc<str>) = ("busy".into(), "calm".into());
         let held = turns.acquire(&busy).await;
         let (order_tx, mut order) = tokio::sync::mpsc::unbounded_channel();
@@ -183,7 +234,10 @@ mod tests {
             }));
             tokio::task::yield_now().await;
         }
-        assert!(turns.try_acquire().is_none(), "someone is waiting");
+        assert!(
+            turns.try_acquire(&"other".into()).is_none(),
+            "someone is waiting"
+        );
         drop(held);
         for waiter in waiters {
             waiter.await.unwrap();
@@ -194,12 +248,12 @@ mod tests {
         }
         // The calm app's one guest goes second, not after all busy ones.
         assert_eq!(seen, [0, 3, 1, 2]);
-        assert!(turns.try_acquire().is_some());
+        assert!(turns.try_acquire(&"other".into()).is_some());
     }
 
     #[tokio::test]
     async fn a_waiter_that_went_away_passes_its_turn_on() {
-        let turns = Arc::new(Turns::new(1));
+        let turns = Arc::new(Turns::new(1, Box::new(|| {})));
         let app: Arc<str> = "app".into();
         let held = turns.acquire(&app).await;
         let gone = {
@@ -210,6 +264,6 @@ mod tests {
         gone.abort();
         let _ = gone.await;
         drop(held);
-        assert!(turns.try_acquire().is_some());
+        assert!(turns.try_acquire(&"other".into()).is_some());
     }
 }

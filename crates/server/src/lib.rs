@@ -224,9 +224,13 @@ impl Server {
             guest_memory_mib = memory.limit() >> 20,
             "guest memory budget"
         );
+        let kick: lodge_runtime::Kick = {
+            let engine = engine.clone();
+            Box::new(move || engine.increment_epoch())
+        };
         let threads = match config.guest_threads {
-            Some(n) => GuestThreads::new(n),
-            None => GuestThreads::per_core(),
+            Some(n) => GuestThreads::new(n, kick),
+            None => GuestThreads::per_core(kick),
         }
         .context("starting the guest threads")?;
         let shared = Shared {
