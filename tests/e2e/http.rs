@@ -220,7 +220,7 @@ async fn a_handler_over_its_deadline_answers_504_while_others_succeed() {
     );
     let refused = server.fails(&["app", "push", dir.path()]);
     assert!(
-        refused.contains("[http].timeout-ms = 600000 is more than this server allows (60000 ms)"),
+        refused.contains("[http].timeout-ms = 600000 is more than this server allows (60000 ms, --http-max-timeout-ms)"),
         "{refused}"
     );
     push_probe(&server, "patient", "timeout-ms = 3000\n");

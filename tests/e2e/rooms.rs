@@ -341,7 +341,7 @@ async fn memory_exhaustion_and_panics_end_the_room_with_a_reason() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("[room].memory-mib = 1000 is more than this server allows (256 MiB)"),
+        err.contains("[room].memory-mib = 1000 is more than this server allows (256 MiB, --room-max-memory-mib)"),
         "{err}"
     );
 }

@@ -150,54 +150,7 @@ impl Apps {
             )
         })?;
         let manifest = Manifest::parse_bytes(manifest_bytes)?;
-        if let Some(mib) = manifest.room.as_ref().and_then(|r| r.memory_mib) {
-            let allowed = self.limits.max_room_memory_bytes >> 20;
-            if mib as usize > allowed {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "manifest_over_limit",
-                    format!(
-                        "[room].memory-mib = {mib} is more than this server allows ({allowed} MiB)"
-                    ),
-                ));
-            }
-        }
-        if let Some(rooms) = manifest.room.as_ref().and_then(|r| r.max_rooms) {
-            let allowed = self.limits.max_rooms;
-            if rooms as usize > allowed {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "manifest_over_limit",
-                    format!(
-                        "[room].max-rooms = {rooms} is more than this server allows ({allowed}, --rooms-max)"
-                    ),
-                ));
-            }
-        }
-        if let Some(http) = &manifest.http {
-            let PublishLimits {
-                max_http_timeout: max_timeout,
-                max_http_cpu: max_cpu,
-                ..
-            } = self.limits;
-            for (field, asked, max) in [
-                ("timeout-ms", http.timeout_ms, max_timeout),
-                ("cpu-ms", http.cpu_ms, max_cpu),
-            ] {
-                if let Some(ms) = asked
-                    && u128::from(ms) > max.as_millis()
-                {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "manifest_over_limit",
-                        format!(
-                            "[http].{field} = {ms} is more than this server allows ({} ms)",
-                            max.as_millis()
-                        ),
-                    ));
-                }
-            }
-        }
+        self.check_manifest_limits(&manifest)?;
         let parts = self.check_parts(&manifest, bundle).await?;
         let digest = content_digest(&manifest, &parts);
         let name = manifest.app.name.clone();
@@ -260,6 +213,53 @@ impl Apps {
         .await
         .map_err(|e| ApiError::internal(format!("reading the bundle: {e}")))?
         .map_err(ApiError::from)
+    }
+
+    /// What the manifest asks for, within what this server allows.
+    fn check_manifest_limits(&self, manifest: &Manifest) -> Result<(), ApiError> {
+        let limits = &self.limits;
+        let room = manifest.room.as_ref();
+        let http = manifest.http.as_ref();
+        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        // (field, asked, allowed, how the allowance reads)
+        let checks = [
+            (
+                "[room].memory-mib",
+                room.and_then(|r| r.memory_mib).map(u64::from),
+                (limits.max_room_memory_bytes >> 20) as u64,
+                "MiB, --room-max-memory-mib",
+            ),
+            (
+                "[room].max-rooms",
+                room.and_then(|r| r.max_rooms).map(u64::from),
+                limits.max_rooms as u64,
+                "rooms, --rooms-max",
+            ),
+            (
+                "[http].timeout-ms",
+                http.and_then(|h| h.timeout_ms).map(u64::from),
+                ms(limits.max_http_timeout),
+                "ms, --http-max-timeout-ms",
+            ),
+            (
+                "[http].cpu-ms",
+                http.and_then(|h| h.cpu_ms).map(u64::from),
+                ms(limits.max_http_cpu),
+                "ms, --http-max-cpu-ms",
+            ),
+        ];
+        for (field, asked, allowed, unit) in checks {
+            if let Some(asked) = asked
+                && asked > allowed
+            {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "manifest_over_limit",
+                    format!("{field} = {asked} is more than this server allows ({allowed} {unit})"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn check_parts(
