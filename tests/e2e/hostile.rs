@@ -129,7 +129,9 @@ async fn live_rooms_are_capped_per_app_and_in_total_before_anything_runs() {
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("[room].max-rooms = 5 is more than this server allows (4 rooms, --rooms-max)"),
+        stderr.contains(
+            "[room].max-rooms = 5 is more than this server allows (4 rooms, --rooms-max)"
+        ),
         "{stderr}"
     );
 }
