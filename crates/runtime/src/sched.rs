@@ -45,6 +45,10 @@ impl GuestThreads {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("lodge-guest")
+            // A room woken by a message (from the socket threads) waits in
+            // the shared queue: look there after every task, not every 31st,
+            // so it doesn't wait behind guests taking their turns.
+            .global_queue_interval(1)
             .enable_all()
             .build()?;
         Ok(Self {
@@ -75,6 +79,13 @@ impl GuestThreads {
 
     pub(crate) fn turns(&self) -> &Arc<Turns> {
         &self.inner.turns
+    }
+
+    /// Tells the scheduler that a guest of `app` is about to want a turn
+    /// (a message is on its way to a room): when other apps hold every turn,
+    /// they check in now, so the room finds a thread without waiting a tick.
+    pub fn nudge(&self, app: &str) {
+        self.inner.turns.nudge(app);
     }
 }
 
@@ -179,6 +190,22 @@ impl Turns {
         }
         // The sender is only dropped after handing over a turn.
         granted.await.expect("a waiting guest is always answered")
+    }
+
+    /// Kicks the holders when every turn is held and `app` holds none.
+    fn nudge(&self, app: &str) {
+        let kick = {
+            let mut state = self.state.lock().expect("turns lock");
+            let due = state.last_kick.is_none_or(|at| at.elapsed() >= KICK_EVERY);
+            let starved = state.free == 0 && !state.holding.contains_key(app);
+            if starved && due {
+                state.last_kick = Some(Instant::now());
+            }
+            starved && due
+        };
+        if kick {
+            (self.kick)();
+        }
     }
 
     fn turn(self: &Arc<Self>, app: &Arc<str>) -> Turn {

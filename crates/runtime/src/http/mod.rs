@@ -397,6 +397,7 @@ impl HttpParts {
         // after the response head is sent; the permits go with it.
         let inner = self.inner.clone();
         let reuse = spec.reuse_instances;
+        self.inner.shared.threads.nudge(&spec.app);
         let mut task = AbortOnDrop(self.inner.shared.threads.spawn(async move {
             let _admission = admission;
             let call = async {

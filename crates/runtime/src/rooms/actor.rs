@@ -396,9 +396,11 @@ impl RoomActor {
                     closer,
                     room: self.mailbox.clone(),
                     mailbox_bytes: self.mailbox_bytes.clone(),
+                    threads: self.inner.shared.threads.clone(),
+                    app: self.spec.app.as_str().into(),
                     metrics: self.inner.shared.metrics.clone(),
                 };
-                if reply.send(JoinReply::Joined(membership)).is_ok() {
+                if reply.send(JoinReply::Joined(Box::new(membership))).is_ok() {
                     running.store.data_mut().members.insert(id, slot);
                     self.inner.shared.metrics.members.inc();
                     self.log("info", format!("{name} (#{id}) joined"));

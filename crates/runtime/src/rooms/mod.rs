@@ -7,6 +7,7 @@ mod host;
 
 use crate::metrics::Metrics;
 use crate::rate::RateLimiter;
+use crate::sched::GuestThreads;
 use crate::shared::Shared;
 use bytes::Bytes;
 use host::RoomState;
@@ -198,6 +199,9 @@ pub struct Membership {
     /// The room's byte budget for messages waiting in its mailbox.
     mailbox_bytes: Arc<Semaphore>,
     metrics: Metrics,
+    /// Where the room runs, told when a message is on its way.
+    threads: GuestThreads,
+    app: Arc<str>,
 }
 
 impl Membership {
@@ -245,14 +249,17 @@ impl Membership {
         let Ok(budget) = self.mailbox_bytes.clone().acquire_many_owned(bytes).await else {
             return false;
         };
-        self.room
+        let sent = self
+            .room
             .send(Event::Message {
                 member: self.id,
                 payload,
                 _budget: budget,
             })
             .await
-            .is_ok()
+            .is_ok();
+        self.threads.nudge(&self.app);
+        sent
     }
 
     /// Tells the room the member left.
@@ -287,7 +294,7 @@ pub(crate) enum Event {
 }
 
 pub(crate) enum JoinReply {
-    Joined(Membership),
+    Joined(Box<Membership>),
     Refused(JoinRefused),
     /// The room is stopping; start a new one and try again.
     Retry,
@@ -432,7 +439,7 @@ impl Rooms {
                 .await;
             if sent.is_ok() {
                 match answer.await {
-                    Ok(JoinReply::Joined(membership)) => return Ok(membership),
+                    Ok(JoinReply::Joined(membership)) => return Ok(*membership),
                     Ok(JoinReply::Refused(refused)) => return Err(refused),
                     Ok(JoinReply::Retry) | Err(_) => {}
                 }
