@@ -65,6 +65,9 @@ pub struct RoomsArgs {
     /// Measure one target only.
     #[arg(long, value_enum)]
     only: Option<Only>,
+    /// Threads that run Lodge's guest code [default: one per core].
+    #[arg(long)]
+    guest_threads: Option<usize>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +123,9 @@ impl RoomsArgs {
         if self.native_tuned {
             line.push_str(" --native-tuned");
         }
+        if let Some(n) = self.guest_threads {
+            line.push_str(&format!(" --guest-threads {n}"));
+        }
         match self.only {
             Some(Only::Lodge) => line.push_str(" --only lodge"),
             Some(Only::Native) => line.push_str(" --only native"),
@@ -134,7 +140,7 @@ async fn rooms(args: RoomsArgs) -> anyhow::Result<()> {
     report::header(&args.as_run(), &load);
     let mut rows = Vec::new();
     if args.only != Some(Only::Native) {
-        rows.push(lodge(&load, &args.app_dir).await?);
+        rows.push(lodge(&load, &args.app_dir, args.guest_threads).await?);
     }
     if args.only != Some(Only::Lodge) {
         rows.push(native(&load, native::Transport::Plain, "native").await?);
@@ -146,10 +152,16 @@ async fn rooms(args: RoomsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn lodge(load: &load::Load, app_dir: &Path) -> anyhow::Result<report::Row> {
-    let server = lodge::Lodge::start(app_dir, load.largest_room())
-        .await
-        .context("starting the in-process Lodge server")?;
+async fn lodge(
+    load: &load::Load,
+    app_dir: &Path,
+    guest_threads: Option<usize>,
+) -> anyhow::Result<report::Row> {
+    let server = lodge::Lodge::start_with(app_dir, load.largest_room(), |config| {
+        config.guest_threads = guest_threads;
+    })
+    .await
+    .context("starting the in-process Lodge server")?;
     eprintln!("lodge: {} members on {}", load.members, server.addr);
     let outcome = load::run(load, &server.target()).await;
     server.stop().await;
