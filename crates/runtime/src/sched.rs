@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
@@ -93,6 +94,9 @@ impl GuestThreads {
 pub(crate) struct Turns {
     state: Mutex<Waiting>,
     kick: Kick,
+    /// Whether every turn is taken (mirrors `Waiting::free == 0`), so a
+    /// nudge costs nothing while turns are free.
+    all_taken: AtomicBool,
 }
 
 /// The least time between two kicks.
@@ -146,6 +150,7 @@ impl Turns {
                 ..Waiting::default()
             }),
             kick,
+            all_taken: AtomicBool::new(slots == 0),
         }
     }
 
@@ -154,6 +159,7 @@ impl Turns {
         let mut state = self.state.lock().expect("turns lock");
         if state.free > 0 && state.order.is_empty() {
             state.free -= 1;
+            self.all_taken.store(state.free == 0, Ordering::Relaxed);
             state.hold(app);
             return Some(self.turn(app));
         }
@@ -169,6 +175,7 @@ impl Turns {
             let mut state = self.state.lock().expect("turns lock");
             if state.free > 0 && state.order.is_empty() {
                 state.free -= 1;
+                self.all_taken.store(state.free == 0, Ordering::Relaxed);
                 state.hold(app);
                 return self.turn(app);
             }
@@ -194,6 +201,9 @@ impl Turns {
 
     /// Kicks the holders when every turn is held and `app` holds none.
     fn nudge(&self, app: &str) {
+        if !self.all_taken.load(Ordering::Relaxed) {
+            return;
+        }
         let kick = {
             let mut state = self.state.lock().expect("turns lock");
             let due = state.last_kick.is_none_or(|at| at.elapsed() >= KICK_EVERY);
@@ -238,6 +248,7 @@ impl Turns {
             }
         }
         state.free += 1;
+        self.all_taken.store(false, Ordering::Relaxed);
     }
 }
 
