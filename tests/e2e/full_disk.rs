@@ -167,6 +167,10 @@ async fn a_full_disk_refuses_writes_serves_reads_and_rooms_and_deletes_free_spac
     assert_eq!(ann.text().await, "hello");
     let log = server.ok(&["logs", "echo/lobby"]);
     assert!(log.contains("message -1 from"), "{log}");
+    assert!(
+        log.contains("kv write refused: the server's disk is full"),
+        "{log}"
+    );
     let (status, code, _) = upload(
         &server,
         room_app("late", "\"kv\", \"timers\"", &padded_room(99, 4096)),

@@ -45,6 +45,15 @@ impl AppHost {
                 kv::Error::QuotaExceeded
             }
             KvError::NotANumber => kv::Error::NotANumber,
+            KvError::Store(e) if e.is_full() => {
+                self.logs.lodge(
+                    &self.app,
+                    self.room.as_deref(),
+                    "warn",
+                    "kv write refused: the server's disk is full",
+                );
+                kv::Error::Unavailable("the server's disk is full; try again later".into())
+            }
             KvError::Store(e) => {
                 tracing::error!(error = %e, "kv store failed");
                 kv::Error::Unavailable("the store failed; try again later".into())

@@ -243,6 +243,9 @@ fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>, limits: KvLim
         for reply in replies {
             let outcome = match &committed {
                 Ok(()) => Ok(()),
+                Err(e) if e.is_full() => Err(StoreError::Full {
+                    doing: "writing app data (kv.db)".into(),
+                }),
                 Err(e) => Err(StoreError::Task(format!(
                     "committing kv writes failed: {e}"
                 ))),
