@@ -88,6 +88,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     })?;
     let name = manifest.app.name.to_string();
     print_urls(&url, &manifest, &args.domain, addr.port());
+    // Logs and unlisted rooms need the token, which lives in the throwaway folder.
+    println!(
+        "from another terminal: LODGE_SERVER={url} LODGE_DATA={} lodge logs {name} (or rooms ls)",
+        data.path().display()
+    );
     println!(
         "watching {} for changes (Ctrl-C to stop; the data is thrown away)",
         dir.display()
