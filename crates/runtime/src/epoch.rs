@@ -99,11 +99,16 @@ impl GuestCore {
 
     /// Waits for this guest's turn; call before running its code.
     pub async fn take_turn(&self) {
+        if self.turn.lock().expect("turn lock").is_some() {
+            return;
+        }
         let turn = self.turns.acquire(&self.app).await;
         *self.turn.lock().expect("turn lock") = Some(turn);
     }
 
-    fn give_turn_back(&self) {
+    /// Gives the turn back, if this guest holds one (after a call, in case
+    /// no WebAssembly ran to give it back on the way out).
+    pub fn give_turn_back(&self) {
         // Dropped outside the lock: giving it back may wake the next guest.
         let turn = self.turn.lock().expect("turn lock").take();
         drop(turn);
@@ -138,17 +143,18 @@ pub(crate) trait Guest: Send + 'static {
 /// while its code runs; at every epoch tick it yields to the scheduler and
 /// waits for its next turn, and once its budget is spent it is interrupted.
 ///
-/// A call takes a turn before it starts; a host call gives it back, so a
-/// guest waiting on one never holds a turn another app could use, and takes
-/// it again on return when one is free (else it waits at the next check).
+/// A call waits for a turn before it starts. Every entry into WebAssembly
+/// (the call, and the allocator calls that pass it its arguments) takes a
+/// turn if one is free, else the guest waits in line at its first check;
+/// every exit (a host call, the end of a call) gives it back, so a guest
+/// waiting on a host call never holds a turn another app could use.
 pub(crate) fn guest_store<T: Guest>(engine: &Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.core().limits);
     store.call_hook(|mut ctx, hook| {
         let core = ctx.data_mut().core();
         match hook {
-            CallHook::CallingWasm => core.cpu.resume(),
-            CallHook::ReturningFromHost => {
+            CallHook::CallingWasm | CallHook::ReturningFromHost => {
                 core.cpu.resume();
                 if !core.try_take_turn() {
                     // Others are waiting: line up at the next check.

@@ -85,6 +85,10 @@ impl MemoryBudget {
     }
 }
 
+/// The most elements a guest's table may grow to: tables live in host
+/// memory, outside the guest memory budget.
+const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
 /// The limits of one guest instance: `memory_bytes` per linear memory, its
 /// growth drawn from the server's [`MemoryBudget`] and given back when the
 /// instance's store is dropped, and room for the instances and tables a
@@ -147,7 +151,7 @@ impl ResourceLimiter for GuestLimits {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(maximum.is_none_or(|max| desired <= max))
+        Ok(desired <= MAX_TABLE_ELEMENTS && maximum.is_none_or(|max| desired <= max))
     }
 
     fn instances(&self) -> usize {

@@ -117,9 +117,11 @@ pub async fn join(
             match rooms.join(spec, pinned, &room, &name, client).await {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
                 Err(refused) => {
-                    let _ = socket
-                        .send(close_frame(refused.code, &refused.reason))
-                        .await;
+                    let _ = tokio::time::timeout(
+                        SEND_TIMEOUT,
+                        socket.send(close_frame(refused.code, &refused.reason)),
+                    )
+                    .await;
                 }
             }
         }))
@@ -162,10 +164,15 @@ async fn relay(
         tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
+    // A message on its way to the room: while the room's mailbox is full it
+    // waits here, the socket isn't read (backpressure), and the member's
+    // outbox and pings go on.
+    let mut sending: Option<std::pin::Pin<Box<dyn Future<Output = bool> + Send>>> = None;
     loop {
         tokio::select! {
             _ = pings.tick() => {
-                if heard.elapsed() >= ping_interval * 2 {
+                // Not reading while a send waits is the room's doing, not silence.
+                if sending.is_none() && heard.elapsed() >= ping_interval * 2 {
                     let reason = format!("no answer to pings for {} s", heard.elapsed().as_secs());
                     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::GOING_AWAY, &reason))).await;
                     break;
@@ -216,7 +223,14 @@ async fn relay(
                     break;
                 }
             },
-            incoming = socket.recv() => {
+            sent = async { sending.as_mut().expect("checked").await }, if sending.is_some() => {
+                sending = None;
+                heard = tokio::time::Instant::now();
+                if !sent {
+                    break;
+                }
+            }
+            incoming = socket.recv(), if sending.is_none() => {
                 heard = tokio::time::Instant::now();
                 let payload = match incoming {
                     Some(Ok(Message::Text(text))) => Payload::Text(bytes::Bytes::from(text)),
@@ -224,24 +238,22 @@ async fn relay(
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Err(e)) if e.to_string().contains("Space limit exceeded") || e.to_string().contains("too long") => {
                         let reason = format!("message too big; the limit is {max_message_bytes} bytes");
-                        let _ = socket.send(close_frame(close::TOO_BIG, &reason)).await;
+                        let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::TOO_BIG, &reason))).await;
                         break;
                     }
                     Some(Ok(Message::Close(_))) => {
                         // Completes the closing handshake (the reply is already queued).
-                        let _ = socket.close().await;
+                        let _ = tokio::time::timeout(SEND_TIMEOUT, socket.close()).await;
                         break;
                     }
                     Some(Err(_)) | None => break,
                 };
                 if payload.len() > max_message_bytes {
                     let reason = format!("message of {} bytes is too big; the limit is {max_message_bytes}", payload.len());
-                    let _ = socket.send(close_frame(close::TOO_BIG, &reason)).await;
+                    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::TOO_BIG, &reason))).await;
                     break;
                 }
-                if !membership.send(payload).await {
-                    break;
-                }
+                sending = Some(Box::pin(membership.send(payload)));
             }
         }
     }

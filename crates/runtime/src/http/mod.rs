@@ -415,6 +415,7 @@ impl HttpParts {
             match tokio::time::timeout(timeout, call).await {
                 Err(_) => Err(HttpFailure::Timeout { after: timeout }),
                 Ok(Ok(proxy)) => {
+                    store.data().core.give_turn_back();
                     // Only an instance that finished cleanly serves again.
                     if reuse {
                         let warm = Warm {

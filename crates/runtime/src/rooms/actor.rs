@@ -134,7 +134,9 @@ impl RoomActor {
                 Some(refused) => anyhow::Error::new(refused.clone()),
                 None => anyhow::Error::from(e),
             }
-        })?;
+        });
+        store.data().core.give_turn_back();
+        let world = world?;
         Ok(Running { store, world })
     }
 
@@ -406,6 +408,7 @@ impl RoomActor {
                     self.log("info", format!("{name} (#{id}) joined"));
                 } else {
                     // The connection went away while joining: it leaves at once.
+                    self.inner.shared.metrics.members.inc();
                     return self.leave(running, id, name).await;
                 }
                 Ok(())
@@ -430,7 +433,9 @@ impl RoomActor {
 
     /// `on-leave` for members removed during calls (kicked, too slow).
     async fn run_deferred_leaves(&mut self, running: &mut Running) -> Result<(), Crash> {
-        while let Some((id, name)) = running.store.data_mut().deferred_leaves.pop() {
+        let stay = STAYED.min(self.inner.config.idle_grace);
+        while let Some((id, name, joined)) = running.store.data_mut().deferred_leaves.pop() {
+            self.stayed |= joined.elapsed() >= stay;
             self.leave(running, id, name).await?;
         }
         Ok(())
@@ -456,6 +461,7 @@ impl RoomActor {
         let result = f(&running.world, &mut running.store)
             .await
             .map_err(|e| classify(e, budget_ms, memory));
+        running.store.data().core.give_turn_back();
         // A limit a host call found (an oversized message) ends the room like a trap.
         match running.store.data_mut().fault.take() {
             Some(reason) => Err(Crash {

@@ -35,7 +35,7 @@ pub(crate) struct RoomState {
     pub joining: Option<(u64, MemberSlot)>,
     /// Members removed during a call (kicked, too slow), whose `on-leave`
     /// runs once the call returns.
-    pub deferred_leaves: Vec<(u64, String)>,
+    pub deferred_leaves: Vec<(u64, String, Instant)>,
     /// `kv` and `log`, scoped to this app and room.
     pub host: AppHost,
     pub logs: AppLogs,
@@ -139,7 +139,7 @@ impl RoomState {
     /// Takes a member out of the room during a call; `on-leave` follows it.
     fn remove(&mut self, id: u64) {
         if let Some(slot) = self.members.remove(&id) {
-            self.deferred_leaves.push((id, slot.name));
+            self.deferred_leaves.push((id, slot.name, slot.joined));
         }
     }
 }
@@ -179,6 +179,8 @@ impl members::Host for RoomState {
         if !self.may_send(&payload) {
             return;
         }
+        // A set, so a long `except` list costs one lookup per member.
+        let except: std::collections::HashSet<u64> = except.into_iter().collect();
         let mut ids: Vec<u64> = self.members.keys().copied().collect();
         if let Some((id, _)) = &self.joining {
             ids.push(*id);

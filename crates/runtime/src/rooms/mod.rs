@@ -239,27 +239,32 @@ impl Membership {
         self.closer.token.cancelled().await
     }
 
-    /// Passes a message from the member to the room; waits while the
-    /// room's mailbox is full (by count or by bytes). False when the room
-    /// is gone.
-    pub async fn send(&self, payload: Payload) -> bool {
+    /// Passes a message from the member to the room; the future waits
+    /// while the room's mailbox is full (by count or by bytes), and owns
+    /// what it needs, so the connection can keep serving the member's
+    /// outbox meanwhile. False when the room is gone.
+    pub fn send(&self, payload: Payload) -> impl Future<Output = bool> + Send + 'static {
         self.metrics.messages_in.inc();
-        // Messages are at most `max_message_bytes`, which the budget always covers.
-        let bytes = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-        let Ok(budget) = self.mailbox_bytes.clone().acquire_many_owned(bytes).await else {
-            return false;
-        };
-        let sent = self
-            .room
-            .send(Event::Message {
-                member: self.id,
-                payload,
-                _budget: budget,
-            })
-            .await
-            .is_ok();
-        self.threads.nudge(&self.app);
-        sent
+        let (member, room, mailbox_bytes) =
+            (self.id, self.room.clone(), self.mailbox_bytes.clone());
+        let (threads, app) = (self.threads.clone(), self.app.clone());
+        async move {
+            // Messages are at most `max_message_bytes`, which the budget always covers.
+            let bytes = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+            let Ok(budget) = mailbox_bytes.acquire_many_owned(bytes).await else {
+                return false;
+            };
+            let sent = room
+                .send(Event::Message {
+                    member,
+                    payload,
+                    _budget: budget,
+                })
+                .await
+                .is_ok();
+            threads.nudge(&app);
+            sent
+        }
     }
 
     /// Tells the room the member left.
