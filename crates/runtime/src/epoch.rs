@@ -143,18 +143,22 @@ pub(crate) trait Guest: Send + 'static {
 /// while its code runs; at every epoch tick it yields to the scheduler and
 /// waits for its next turn, and once its budget is spent it is interrupted.
 ///
-/// A call waits for a turn before it starts. Every entry into WebAssembly
-/// (the call, and the allocator calls that pass it its arguments) takes a
-/// turn if one is free, else the guest waits in line at its first check;
-/// every exit (a host call, the end of a call) gives it back, so a guest
-/// waiting on a host call never holds a turn another app could use.
+/// A call waits for a turn before it starts. Every exit from WebAssembly (a
+/// host call, the end of a call) gives it back, so a guest waiting on a
+/// host call never holds a turn another app could use; coming back, it
+/// takes one if free, else it waits in line at its next check.
 pub(crate) fn guest_store<T: Guest>(engine: &Engine, data: T) -> Store<T> {
     let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.core().limits);
     store.call_hook(|mut ctx, hook| {
         let core = ctx.data_mut().core();
         match hook {
-            CallHook::CallingWasm | CallHook::ReturningFromHost => {
+            // Entering for a call (or the allocator calls that pass it its
+            // arguments): the call waited for its turn already. A turn the
+            // allocator's exit gave back isn't chased: a call that runs on
+            // past a tick lines up then, like any guest still running.
+            CallHook::CallingWasm => core.cpu.resume(),
+            CallHook::ReturningFromHost => {
                 core.cpu.resume();
                 if !core.try_take_turn() {
                     // Others are waiting: line up at the next check.

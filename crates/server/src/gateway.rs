@@ -253,7 +253,13 @@ async fn relay(
                     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::TOO_BIG, &reason))).await;
                     break;
                 }
-                sending = Some(Box::pin(membership.send(payload)));
+                // Usually there is room at once: no need to come round again.
+                let mut send = Box::pin(membership.send(payload));
+                match futures::FutureExt::now_or_never(&mut send) {
+                    Some(true) => {}
+                    Some(false) => break,
+                    None => sending = Some(send),
+                }
             }
         }
     }
