@@ -39,8 +39,8 @@ pub fn pack_with(dir: &Path, edit: impl FnOnce(&mut Manifest)) -> anyhow::Result
             manifest_path.display()
         )
     })?;
-    let mut manifest =
-        Manifest::parse_bytes(&bytes).with_context(|| manifest_path.display().to_string())?;
+    let mut manifest = lodge_runtime::capabilities::parse_manifest(&bytes)
+        .with_context(|| manifest_path.display().to_string())?;
     edit(&mut manifest);
     let mut packed_manifest = manifest.clone();
     let mut files = Vec::new();

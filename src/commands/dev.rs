@@ -245,7 +245,7 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
             path.display()
         )
     })?;
-    Manifest::parse_bytes(&bytes).with_context(|| path.display().to_string())
+    lodge_runtime::capabilities::parse_manifest(&bytes).with_context(|| path.display().to_string())
 }
 
 /// `cargo build` when the components live in a cargo target folder

@@ -1,4 +1,4 @@
-//! Part roles and the capabilities a manifest may grant each of them.
+//! Part roles, and the names of the capabilities a manifest declares.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -30,15 +30,6 @@ impl Role {
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.name() == name)
     }
-
-    /// The capabilities a manifest may declare for this role.
-    pub fn capabilities(self) -> &'static [Capability] {
-        match self {
-            Role::Room => &[Capability::Kv, Capability::Timers, Capability::Log],
-            Role::Client => &[],
-            Role::Http => &[Capability::Kv, Capability::Log],
-        }
-    }
 }
 
 impl fmt::Display for Role {
@@ -47,36 +38,34 @@ impl fmt::Display for Role {
     }
 }
 
-/// An optional interface a part may import once its manifest declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Capability {
-    /// `lodge:app/kv`: key-value storage scoped to the room or the app.
-    Kv,
-    /// `lodge:app/timers`: timers delivered as events.
-    Timers,
-    /// `lodge:app/log`: log lines in the app's log (always granted to rooms).
-    Log,
-}
+/// A capability a part declares in `lodge.toml` (`capabilities = ["kv"]`):
+/// a name of 1-32 characters from `a-z`, `0-9` and `-`. Which names exist
+/// and which part kinds may declare them is the runtime's capability table
+/// (`lodge_runtime::capabilities`), checked at upload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CapabilityName(String);
 
-impl Capability {
-    pub const ALL: [Capability; 3] = [Capability::Kv, Capability::Timers, Capability::Log];
+impl CapabilityName {
+    pub const MAX_LEN: usize = 32;
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Capability::Kv => "kv",
-            Capability::Timers => "timers",
-            Capability::Log => "log",
-        }
+    /// The name, if it is spelled like one.
+    pub fn new(name: &str) -> Option<Self> {
+        let ok = !name.is_empty()
+            && name.len() <= Self::MAX_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        ok.then(|| Self(name.to_owned()))
     }
 
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == name)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-impl fmt::Display for Capability {
+impl fmt::Display for CapabilityName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.0)
     }
 }

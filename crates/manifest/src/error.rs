@@ -1,6 +1,6 @@
 //! Everything that can be wrong with a manifest, each naming the field and the fix.
 
-use crate::{Capability, Role};
+use crate::{CapabilityName, Role};
 use thiserror::Error;
 
 fn list(items: impl IntoIterator<Item = &'static str>) -> String {
@@ -10,10 +10,6 @@ fn list(items: impl IntoIterator<Item = &'static str>) -> String {
     } else {
         items.join(", ")
     }
-}
-
-fn caps(role: &Role) -> String {
-    list(role.capabilities().iter().map(|c| c.name()))
 }
 
 /// A manifest that cannot be accepted, and why.
@@ -63,17 +59,33 @@ pub enum ManifestError {
     )]
     RoomVisibility { value: String },
     #[error(
-        "[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}",
-        caps(role)
+        "[{role}].capabilities: \"{value}\" is not a capability name: use 1-32 characters from a-z, 0-9 and '-'"
     )]
-    UnknownCapability { role: Role, value: String },
+    CapabilityName { role: Role, value: String },
+    #[error(
+        "[{role}].capabilities: unknown capability \"{value}\"; {role} parts may declare {}",
+        list(allowed.iter().copied())
+    )]
+    UnknownCapability {
+        role: Role,
+        value: String,
+        /// What parts of this kind may declare, from the capability table.
+        allowed: Vec<&'static str>,
+    },
     #[error(
         "[{role}].capabilities: \"{capability}\" is not available to {role} parts; they may declare {}",
-        caps(role)
+        list(allowed.iter().copied())
     )]
-    CapabilityNotForRole { role: Role, capability: Capability },
+    CapabilityNotForRole {
+        role: Role,
+        capability: CapabilityName,
+        allowed: Vec<&'static str>,
+    },
     #[error("[{role}].capabilities: \"{capability}\" is listed twice")]
-    DuplicateCapability { role: Role, capability: Capability },
+    DuplicateCapability {
+        role: Role,
+        capability: CapabilityName,
+    },
     #[error(
         "[http].allowed-hosts: \"{value}\" is not a host name: use a lower-case name like \"api.example.com\", optionally \"*.\" in front or \":PORT\" behind"
     )]

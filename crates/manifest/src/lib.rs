@@ -8,7 +8,7 @@
 mod capability;
 mod error;
 
-pub use capability::{Capability, Role};
+pub use capability::{CapabilityName, Role};
 pub use error::ManifestError;
 
 use serde::{Deserialize, Serialize};
@@ -66,7 +66,7 @@ pub struct RoomPart {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_mib: Option<u32>,
     #[serde(default)]
-    pub capabilities: Vec<Capability>,
+    pub capabilities: Vec<CapabilityName>,
     /// Who may see the app's live rooms listed (`GET /api/apps/{app}/rooms`).
     #[serde(default, skip_serializing_if = "RoomVisibility::is_default")]
     pub visibility: RoomVisibility,
@@ -120,6 +120,8 @@ impl fmt::Display for RoomVisibility {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPart {
     pub component: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<CapabilityName>,
 }
 
 /// The `[http]` table: a `wasi:http/proxy` component.
@@ -128,7 +130,7 @@ pub struct ClientPart {
 pub struct HttpPart {
     pub component: String,
     #[serde(default)]
-    pub capabilities: Vec<Capability>,
+    pub capabilities: Vec<CapabilityName>,
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// Wall-clock time one request may take, in ms; the server's default when absent.
@@ -222,7 +224,7 @@ pub fn parse_version(value: &str) -> Result<semver::Version, ManifestError> {
 pub struct PartRef<'a> {
     pub role: Role,
     pub component: &'a str,
-    pub capabilities: &'a [Capability],
+    pub capabilities: &'a [CapabilityName],
 }
 
 impl Manifest {
@@ -261,7 +263,7 @@ impl Manifest {
             parts.push(PartRef {
                 role: Role::Client,
                 component: &client.component,
-                capabilities: &[],
+                capabilities: &client.capabilities,
             });
         }
         if let Some(http) = &self.http {
@@ -350,6 +352,8 @@ mod raw {
     #[serde(deny_unknown_fields)]
     pub struct Client {
         pub component: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub capabilities: Vec<String>,
     }
 
     #[derive(Deserialize, Serialize)]
@@ -429,6 +433,7 @@ mod raw {
                 .map(|client| {
                     Ok::<_, ManifestError>(ClientPart {
                         component: component_path(Role::Client, client.component)?,
+                        capabilities: capabilities(Role::Client, &client.capabilities)?,
                     })
                 })
                 .transpose()?;
@@ -471,7 +476,7 @@ mod raw {
 
     impl From<&super::Manifest> for Manifest {
         fn from(m: &super::Manifest) -> Self {
-            let names = |caps: &[Capability]| caps.iter().map(|c| c.name().to_owned()).collect();
+            let names = |caps: &[CapabilityName]| caps.iter().map(|c| c.to_string()).collect();
             Manifest {
                 app: App {
                     name: m.app.name.to_string(),
@@ -490,6 +495,7 @@ mod raw {
                 }),
                 client: m.client.as_ref().map(|c| Client {
                     component: c.component.clone(),
+                    capabilities: names(&c.capabilities),
                 }),
                 http: m.http.as_ref().map(|h| Http {
                     component: h.component.clone(),
@@ -537,21 +543,17 @@ mod raw {
         }
     }
 
-    fn capabilities(role: Role, names: &[String]) -> Result<Vec<Capability>, ManifestError> {
-        let mut caps = Vec::with_capacity(names.len());
+    /// The declared capability names, spelled right and each once. Whether
+    /// they exist and suit the part is the runtime's table to say.
+    fn capabilities(role: Role, names: &[String]) -> Result<Vec<CapabilityName>, ManifestError> {
+        let mut caps: Vec<CapabilityName> = Vec::with_capacity(names.len());
         for name in names {
-            let Some(cap) = Capability::from_name(name) else {
-                return Err(ManifestError::UnknownCapability {
+            let Some(cap) = CapabilityName::new(name) else {
+                return Err(ManifestError::CapabilityName {
                     role,
                     value: name.clone(),
                 });
             };
-            if !role.capabilities().contains(&cap) {
-                return Err(ManifestError::CapabilityNotForRole {
-                    role,
-                    capability: cap,
-                });
-            }
             if caps.contains(&cap) {
                 return Err(ManifestError::DuplicateCapability {
                     role,

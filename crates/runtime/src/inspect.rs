@@ -4,7 +4,7 @@
 
 use crate::browser::BrowserFiles;
 use crate::policy::{self, Denial};
-use lodge_manifest::{Capability, Role};
+use lodge_manifest::{CapabilityName, Role};
 use thiserror::Error;
 use wasmparser::{Encoding, Parser, Payload};
 
@@ -43,7 +43,7 @@ pub enum PartError {
         file: String,
         role: Role,
         import: String,
-        capability: Capability,
+        capability: &'static str,
     },
     #[error(
         "{file} imports {import}, which {role} parts may not use; they may import {allowed} (see docs/manifest.md)"
@@ -173,7 +173,7 @@ struct Counts {
 /// runtime. Compiling (which also validates every function) comes after.
 pub fn check_part(
     role: Role,
-    capabilities: &[Capability],
+    capabilities: &[CapabilityName],
     file: &str,
     bytes: &[u8],
     limits: &ComponentLimits,

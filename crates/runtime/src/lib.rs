@@ -1,10 +1,10 @@
 //! Lodge's WebAssembly runtime: the one wasmtime engine, the policy that decides
 //! which imports a part may have, the compiled-component caches, and live rooms.
 
-mod app_host;
 mod bindings;
 mod browser;
 mod cache;
+pub mod capabilities;
 mod compile;
 mod engine;
 mod epoch;

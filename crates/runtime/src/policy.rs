@@ -1,7 +1,9 @@
-//! Which interfaces each part may import: its world, plus the capabilities
-//! its manifest declares. Nothing outside this table is ever linked.
+//! Which interfaces a part may import, derived from the capability table
+//! (`crate::capabilities`): what its kind is granted, what its manifest
+//! declares, and standard WASI (denied at run time where nothing grants it).
 
-use lodge_manifest::{Capability, Role};
+use crate::capabilities::CAPABILITIES;
+use lodge_manifest::{CapabilityName, Role};
 
 /// The version of Lodge's own WIT package (`wit/`).
 pub const LODGE_WIT_VERSION: semver::Version = semver::Version::new(0, 1, 0);
@@ -9,48 +11,6 @@ pub const LODGE_WIT_VERSION: semver::Version = semver::Version::new(0, 1, 0);
 /// The newest WASI 0.2 release this server's wasmtime provides. Components
 /// may import any 0.2.x up to this one.
 pub const HOST_WASI_VERSION: semver::Version = semver::Version::new(0, 2, 12);
-
-/// What a server-side or browser part may use of WASI without asking: clocks,
-/// randomness, and the wasi:cli pieces Rust's standard library needs (an empty
-/// environment, stdio to the app's log, a filesystem with nothing in it).
-const WASI_BASELINE: &[&str] = &[
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:clocks/monotonic-clock",
-    "wasi:clocks/wall-clock",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-];
-
-/// Interfaces a role always gets, beyond the WASI baseline.
-fn world_imports(role: Role) -> &'static [&'static str] {
-    match role {
-        Role::Room => &["lodge:app/types", "lodge:app/members", "lodge:app/log"],
-        Role::Client => &[
-            "lodge:app/types",
-            "lodge:app/terminal",
-            "lodge:app/server",
-            "lodge:app/timers",
-            "lodge:app/frames",
-            "lodge:app/log",
-        ],
-        Role::Http => &["wasi:http/types", "wasi:http/outgoing-handler"],
-    }
-}
 
 /// The export a part of each role must provide.
 pub(crate) fn required_export(role: Role) -> &'static str {
@@ -61,19 +21,15 @@ pub(crate) fn required_export(role: Role) -> &'static str {
     }
 }
 
-fn capability_interface(capability: Capability) -> &'static str {
-    match capability {
-        Capability::Kv => "lodge:app/kv",
-        Capability::Timers => "lodge:app/timers",
-        Capability::Log => "lodge:app/log",
-    }
-}
-
-/// Every interface (without version) a part of `role` with `capabilities` may import.
-pub fn allowed_interfaces(role: Role, capabilities: &[Capability]) -> Vec<&'static str> {
-    let mut all: Vec<&'static str> = WASI_BASELINE.to_vec();
-    all.extend(world_imports(role));
-    all.extend(capabilities.iter().map(|c| capability_interface(*c)));
+/// Every interface (without version) a part of `role` that declared
+/// `declared` may import: what the capability table grants it, and all of
+/// standard WASI for parts that run on the server.
+pub fn allowed_interfaces(role: Role, declared: &[CapabilityName]) -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = CAPABILITIES
+        .iter()
+        .filter(|c| c.importable(role, declared))
+        .flat_map(|c| c.interfaces.iter().copied())
+        .collect();
     all.sort_unstable();
     all.dedup();
     all
@@ -82,8 +38,8 @@ pub fn allowed_interfaces(role: Role, capabilities: &[Capability]) -> Vec<&'stat
 /// Why an import is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Denial {
-    /// The interface exists for this role but needs a capability.
-    NeedsCapability(Capability),
+    /// The interface exists for this role but needs a capability (named).
+    NeedsCapability(&'static str),
     /// The role can never import this.
     NotInWorld,
     /// A WASI or Lodge version newer than this server provides.
@@ -105,29 +61,21 @@ pub(crate) fn split_versioned(name: &str) -> (&str, Option<semver::Version>) {
 /// Decides one import name of a part.
 pub(crate) fn check_import(
     role: Role,
-    capabilities: &[Capability],
+    declared: &[CapabilityName],
     name: &str,
 ) -> Result<(), Denial> {
     let (base, version) = split_versioned(name);
     if !base.contains(':') || !base.contains('/') {
         return Err(Denial::NotAnInterface);
     }
-    if !allowed_interfaces(role, capabilities).contains(&base) {
-        let needs = role
-            .capabilities()
-            .iter()
-            .copied()
-            .find(|c| capability_interface(*c) == base);
-        return Err(match needs {
-            Some(cap) => Denial::NeedsCapability(cap),
+    let rows = || CAPABILITIES.iter().filter(|c| c.interfaces.contains(&base));
+    let Some(row) = rows().find(|c| c.importable(role, declared)) else {
+        return Err(match rows().find(|c| c.declared_by.contains(&role)) {
+            Some(c) => Denial::NeedsCapability(c.name),
             None => Denial::NotInWorld,
         });
-    }
-    let provided = if base.starts_with("lodge:") {
-        LODGE_WIT_VERSION
-    } else {
-        HOST_WASI_VERSION
     };
+    let provided = row.package.version();
     match version {
         Some(v) if v.major == provided.major && v.minor == provided.minor && v <= provided => {
             Ok(())
@@ -146,12 +94,10 @@ mod tests {
     fn room_needs_kv_capability_for_kv() {
         assert_eq!(
             check_import(Role::Room, &[], "lodge:app/kv@0.1.0"),
-            Err(Denial::NeedsCapability(Capability::Kv))
+            Err(Denial::NeedsCapability("kv"))
         );
-        assert_eq!(
-            check_import(Role::Room, &[Capability::Kv], "lodge:app/kv@0.1.0"),
-            Ok(())
-        );
+        let kv = [CapabilityName::new("kv").unwrap()];
+        assert_eq!(check_import(Role::Room, &kv, "lodge:app/kv@0.1.0"), Ok(()));
     }
 
     #[test]
@@ -187,12 +133,26 @@ mod tests {
     }
 
     #[test]
-    fn sockets_are_never_granted() {
-        for role in Role::ALL {
+    fn standard_wasi_is_linked_for_server_parts_and_lodge_interfaces_are_not() {
+        for role in [Role::Room, Role::Http] {
+            assert_eq!(check_import(role, &[], "wasi:sockets/tcp@0.2.0"), Ok(()));
             assert_eq!(
-                check_import(role, &[], "wasi:sockets/tcp@0.2.0"),
-                Err(Denial::NotInWorld)
+                check_import(role, &[], "wasi:http/outgoing-handler@0.2.3"),
+                Ok(())
             );
         }
+        // The page has no sockets to deny: a client importing them is refused.
+        assert_eq!(
+            check_import(Role::Client, &[], "wasi:sockets/tcp@0.2.0"),
+            Err(Denial::NotInWorld)
+        );
+        assert_eq!(
+            check_import(Role::Http, &[], "lodge:app/members@0.1.0"),
+            Err(Denial::NotInWorld)
+        );
+        assert_eq!(
+            check_import(Role::Http, &[], "wasi:keyvalue/store@0.2.0"),
+            Err(Denial::NotInWorld)
+        );
     }
 }

@@ -105,7 +105,7 @@ impl From<VersionRecord> for VersionJson {
                     component: p.component.to_owned(),
                     sha256,
                     size,
-                    capabilities: p.capabilities.iter().map(|c| c.name().to_owned()).collect(),
+                    capabilities: p.capabilities.iter().map(|c| c.to_string()).collect(),
                     imports,
                     exports,
                 })

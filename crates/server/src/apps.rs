@@ -149,7 +149,7 @@ impl Apps {
                 ),
             )
         })?;
-        let manifest = Manifest::parse_bytes(manifest_bytes)?;
+        let manifest = lodge_runtime::capabilities::parse_manifest(manifest_bytes)?;
         self.check_manifest_limits(&manifest)?;
         let parts = self.check_parts(&manifest, bundle).await?;
         let digest = content_digest(&manifest, &parts);

@@ -5,22 +5,19 @@
 //! queueing.
 
 mod body;
-mod connect;
-mod state;
+pub(crate) mod connect;
 
 pub use body::HttpBody;
 
-use crate::app_host::AppHost;
+use crate::capabilities::{GuestState, InstanceContext, Linkers};
 use crate::epoch::{GuestCore, guest_store};
 use crate::memory::{GuestLimits, MemoryRefused};
 use crate::metrics::HttpLabels;
 use crate::shared::Shared;
-use crate::wasi_log::LogStream;
 use body::{AbortOnDrop, Limited, Watched};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use lodge_manifest::Capability;
-use state::{HttpState, Outbound};
+use lodge_manifest::{CapabilityName, Role};
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,11 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::Store;
-use wasmtime::component::{Linker, ResourceTable};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
-use wasmtime_wasi_http::{Error, WasiHttpCtx, WasiHttpView};
+use wasmtime_wasi_http::{Error, WasiHttpView};
 
 /// Server-wide settings for http parts (`lodge serve --http-*`).
 #[derive(Debug, Clone)]
@@ -83,7 +78,7 @@ pub struct HttpSpec {
     pub app: String,
     pub version: semver::Version,
     pub sha256: String,
-    pub capabilities: Vec<Capability>,
+    pub capabilities: Vec<CapabilityName>,
     pub allowed_hosts: Vec<String>,
     /// `[http].timeout-ms` and `cpu-ms`, when the manifest sets them.
     pub timeout_ms: Option<u32>,
@@ -99,7 +94,7 @@ const MAX_IDLE: Duration = Duration::from_secs(60);
 
 /// An instance kept between requests (`reuse-instances`).
 struct Warm {
-    store: Store<HttpState>,
+    store: Store<GuestState>,
     proxy: Proxy,
     served: u32,
     idle_since: std::time::Instant,
@@ -198,9 +193,9 @@ struct Inner {
     config: HttpConfig,
     running: Arc<Semaphore>,
     per_app: Mutex<HashMap<String, Arc<Semaphore>>>,
-    linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<HttpState>>>>,
+    linkers: Linkers,
     /// Pre-instantiated components by (sha256, capabilities).
-    pres: Mutex<lru::LruCache<PreKey, ProxyPre<HttpState>>>,
+    pres: Mutex<lru::LruCache<PreKey, ProxyPre<GuestState>>>,
     /// Idle instances of parts that reuse them, by (sha256, capabilities).
     warm: Mutex<HashMap<PreKey, Vec<Warm>>>,
 }
@@ -248,7 +243,7 @@ impl Inner {
 }
 
 /// A component's hash and the capabilities it was linked with.
-type PreKey = (String, Vec<Capability>);
+type PreKey = (String, Vec<CapabilityName>);
 
 /// The permits a running request holds; released when it finishes.
 struct Admission {
@@ -260,10 +255,10 @@ impl HttpParts {
     pub fn new(shared: Shared, config: HttpConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
+                linkers: Linkers::new(shared.engine.clone()),
                 shared,
                 running: Arc::new(Semaphore::new(config.max_concurrent)),
                 per_app: Mutex::default(),
-                linkers: Mutex::default(),
                 pres: Mutex::new(lru::LruCache::new(
                     NonZeroUsize::new(256).expect("non-zero"),
                 )),
@@ -515,51 +510,34 @@ impl HttpParts {
         failure
     }
 
-    fn store(&self, spec: &HttpSpec, cpu: Duration) -> Store<HttpState> {
+    fn store(&self, spec: &HttpSpec, cpu: Duration) -> Store<GuestState> {
         let inner = &self.inner;
-        let stream = |level| LogStream {
-            logs: inner.shared.logs.clone(),
-            app: spec.app.clone(),
+        let ctx = InstanceContext {
+            shared: &inner.shared,
+            role: Role::Http,
+            app: &spec.app,
             room: None,
-            level,
+            allowed_hosts: &spec.allowed_hosts,
+            allow_private_outbound: inner.config.allow_private_outbound,
         };
-        let state = HttpState {
-            host: AppHost {
-                app: spec.app.clone(),
-                room: None,
-                kv: inner.shared.kv.clone(),
-                logs: inner.shared.logs.clone(),
-            },
-            wasi: WasiCtxBuilder::new()
-                .stdout(stream("info"))
-                .stderr(stream("warn"))
-                .build(),
-            http: WasiHttpCtx::new(),
-            outbound: Outbound {
-                allowed_hosts: Arc::new(spec.allowed_hosts.clone()),
-                app: spec.app.clone(),
-                logs: inner.shared.logs.clone(),
-                allow_private: inner.config.allow_private_outbound,
-            },
-            table: ResourceTable::new(),
-            core: GuestCore::new(
-                cpu,
-                GuestLimits::new(inner.config.memory_bytes, inner.shared.memory.clone()),
-                &spec.app,
-                inner.shared.threads.turns(),
-            ),
-        };
+        let core = GuestCore::new(
+            cpu,
+            GuestLimits::new(inner.config.memory_bytes, inner.shared.memory.clone()),
+            &spec.app,
+            inner.shared.threads.turns(),
+        );
+        let state = GuestState::new(&ctx, &spec.capabilities, core);
         guest_store(&inner.shared.engine, state)
     }
 
     /// The pre-instantiated component for a spec, made once and kept.
-    async fn pre(&self, spec: &HttpSpec) -> anyhow::Result<ProxyPre<HttpState>> {
+    async fn pre(&self, spec: &HttpSpec) -> anyhow::Result<ProxyPre<GuestState>> {
         let key = pre_key(spec);
         if let Some(pre) = self.inner.pres.lock().expect("http lock").get(&key) {
             return Ok(pre.clone());
         }
         let component = self.inner.shared.loader.load(&spec.sha256).await?;
-        let linker = self.linker(&key.1)?;
+        let linker = self.inner.linkers.get(Role::Http, &key.1)?;
         let pre = ProxyPre::new(linker.instantiate_pre(&component)?)?;
         self.inner
             .pres
@@ -567,37 +545,6 @@ impl HttpParts {
             .expect("http lock")
             .put(key, pre.clone());
         Ok(pre)
-    }
-
-    /// WASI, wasi:http, and exactly the declared capabilities.
-    fn linker(&self, capabilities: &[Capability]) -> anyhow::Result<Arc<Linker<HttpState>>> {
-        let mut linkers = self.inner.linkers.lock().expect("http lock");
-        if let Some(linker) = linkers.get(capabilities) {
-            return Ok(linker.clone());
-        }
-        use crate::bindings::lodge::app;
-        use wasmtime::component::HasSelf;
-        let mut linker = Linker::<HttpState>::new(&self.inner.shared.engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        for capability in capabilities {
-            match capability {
-                Capability::Kv => {
-                    app::kv::add_to_linker::<HttpState, HasSelf<AppHost>>(&mut linker, |s| {
-                        &mut s.host
-                    })?
-                }
-                Capability::Log => {
-                    app::log::add_to_linker::<HttpState, HasSelf<AppHost>>(&mut linker, |s| {
-                        &mut s.host
-                    })?
-                }
-                Capability::Timers => {}
-            }
-        }
-        let linker = Arc::new(linker);
-        linkers.insert(capabilities.to_vec(), linker.clone());
-        Ok(linker)
     }
 }
 

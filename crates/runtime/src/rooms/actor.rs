@@ -1,21 +1,18 @@
 //! One room's task: owns the instance and its store, handles the mailbox one
 //! event at a time, and ends the room (only this room) on a guest fault.
 
-use super::host::{MemberSlot, RoomState};
-use super::{Closer, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, close};
-use crate::app_host::AppHost;
-use crate::bindings::Room as RoomWorld;
+use super::{Closer, Directory, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, close};
+use crate::bindings::exports::lodge::app::room_events;
 use crate::bindings::lodge::app::types;
+use crate::capabilities::{GuestState, InstanceContext, MemberSlot, Members, RoomContext, Timers};
 use crate::epoch::{GuestCore, guest_store};
 use crate::memory::{GuestLimits, MemoryRefused};
-use crate::wasi_log::LogStream;
+use lodge_manifest::Role;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use wasmtime::Store;
-use wasmtime::component::ResourceTable;
-use wasmtime_wasi::WasiCtxBuilder;
 
 pub(crate) struct RoomActor {
     inner: Arc<Inner>,
@@ -46,8 +43,27 @@ struct Crash {
 }
 
 struct Running {
-    store: Store<RoomState>,
-    world: RoomWorld,
+    store: Store<GuestState>,
+    /// The room's exported `room-events`.
+    events: room_events::Guest,
+}
+
+impl Running {
+    fn members(&self) -> &Members {
+        self.store.data().get::<Members>()
+    }
+
+    fn members_mut(&mut self) -> &mut Members {
+        self.store.data_mut().get_mut::<Members>()
+    }
+
+    /// Whether the room has timers pending (it has none without the capability).
+    fn timers_pending(&self) -> bool {
+        self.store
+            .data()
+            .try_get::<Timers>()
+            .is_some_and(|t| !t.pending.is_empty())
+    }
 }
 
 impl RoomActor {
@@ -82,53 +98,37 @@ impl RoomActor {
 
     async fn start(&self) -> anyhow::Result<Running> {
         let component = self.inner.shared.loader.load(&self.spec.sha256).await?;
-        let linker = self.inner.linker(&self.spec.capabilities)?;
+        let linker = self
+            .inner
+            .linkers
+            .get(Role::Room, &self.spec.capabilities)?;
         let pre = linker.instantiate_pre(&component)?;
-        let pre = crate::bindings::RoomPre::new(pre)?;
-        let stream = |level| LogStream {
-            logs: self.inner.shared.logs.clone(),
-            app: self.spec.app.clone(),
-            room: Some(self.room.clone()),
-            level,
-        };
+        let indices = room_events::GuestIndices::new(&pre)?;
         let config = &self.inner.config;
-        let state = RoomState {
-            app: self.spec.app.clone(),
-            room: self.room.clone(),
-            members: Default::default(),
-            joining: None,
-            deferred_leaves: Vec::new(),
-            host: AppHost {
-                app: self.spec.app.clone(),
-                room: Some(self.room.clone()),
-                kv: self.inner.shared.kv.clone(),
-                logs: self.inner.shared.logs.clone(),
-            },
-            logs: self.inner.shared.logs.clone(),
-            metrics: self.inner.shared.metrics.clone(),
-            mailbox: self.mailbox.clone(),
-            timers: Default::default(),
-            next_timer: 0,
-            max_timers: config.max_timers,
-            outbox_bytes: config.outbox_bytes,
-            max_message_bytes: config.max_message_bytes,
-            fault: None,
-
-            wasi: WasiCtxBuilder::new()
-                .stdout(stream("info"))
-                .stderr(stream("warn"))
-                .build(),
-            table: ResourceTable::new(),
-            core: GuestCore::new(
-                config.cpu_per_call,
-                GuestLimits::new(self.spec.memory_bytes, self.inner.shared.memory.clone()),
-                &self.spec.app,
-                self.inner.shared.threads.turns(),
-            ),
+        let directory: Arc<dyn Directory> = self.inner.clone();
+        let ctx = InstanceContext {
+            shared: &self.inner.shared,
+            role: Role::Room,
+            app: &self.spec.app,
+            room: Some(RoomContext {
+                name: &self.room,
+                mailbox: &self.mailbox,
+                config,
+                directory: &directory,
+            }),
+            allowed_hosts: &[],
+            allow_private_outbound: false,
         };
+        let core = GuestCore::new(
+            config.cpu_per_call,
+            GuestLimits::new(self.spec.memory_bytes, self.inner.shared.memory.clone()),
+            &self.spec.app,
+            self.inner.shared.threads.turns(),
+        );
+        let state = GuestState::new(&ctx, &self.spec.capabilities, core);
         let mut store = guest_store(&self.inner.shared.engine, state);
         store.data().core.take_turn().await;
-        let world = pre.instantiate_async(&mut store).await.map_err(|e| {
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| {
             // Keep a memory refusal findable: it decides the close code.
             match MemoryRefused::find(&e) {
                 Some(refused) => anyhow::Error::new(refused.clone()),
@@ -136,8 +136,9 @@ impl RoomActor {
             }
         });
         store.data().core.give_turn_back();
-        let world = world?;
-        Ok(Running { store, world })
+        let instance = instance?;
+        let events = indices.load(&mut store, &instance)?;
+        Ok(Running { store, events })
     }
 
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Event>) {
@@ -161,12 +162,8 @@ impl RoomActor {
         self.log("info", format!("started (version {})", self.spec.version));
         let idle = self.inner.config.idle_grace;
         loop {
-            let event = if running.store.data().members.is_empty() {
-                if self.joined_once
-                    && !self.stayed
-                    && running.store.data().timers.is_empty()
-                    && rx.is_empty()
-                {
+            let event = if running.members().members.is_empty() {
+                if self.joined_once && !self.stayed && !running.timers_pending() && rx.is_empty() {
                     self.log("info", "stopped: everyone left before anyone stayed");
                     break;
                 }
@@ -192,14 +189,11 @@ impl RoomActor {
                 Event::Message {
                     member, payload, ..
                 } => {
-                    if running.store.data().members.contains_key(&member) {
+                    if running.members().members.contains_key(&member) {
                         let message = types::Payload::from(payload);
-                        self.call(&mut running, |world, store| {
+                        self.call(&mut running, |events, store| {
                             Box::pin(async move {
-                                world
-                                    .lodge_app_room_events()
-                                    .call_on_message(store, member, &message)
-                                    .await
+                                events.call_on_message(store, member, &message).await
                             })
                         })
                         .await
@@ -207,7 +201,7 @@ impl RoomActor {
                         Ok(())
                     }
                 }
-                Event::Leave { member } => match running.store.data_mut().members.remove(&member) {
+                Event::Leave { member } => match running.members_mut().members.remove(&member) {
                     Some(slot) => {
                         let stay = STAYED.min(self.inner.config.idle_grace);
                         self.stayed |= slot.joined.elapsed() >= stay;
@@ -216,14 +210,15 @@ impl RoomActor {
                     None => Ok(()),
                 },
                 Event::Timer { id, tag } => {
-                    if running.store.data_mut().timers.remove(&id).is_some() {
-                        self.call(&mut running, |world, store| {
-                            Box::pin(async move {
-                                world
-                                    .lodge_app_room_events()
-                                    .call_on_timer(store, &tag)
-                                    .await
-                            })
+                    if running
+                        .store
+                        .data_mut()
+                        .try_get_mut::<Timers>()
+                        .and_then(|t| t.pending.remove(&id))
+                        .is_some()
+                    {
+                        self.call(&mut running, |events, store| {
+                            Box::pin(async move { events.call_on_timer(store, &tag).await })
                         })
                         .await
                     } else {
@@ -232,7 +227,7 @@ impl RoomActor {
                 }
                 Event::Stop { code, reason } => {
                     self.log("info", format!("stopped: {reason}"));
-                    for slot in running.store.data().members.values() {
+                    for slot in running.members().members.values() {
                         slot.closer.close(code, reason.clone());
                     }
                     break;
@@ -243,23 +238,23 @@ impl RoomActor {
                 Err(crash) => Err(crash),
             };
             self.members
-                .store(running.store.data().members.len(), Ordering::Relaxed);
+                .store(running.members().members.len(), Ordering::Relaxed);
             if let Err(crash) = outcome {
                 self.crash(&mut running, crash);
                 break;
             }
         }
-        for timer in running.store.data().timers.values() {
-            timer.abort();
+        if let Some(timers) = running.store.data().try_get::<Timers>() {
+            timers.abort_all();
         }
-        for slot in running.store.data().members.values() {
+        for slot in running.members().members.values() {
             slot.closer.close(close::GOING_AWAY, "the room stopped");
         }
         self.inner
             .shared
             .metrics
             .members
-            .dec_by(running.store.data().members.len() as i64);
+            .dec_by(running.members().members.len() as i64);
         drop(running);
         self.finish(rx, None).await;
     }
@@ -295,10 +290,10 @@ impl RoomActor {
             .inc();
         self.log("error", format!("crashed: {}", crash.reason));
         let reason = format!("the room crashed: {}", crash.reason);
-        for slot in running.store.data().members.values() {
+        for slot in running.members().members.values() {
             slot.closer.close(close::CRASHED, reason.clone());
         }
-        if let Some((_, slot)) = &running.store.data().joining {
+        if let Some((_, slot)) = &running.members().joining {
             slot.closer.close(close::CRASHED, reason.clone());
         }
     }
@@ -310,7 +305,7 @@ impl RoomActor {
         reply: tokio::sync::oneshot::Sender<JoinReply>,
     ) -> Result<(), Crash> {
         let max = self.spec.max_members;
-        if running.store.data().members.len() >= max as usize {
+        if running.members().members.len() >= max as usize {
             let _ = reply.send(JoinReply::Refused(JoinRefused {
                 code: close::FULL,
                 reason: format!("the room is full ({max} members)"),
@@ -319,8 +314,7 @@ impl RoomActor {
         }
         if self.spec.unique_names
             && running
-                .store
-                .data()
+                .members()
                 .members
                 .values()
                 .any(|m| super::same_display_name(&m.name, &name))
@@ -336,7 +330,7 @@ impl RoomActor {
         let (outbox, inbox) = mpsc::channel(self.inner.config.outbox);
         let closer = Closer::new();
         let queued = Arc::new(AtomicUsize::new(0));
-        running.store.data_mut().joining = Some((
+        running.members_mut().joining = Some((
             id,
             MemberSlot {
                 name: name.clone(),
@@ -351,21 +345,11 @@ impl RoomActor {
             name: name.clone(),
         };
         let result = self
-            .call(running, |world, store| {
-                Box::pin(async move {
-                    world
-                        .lodge_app_room_events()
-                        .call_on_join(store, &member)
-                        .await
-                })
+            .call(running, |events, store| {
+                Box::pin(async move { events.call_on_join(store, &member).await })
             })
             .await;
-        let slot = running
-            .store
-            .data_mut()
-            .joining
-            .take()
-            .map(|(_, slot)| slot);
+        let slot = running.members_mut().joining.take().map(|(_, slot)| slot);
         match result {
             Err(crash) => {
                 let _ = reply.send(JoinReply::Refused(JoinRefused {
@@ -403,7 +387,7 @@ impl RoomActor {
                     metrics: self.inner.shared.metrics.clone(),
                 };
                 if reply.send(JoinReply::Joined(Box::new(membership))).is_ok() {
-                    running.store.data_mut().members.insert(id, slot);
+                    running.members_mut().members.insert(id, slot);
                     self.inner.shared.metrics.members.inc();
                     self.log("info", format!("{name} (#{id}) joined"));
                 } else {
@@ -420,13 +404,8 @@ impl RoomActor {
         self.inner.shared.metrics.members.dec();
         self.log("info", format!("{name} (#{id}) left"));
         let member = types::Member { id, name };
-        self.call(running, |world, store| {
-            Box::pin(async move {
-                world
-                    .lodge_app_room_events()
-                    .call_on_leave(store, &member)
-                    .await
-            })
+        self.call(running, |events, store| {
+            Box::pin(async move { events.call_on_leave(store, &member).await })
         })
         .await
     }
@@ -434,7 +413,7 @@ impl RoomActor {
     /// `on-leave` for members removed during calls (kicked, too slow).
     async fn run_deferred_leaves(&mut self, running: &mut Running) -> Result<(), Crash> {
         let stay = STAYED.min(self.inner.config.idle_grace);
-        while let Some((id, name, joined)) = running.store.data_mut().deferred_leaves.pop() {
+        while let Some((id, name, joined)) = running.members_mut().deferred_leaves.pop() {
             self.stayed |= joined.elapsed() >= stay;
             self.leave(running, id, name).await?;
         }
@@ -446,8 +425,8 @@ impl RoomActor {
         &self,
         running: &mut Running,
         f: impl for<'a> FnOnce(
-            &'a RoomWorld,
-            &'a mut Store<RoomState>,
+            &'a room_events::Guest,
+            &'a mut Store<GuestState>,
         ) -> std::pin::Pin<
             Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>,
         >,
@@ -458,12 +437,12 @@ impl RoomActor {
         running.store.set_epoch_deadline(1);
         let budget_ms = self.inner.config.cpu_per_call.as_millis();
         let memory = self.spec.memory_bytes;
-        let result = f(&running.world, &mut running.store)
+        let result = f(&running.events, &mut running.store)
             .await
             .map_err(|e| classify(e, budget_ms, memory));
         running.store.data().core.give_turn_back();
         // A limit a host call found (an oversized message) ends the room like a trap.
-        match running.store.data_mut().fault.take() {
+        match running.members_mut().fault.take() {
             Some(reason) => Err(Crash {
                 kind: "message_too_big",
                 reason,

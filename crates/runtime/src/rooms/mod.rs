@@ -3,15 +3,14 @@
 //! server's WebSocket gateway) through a [`Membership`].
 
 mod actor;
-mod host;
 
+use crate::capabilities::Linkers;
 use crate::metrics::Metrics;
 use crate::rate::RateLimiter;
 use crate::sched::GuestThreads;
 use crate::shared::Shared;
 use bytes::Bytes;
-use host::RoomState;
-use lodge_manifest::{Capability, RoomVisibility};
+use lodge_manifest::{CapabilityName, RoomVisibility};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -19,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use wasmtime::component::Linker;
 
 /// WebSocket close codes Lodge uses; 4000-4999 are application codes.
 pub mod close {
@@ -74,7 +72,7 @@ pub struct RoomSpec {
     pub app: String,
     pub version: semver::Version,
     pub sha256: String,
-    pub capabilities: Vec<Capability>,
+    pub capabilities: Vec<CapabilityName>,
     pub max_members: u32,
     /// Live rooms of this app at once (`[room].max-rooms`, else the server's default).
     pub max_rooms: u32,
@@ -330,8 +328,34 @@ pub(crate) struct Inner {
     live: Mutex<HashMap<(String, String), Live>>,
     /// Room starts per client address.
     starts: RateLimiter,
-    linkers: Mutex<HashMap<Vec<Capability>, Arc<Linker<RoomState>>>>,
+    linkers: Linkers,
     generation: AtomicU64,
+}
+
+/// Where the live rooms of an app are found. Rooms of this server today;
+/// rooms living on other servers later, behind the same calls.
+pub(crate) trait Directory: Send + Sync {
+    /// The app's live rooms, by name.
+    fn list(&self, app: &str) -> Vec<RoomInfo>;
+}
+
+impl Directory for Inner {
+    fn list(&self, app: &str) -> Vec<RoomInfo> {
+        let live = self.live.lock().expect("rooms lock");
+        let mut rooms: Vec<RoomInfo> = live
+            .iter()
+            .filter(|((a, _), _)| a == app)
+            .map(|((_, name), room)| RoomInfo {
+                name: name.clone(),
+                version: room.version.to_string(),
+                members: room.members.load(Ordering::Relaxed),
+                started_ms: room.started_ms,
+                visibility: room.visibility,
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.name.cmp(&b.name));
+        rooms
+    }
 }
 
 /// Every live room of this server.
@@ -358,6 +382,7 @@ pub fn same_display_name(a: &str, b: &str) -> bool {
 impl Rooms {
     pub fn new(shared: Shared, config: RoomConfig) -> Self {
         let starts = RateLimiter::new(config.starts_per_minute);
+        let linkers = Linkers::new(shared.engine.clone());
         Self {
             inner: Arc::new(Inner {
                 shared,
@@ -367,7 +392,7 @@ impl Rooms {
                 },
                 live: Mutex::new(HashMap::new()),
                 starts,
-                linkers: Mutex::new(HashMap::new()),
+                linkers,
                 generation: AtomicU64::new(0),
             }),
         }
@@ -459,20 +484,7 @@ impl Rooms {
 
     /// The live rooms of an app, by name.
     pub fn list(&self, app: &str) -> Vec<RoomInfo> {
-        let live = self.inner.live.lock().expect("rooms lock");
-        let mut rooms: Vec<RoomInfo> = live
-            .iter()
-            .filter(|((a, _), _)| a == app)
-            .map(|((_, name), room)| RoomInfo {
-                name: name.clone(),
-                version: room.version.to_string(),
-                members: room.members.load(Ordering::Relaxed),
-                started_ms: room.started_ms,
-                visibility: room.visibility,
-            })
-            .collect();
-        rooms.sort_by(|a, b| a.name.cmp(&b.name));
-        rooms
+        self.inner.list(app)
     }
 
     /// Stops every room (the server is shutting down).
@@ -562,39 +574,5 @@ impl Inner {
         {
             live.remove(key);
         }
-    }
-
-    /// The linker for a set of capabilities: the world's baseline plus exactly those.
-    fn linker(&self, capabilities: &[Capability]) -> anyhow::Result<Arc<Linker<RoomState>>> {
-        let mut key = capabilities.to_vec();
-        key.sort();
-        let mut linkers = self.linkers.lock().expect("linker lock");
-        if let Some(linker) = linkers.get(&key) {
-            return Ok(linker.clone());
-        }
-        use crate::app_host::AppHost;
-        use crate::bindings::lodge::app;
-        use wasmtime::component::HasSelf;
-        let mut linker = Linker::<RoomState>::new(&self.shared.engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        app::types::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
-        app::members::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?;
-        app::log::add_to_linker::<RoomState, HasSelf<AppHost>>(&mut linker, |s| &mut s.host)?;
-        for capability in &key {
-            match capability {
-                Capability::Kv => {
-                    app::kv::add_to_linker::<RoomState, HasSelf<AppHost>>(&mut linker, |s| {
-                        &mut s.host
-                    })?
-                }
-                Capability::Timers => {
-                    app::timers::add_to_linker::<RoomState, HasSelf<RoomState>>(&mut linker, |s| s)?
-                }
-                Capability::Log => {}
-            }
-        }
-        let linker = Arc::new(linker);
-        linkers.insert(key, linker.clone());
-        Ok(linker)
     }
 }

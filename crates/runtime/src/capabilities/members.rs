@@ -1,19 +1,19 @@
-//! What a room's guest can call: `members`, `kv`, `timers`, `log`, and the
-//! WASI baseline. One `RoomState` per room instance, owned by its store.
+//! `members`: a room's members as its guest sees them. Sends, broadcasts
+//! and kicks, with the outbox limits that keep one slow member from holding
+//! the room.
 
-use super::{Closer, Event, Payload, close};
-use crate::app_host::AppHost;
-use crate::bindings::lodge::app::{members, timers, types};
-use crate::epoch::{Guest, GuestCore};
+use super::{GuestState, InstanceContext};
+use crate::bindings::lodge::app::{members, types};
 use crate::logs::AppLogs;
 use crate::metrics::Metrics;
-use std::collections::{BTreeMap, HashMap};
+use crate::rooms::{Closer, Payload, close};
+use std::any::Any;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::mpsc;
-use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{HasSelf, Linker};
 
 /// A connected member, as the room sees it.
 pub(crate) struct MemberSlot {
@@ -25,10 +25,10 @@ pub(crate) struct MemberSlot {
     pub joined: Instant,
 }
 
-/// The store data of one room instance.
-pub(crate) struct RoomState {
-    pub app: String,
-    pub room: String,
+/// One room's members and what its host calls did to them.
+pub(crate) struct Members {
+    app: String,
+    room: String,
     /// Members in join order (ids only grow).
     pub members: BTreeMap<u64, MemberSlot>,
     /// The member whose `on-join` is running: sends reach them if accepted.
@@ -36,43 +36,42 @@ pub(crate) struct RoomState {
     /// Members removed during a call (kicked, too slow), whose `on-leave`
     /// runs once the call returns.
     pub deferred_leaves: Vec<(u64, String, Instant)>,
-    /// `kv` and `log`, scoped to this app and room.
-    pub host: AppHost,
-    pub logs: AppLogs,
-    pub metrics: Metrics,
-    pub mailbox: mpsc::Sender<Event>,
-    pub timers: HashMap<u64, tokio::task::AbortHandle>,
-    pub next_timer: u64,
-    pub max_timers: usize,
-    /// Bytes that may wait for one member before they count as too slow.
-    pub outbox_bytes: usize,
-    /// The largest message the room may send.
-    pub max_message_bytes: usize,
     /// A limit a host call reached during the current call: the room ends
     /// with this reason once the call returns.
     pub fault: Option<String>,
-    pub wasi: WasiCtx,
-    pub table: ResourceTable,
-    /// CPU budget, memory limits and turns.
-    pub core: GuestCore,
+    logs: AppLogs,
+    metrics: Metrics,
+    /// Bytes that may wait for one member before they count as too slow.
+    outbox_bytes: usize,
+    /// The largest message the room may send.
+    max_message_bytes: usize,
 }
 
-impl Guest for RoomState {
-    fn core(&mut self) -> &mut GuestCore {
-        &mut self.core
-    }
+pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
+    let room = ctx
+        .room
+        .as_ref()
+        .expect("members is granted to room parts only");
+    Box::new(Members {
+        app: ctx.app.to_owned(),
+        room: room.name.to_owned(),
+        members: BTreeMap::new(),
+        joining: None,
+        deferred_leaves: Vec::new(),
+        fault: None,
+        logs: ctx.shared.logs.clone(),
+        metrics: ctx.shared.metrics.clone(),
+        outbox_bytes: room.config.outbox_bytes,
+        max_message_bytes: room.config.max_message_bytes,
+    })
 }
 
-impl WasiView for RoomState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
+pub(super) fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    types::add_to_linker::<GuestState, HasSelf<Members>>(linker, |s| s.get_mut::<Members>())?;
+    members::add_to_linker::<GuestState, HasSelf<Members>>(linker, |s| s.get_mut::<Members>())
 }
 
-impl RoomState {
+impl Members {
     /// Whether the room may send `payload`: a message past the limit is a
     /// fault that ends the room (its members could never receive it).
     fn may_send(&mut self, payload: &Payload) -> bool {
@@ -164,9 +163,9 @@ impl From<Payload> for types::Payload {
     }
 }
 
-impl types::Host for RoomState {}
+impl types::Host for Members {}
 
-impl members::Host for RoomState {
+impl members::Host for Members {
     async fn send(&mut self, to: u64, message: types::Payload) {
         let payload = Payload::from(message);
         if self.may_send(&payload) {
@@ -213,33 +212,6 @@ impl members::Host for RoomState {
                 format!("member #{who} kicked: {reason}"),
             );
             self.remove(who);
-        }
-    }
-}
-
-impl timers::Host for RoomState {
-    async fn set(&mut self, after_ms: u64, tag: String) -> Option<u64> {
-        if self.timers.len() >= self.max_timers {
-            return None;
-        }
-        self.next_timer += 1;
-        let id = self.next_timer;
-        let mailbox = self.mailbox.clone();
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(after_ms.min(u64::from(u32::MAX)))).await;
-            let _ = mailbox.send(Event::Timer { id, tag }).await;
-        });
-        self.timers.insert(id, task.abort_handle());
-        Some(id)
-    }
-
-    async fn cancel(&mut self, id: u64) -> bool {
-        match self.timers.remove(&id) {
-            Some(task) => {
-                task.abort();
-                true
-            }
-            None => false,
         }
     }
 }

@@ -1,21 +1,37 @@
-//! The `kv` and `log` interfaces, as rooms and http parts both see them:
-//! one app's data and log, with the room's name when there is a room.
+//! `kv`: one app's durable data, scoped to the room when there is one
+//! (room parts) or to the app (room and http parts).
 
-use crate::bindings::lodge::app::{kv, log};
-use crate::logs::{AppLogs, LogSource};
+use super::{GuestState, InstanceContext};
+use crate::bindings::lodge::app::kv;
+use crate::logs::AppLogs;
 use lodge_store::{Kv, KvError, KvScope};
+use std::any::Any;
 use std::sync::Arc;
+use wasmtime::component::{HasSelf, Linker};
 
-/// What one instance of a part may reach of its app.
-pub(crate) struct AppHost {
-    pub app: String,
+/// What one instance may reach of its app's data.
+pub(crate) struct KvAccess {
+    app: String,
     /// The room, for a room part; `None` for an http part (app scope only).
-    pub room: Option<String>,
-    pub kv: Arc<dyn Kv>,
-    pub logs: AppLogs,
+    room: Option<String>,
+    kv: Arc<dyn Kv>,
+    logs: AppLogs,
 }
 
-impl AppHost {
+pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
+    Box::new(KvAccess {
+        app: ctx.app.to_owned(),
+        room: ctx.room.as_ref().map(|r| r.name.to_owned()),
+        kv: ctx.shared.kv.clone(),
+        logs: ctx.shared.logs.clone(),
+    })
+}
+
+pub(super) fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    kv::add_to_linker::<GuestState, HasSelf<KvAccess>>(linker, |s| s.get_mut::<KvAccess>())
+}
+
+impl KvAccess {
     fn scope(&self, scope: kv::Scope) -> Result<KvScope, kv::Error> {
         match (scope, &self.room) {
             (kv::Scope::App, _) => Ok(KvScope::App),
@@ -62,7 +78,7 @@ impl AppHost {
     }
 }
 
-impl kv::Host for AppHost {
+impl kv::Host for KvAccess {
     async fn get(&mut self, scope: kv::Scope, key: String) -> Result<Option<Vec<u8>>, kv::Error> {
         let scope = self.scope(scope)?;
         self.kv
@@ -116,24 +132,5 @@ impl kv::Host for AppHost {
             .increment(&self.app, &scope, &key, delta)
             .await
             .map_err(|e| self.kv_error(e))
-    }
-}
-
-impl log::Host for AppHost {
-    async fn write(&mut self, level: log::Level, message: String) {
-        let level = match level {
-            log::Level::Trace => "trace",
-            log::Level::Debug => "debug",
-            log::Level::Info => "info",
-            log::Level::Warn => "warn",
-            log::Level::Error => "error",
-        };
-        self.logs.push(
-            &self.app,
-            self.room.as_deref(),
-            level,
-            LogSource::Guest,
-            message,
-        );
     }
 }

@@ -1,61 +1,42 @@
-//! The store data of one http request's instance, and the outbound-request
-//! policy: only hosts the manifest lists in `allowed-hosts` are reachable,
-//! and only on public addresses unless the operator allows others
-//! (`connect`).
+//! `wasi:http` outgoing requests: only to hosts an http part lists in
+//! `[http].allowed-hosts`, and only on public addresses unless the operator
+//! allows others (`http::connect`). Linked for every server-side part so
+//! toolchains that import it run; a room part has no allowed hosts.
 
-use crate::app_host::AppHost;
-use crate::epoch::{Guest, GuestCore};
+use super::{GuestState, InstanceContext};
 use http::uri::Scheme;
+use lodge_manifest::Role;
 use std::sync::Arc;
-use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{
-    Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
-};
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-pub(crate) struct HttpState {
-    pub host: AppHost,
-    pub wasi: WasiCtx,
-    pub http: WasiHttpCtx,
-    pub outbound: Outbound,
-    pub table: ResourceTable,
-    /// CPU budget, memory limits and turns.
-    pub core: GuestCore,
-}
-
-impl Guest for HttpState {
-    fn core(&mut self) -> &mut GuestCore {
-        &mut self.core
-    }
-}
-
-impl WasiView for HttpState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for HttpState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.outbound,
-        }
-    }
+pub(super) fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
 }
 
 /// Outbound requests: allowed hosts only, reported in the app's log when denied.
 pub(crate) struct Outbound {
-    pub allowed_hosts: Arc<Vec<String>>,
-    pub app: String,
-    pub logs: crate::logs::AppLogs,
+    allowed_hosts: Arc<Vec<String>>,
+    app: String,
+    room: Option<String>,
+    role: Role,
+    logs: crate::logs::AppLogs,
     /// `lodge serve --http-allow-private-outbound`: loopback, private and
     /// other non-public addresses may be reached.
-    pub allow_private: bool,
+    allow_private: bool,
+}
+
+impl Outbound {
+    pub(super) fn new(ctx: &InstanceContext<'_>) -> Self {
+        Self {
+            allowed_hosts: Arc::new(ctx.allowed_hosts.to_vec()),
+            app: ctx.app.to_owned(),
+            room: ctx.room.as_ref().map(|r| r.name.to_owned()),
+            role: ctx.role,
+            logs: ctx.shared.logs.clone(),
+            allow_private: ctx.allow_private_outbound,
+        }
+    }
 }
 
 /// Whether `host:port` (with `port` the request's, or the scheme's default)
@@ -119,22 +100,26 @@ impl WasiHttpHooks for Outbound {
                 Some(port) => format!("{host}:{port}"),
                 None => host,
             };
+            let fix = match self.role {
+                Role::Http => format!("add \"{target}\" to [http].allowed-hosts in lodge.toml"),
+                role => format!(
+                    "{role} parts make no outbound requests; an http part may, to the hosts it lists in [http].allowed-hosts"
+                ),
+            };
             self.logs.lodge(
                 &self.app,
-                None,
+                self.room.as_deref(),
                 "warn",
-                format!(
-                    "outbound request to {target} denied: add \"{target}\" to [http].allowed-hosts in lodge.toml"
-                ),
+                format!("outbound request to {target} denied: {fix}"),
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         let (logs, app, allow_private) = (self.logs.clone(), self.app.clone(), self.allow_private);
         Box::new(async move {
-            match super::connect::send(request, options, allow_private).await {
+            match crate::http::connect::send(request, options, allow_private).await {
                 Ok(sent) => Ok(sent),
-                Err(super::connect::SendError::Http(e)) => Err(e),
-                Err(super::connect::SendError::NotPublic {
+                Err(crate::http::connect::SendError::Http(e)) => Err(e),
+                Err(crate::http::connect::SendError::NotPublic {
                     host,
                     address,
                     kind,
