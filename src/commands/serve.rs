@@ -3,7 +3,7 @@
 use crate::client::default_data_dir;
 use anyhow::Context;
 use lodge_server::{
-    BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, HttpConfig, KvLimits,
+    BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, GcConfig, HttpConfig, KvLimits,
     RoomConfig, Server, ServerConfig,
 };
 use std::net::SocketAddr;
@@ -70,6 +70,12 @@ pub struct Args {
     /// works, in MiB.
     #[arg(long, default_value_t = 8)]
     disk_reserve_mib: u64,
+    /// How old a blob no version names must be before the periodic garbage
+    /// collection removes it, in seconds: longer than any upload takes
+    /// between storing its components and committing (servers sharing a
+    /// store). Deleted versions' blobs go at once.
+    #[arg(long, default_value_t = GcConfig::default().grace.as_secs())]
+    gc_grace_secs: u64,
     /// CPU time one call into a room may take before the room is ended, in ms.
     #[arg(long, default_value_t = 1000)]
     room_cpu_ms: u64,
@@ -232,6 +238,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_table_elements: args.max_table_elements,
     };
     config.disk_reserve_bytes = args.disk_reserve_mib << 20;
+    config.gc.grace = Duration::from_secs(args.gc_grace_secs);
     config.compile = CompileConfig {
         timeout: Duration::from_secs(args.compile_timeout_secs.max(1)),
         memory_bytes: args.compile_memory_mib.max(16) << 20,

@@ -7,7 +7,7 @@ use crate::support::*;
 /// One raw entry: name bytes, type, data, link target.
 type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], Option<&'a str>);
 
-fn raw_bundle(entries: &[RawEntry]) -> Vec<u8> {
+pub(crate) fn raw_bundle(entries: &[RawEntry]) -> Vec<u8> {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::default(),
@@ -34,7 +34,7 @@ fn manifest(component: &str) -> String {
 }
 
 /// The manifest the valid room (tic-tac-toe's, which keeps scores in kv) needs.
-fn manifest_with_kv(component: &str) -> String {
+pub(crate) fn manifest_with_kv(component: &str) -> String {
     format!("{}capabilities = [\"kv\"]\n", manifest(component))
 }
 
@@ -294,44 +294,4 @@ fn noise(len: usize) -> Vec<u8> {
             (x >> 32) as u8
         })
         .collect()
-}
-
-#[tokio::test]
-async fn a_git_archive_style_bundle_with_a_pax_global_header_is_accepted() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]);
-    let good_manifest = manifest_with_kv("room.wasm");
-    let room = component("tic_tac_toe_room");
-    let body = raw_bundle(&[
-        (
-            b"pax_global_header",
-            tar::EntryType::XGlobalHeader,
-            b"52 comment=0123456789abcdef0123456789abcdef01234567\n",
-            None,
-        ),
-        (
-            b"lodge.toml",
-            tar::EntryType::Regular,
-            good_manifest.as_bytes(),
-            None,
-        ),
-        (b"./room.wasm", tar::EntryType::Regular, &room, None),
-    ]);
-    let (status, code, message) = upload(&server, body).await;
-    assert_eq!(status, 201, "{code}: {message}");
-}
-
-#[tokio::test]
-async fn a_wrong_method_answers_in_the_json_envelope() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]);
-    let response = server
-        .http()
-        .put(server.api("/api/apps"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 405);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "method_not_allowed");
 }

@@ -89,11 +89,16 @@ fn blobs_left_by_a_crash_before_commit_are_collected_on_start() {
     let server = Server::start(data.path(), &[]);
     server.stop();
     // A blob and a compiled artifact no version names, and a half-written temp
-    // file: what a crash between storing and committing leaves.
+    // file: what a crash between storing and committing leaves. The blob is
+    // older than the grace period (an hour by default).
     let hash = "ab".repeat(32);
     let blob_dir = data.path().join("blobs/sha256/ab");
     std::fs::create_dir_all(&blob_dir).unwrap();
     std::fs::write(blob_dir.join(&hash), b"orphan").unwrap();
+    std::fs::File::open(blob_dir.join(&hash))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
     std::fs::write(data.path().join("tmp/.tmpXYZ"), b"half").unwrap();
     let engine_dir = std::fs::read_dir(data.path().join("cache/compiled"))
         .unwrap()
@@ -103,6 +108,19 @@ fn blobs_left_by_a_crash_before_commit_are_collected_on_start() {
         .path();
     std::fs::write(engine_dir.join(format!("{hash}.cwasm")), b"orphan").unwrap();
 
-    let _server = Server::start(data.path(), &[]);
+    let server = Server::start(data.path(), &[]);
     assert_no_stored_files(data.path());
+    server.stop();
+
+    // A blob stored moments ago may belong to an upload another server
+    // sharing the store has not committed yet: it stays until it is old.
+    let young = "cd".repeat(32);
+    let young_dir = data.path().join("blobs/sha256/cd");
+    std::fs::create_dir_all(&young_dir).unwrap();
+    std::fs::write(young_dir.join(&young), b"in flight").unwrap();
+    let server = Server::start(data.path(), &[]);
+    assert!(young_dir.join(&young).exists());
+    server.stop();
+    let _server = Server::start(data.path(), &["--gc-grace-secs", "0"]);
+    assert!(!young_dir.join(&young).exists());
 }

@@ -1,7 +1,6 @@
 //! Smaller holes: display names that show nothing or reorder the text
 //! around them, rooms that require unique names, a data directory only the
-//! server's user can read, crash reasons that keep their cause, and error
-//! answers that never show a host path.
+//! server's user can read, and error answers that never show a host path.
 
 use crate::support::*;
 
@@ -116,55 +115,6 @@ async fn the_data_directory_is_readable_only_by_the_servers_user() {
     }
     let out = server.lodge_with_token(&["app", "ls"], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("counter"));
-}
-
-// Wasmtime's backtrace header ("error while executing at wasm backtrace:")
-// was all a crash reason said, so a stack overflow read like any trap.
-#[tokio::test]
-async fn a_stack_overflow_says_so() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]);
-    let _dir = push_misbehave(&server, "deep", "");
-    let mut bystander = Ws::join(&server, "deep", "calm", "bystander").await;
-    let mut ws = Ws::join(&server, "deep", "abyss", "diver").await;
-    ws.send("recurse").await;
-    let (code, reason) = ws.closed().await;
-    assert_eq!(code, 1011);
-    assert!(
-        reason.starts_with("the room crashed: stack overflow"),
-        "{reason}"
-    );
-    let log = server.ok(&["logs", "deep/abyss"]);
-    assert!(log.contains("crashed: stack overflow"), "{log}");
-    let metrics = server.metrics().await;
-    assert!(
-        metrics.contains(r#"lodge_guest_traps_total{reason="stack_overflow"} 1"#),
-        "{metrics}"
-    );
-    // A panic still says what it was.
-    let mut p = Ws::join(&server, "deep", "panic", "p").await;
-    p.send("panic").await;
-    let (_, reason) = p.closed().await;
-    assert!(
-        reason.contains("wasm `unreachable` instruction executed"),
-        "{reason}"
-    );
-    bystander.send("fine").await;
-    assert_eq!(bystander.text().await, "fine");
-
-    // An http part's overflow says so too.
-    let dir = AppDir::new(
-        "[app]\nname = \"probe\"\nversion = \"0.1.0\"\ndescription = \"Probes.\"\n[http]\ncomponent = \"http.wasm\"\ncapabilities = [\"kv\", \"log\"]\n",
-        &[("http.wasm", &guest_component("http_probe"))],
-    );
-    server.ok(&["app", "push", dir.path()]);
-    let (status, body) = get(&server, "/run/probe/recurse").await;
-    assert_eq!(status, 500, "{body}");
-    assert!(
-        body.contains("the app's handler failed: stack overflow"),
-        "{body}"
-    );
-    assert_eq!(get(&server, "/run/probe/info").await.0, 200);
 }
 
 // A storage failure answered with the I/O error as is, which named a file

@@ -18,4 +18,5 @@ mod outbound;
 mod properties;
 mod reads;
 mod registry;
+mod regression;
 mod rooms;

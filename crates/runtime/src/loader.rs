@@ -89,12 +89,4 @@ impl ComponentLoader {
         }
         Ok(component)
     }
-
-    /// Drops a component from memory (its blob was deleted).
-    pub fn forget(&self, sha256: &str) {
-        let mut memory = self.memory.lock().expect("loader lock");
-        if let Some((_, size)) = memory.lru.pop(sha256) {
-            memory.bytes -= size;
-        }
-    }
 }

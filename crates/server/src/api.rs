@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::publish::{PublishError, ResolveError};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -165,16 +166,18 @@ pub(crate) fn app_name(name: &str) -> Result<AppName, ApiError> {
 }
 
 fn version(app: &AppName, version: &str) -> Result<semver::Version, ApiError> {
-    semver::Version::parse(version).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_version",
-            format!("\"{version}\" is not a version of {app}: {e}"),
-        )
+    semver::Version::parse(version).map_err(|reason| {
+        ResolveError::InvalidVersion {
+            app: app.clone(),
+            given: version.to_owned(),
+            reason,
+        }
+        .into()
     })
 }
 
 fn no_app(name: &AppName) -> ApiError {
-    ApiError::not_found(format!("there is no app named {name}"))
+    ResolveError::NoApp(name.clone()).into()
 }
 
 pub async fn list_apps(State(state): Shared) -> Result<Json<AppList>, ApiError> {
@@ -211,23 +214,8 @@ pub async fn show_version(
     Path((name, v)): Path<(String, String)>,
 ) -> Result<Json<VersionJson>, ApiError> {
     let name = app_name(&name)?;
-    let record = if v == "latest" {
-        state
-            .apps
-            .registry
-            .versions(&name)
-            .await?
-            .into_iter()
-            .next()
-    } else {
-        state
-            .apps
-            .registry
-            .version(&name, &version(&name, &v)?)
-            .await?
-    };
-    let record = record.ok_or_else(|| ApiError::not_found(format!("{name} has no version {v}")))?;
-    Ok(Json(record.into()))
+    let record = state.apps.resolve(&name, Some(&v), None).await?;
+    Ok(Json(VersionRecord::clone(&record).into()))
 }
 
 pub async fn upload(
@@ -244,7 +232,7 @@ pub async fn upload(
     // Far too large: answer at once. Slightly too large: read and discard it,
     // so the client sees this answer instead of a reset.
     if declared.is_some_and(|n| n > limit.saturating_add(crate::bundle::DRAIN_BYTES)) {
-        return Err(crate::bundle::BundleError::TooLarge { limit }.into());
+        return Err(PublishError::from(crate::bundle::BundleError::TooLarge { limit }).into());
     }
     let (created, record) = state.apps.publish(body).await?;
     if created && state.restart_rooms_on_publish {
@@ -316,9 +304,11 @@ pub async fn delete_version(
     let name = app_name(&name)?;
     let version = version(&name, &v)?;
     if !state.apps.delete_version(&name, &version).await? {
-        return Err(ApiError::not_found(format!(
-            "{name} has no version {version}"
-        )));
+        return Err(ResolveError::NoVersion {
+            app: name.clone(),
+            version: version.to_string(),
+        }
+        .into());
     }
     state
         .rooms

@@ -1,9 +1,12 @@
-//! `ApiError`: every failure as `{"error": {"code", "message"}}` with the right status.
+//! `ApiError`: every failure as `{"error": {"code", "message"}}` with the
+//! right status. The services' own errors (`PublishError`, `ResolveError`,
+//! `StoreError`) become answers here, and only here.
 
 use crate::bundle::BundleError;
+use crate::publish::{PublishError, ResolveError};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lodge_manifest::ManifestError;
+use lodge_manifest::Role;
 use lodge_runtime::PartError;
 use lodge_store::StoreError;
 use serde_json::json;
@@ -123,65 +126,96 @@ impl ApiError {
         if lodge_store::is_disk_full(e) {
             Self::disk_full(doing)
         } else {
-            storage_io(doing, e)
+            tracing::error!(error = %e, "{doing}");
+            Self::internal(format!("{doing} failed: {}", e.kind()))
         }
     }
 }
 
-/// An I/O failure inside the data directory, answered without its path
-/// (the server's log has the whole error).
-pub fn storage_io(doing: &str, e: &std::io::Error) -> ApiError {
-    tracing::error!(error = %e, "{doing}");
-    ApiError::internal(format!("{doing} failed: {}", e.kind()))
-}
-
-impl From<ManifestError> for ApiError {
-    fn from(e: ManifestError) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "manifest_invalid",
-            e.to_string(),
-        )
-    }
-}
-
-impl From<BundleError> for ApiError {
-    fn from(e: BundleError) -> Self {
-        use BundleError::*;
-        let (status, code) = match &e {
-            Empty => (StatusCode::BAD_REQUEST, "bundle_empty"),
-            NotGzip => (StatusCode::BAD_REQUEST, "bundle_not_gzip"),
-            Damaged(_) => (StatusCode::BAD_REQUEST, "bundle_damaged"),
-            TooLarge { .. } | UnpackedTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "bundle_too_large")
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
+        use PublishError::*;
+        let unprocessable = |code, e: &PublishError| {
+            Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+        };
+        match e {
+            UploadTimeout { .. } => {
+                Self::new(StatusCode::REQUEST_TIMEOUT, "upload_timeout", e.to_string())
             }
-            EntryTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bundle_entry_too_large"),
-            TooManyEntries { .. } => (StatusCode::BAD_REQUEST, "bundle_too_many_entries"),
-            Ratio { .. } => (StatusCode::BAD_REQUEST, "bundle_ratio"),
-            UnsafePath { .. } => (StatusCode::BAD_REQUEST, "bundle_unsafe_path"),
-            NotAFile { .. } => (StatusCode::BAD_REQUEST, "bundle_not_a_file"),
-            Duplicate { .. } => (StatusCode::BAD_REQUEST, "bundle_duplicate_entry"),
-        };
-        Self::new(status, code, e.to_string())
+            Bundle(e) => bundle_error(e),
+            ManifestMissing { .. } => unprocessable("manifest_missing", &e),
+            Manifest(_) => unprocessable("manifest_invalid", &e),
+            OverServerLimit { .. } => unprocessable("manifest_over_limit", &e),
+            PartMissing { .. } => unprocessable("part_missing", &e),
+            Part(e) => part_error(e),
+            VersionConflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "version_exists", e.to_string())
+            }
+            DiskFull { doing } => Self::disk_full(&doing),
+            Io { doing, source } => Self::io(&doing, &source),
+            Store(e) => e.into(),
+            Internal(message) => Self::internal(message),
+        }
     }
 }
 
-impl From<PartError> for ApiError {
-    fn from(e: PartError) -> Self {
-        use PartError::*;
-        let code = match &e {
-            NotWasm { .. } => "part_not_wasm",
-            CoreModule { .. } => "part_core_module",
-            Invalid { .. } => "part_invalid",
-            NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
-            ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
-            MissingExport { .. } => "part_export_missing",
-            Browser { .. } => "part_not_browser_ready",
-            OverLimit { .. } => "part_over_limit",
-            CompileLimit { .. } => "part_compile_limit",
-            // Starting or talking to the compiler failed: not the author's doing.
-            CompilerFailed { .. } => return Self::internal(e.to_string()),
-        };
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+impl From<ResolveError> for ApiError {
+    fn from(e: ResolveError) -> Self {
+        match e {
+            ResolveError::InvalidVersion { .. } => {
+                Self::bad_request("invalid_version", e.to_string())
+            }
+            ResolveError::NoApp(_) | ResolveError::NoVersion { .. } => {
+                Self::not_found(e.to_string())
+            }
+            ResolveError::NoPart { role, .. } => {
+                let code = match role {
+                    Role::Room => "no_room_part",
+                    Role::Client => "no_client_part",
+                    Role::Http => "no_http_part",
+                };
+                Self::new(StatusCode::NOT_FOUND, code, e.to_string())
+            }
+            ResolveError::Store(e) => e.into(),
+        }
     }
+}
+
+/// A refused bundle: `400`, or `413` when it is too large.
+fn bundle_error(e: BundleError) -> ApiError {
+    use BundleError::*;
+    let (status, code) = match &e {
+        Empty => (StatusCode::BAD_REQUEST, "bundle_empty"),
+        NotGzip => (StatusCode::BAD_REQUEST, "bundle_not_gzip"),
+        Damaged(_) => (StatusCode::BAD_REQUEST, "bundle_damaged"),
+        TooLarge { .. } | UnpackedTooLarge { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "bundle_too_large")
+        }
+        EntryTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "bundle_entry_too_large"),
+        TooManyEntries { .. } => (StatusCode::BAD_REQUEST, "bundle_too_many_entries"),
+        Ratio { .. } => (StatusCode::BAD_REQUEST, "bundle_ratio"),
+        UnsafePath { .. } => (StatusCode::BAD_REQUEST, "bundle_unsafe_path"),
+        NotAFile { .. } => (StatusCode::BAD_REQUEST, "bundle_not_a_file"),
+        Duplicate { .. } => (StatusCode::BAD_REQUEST, "bundle_duplicate_entry"),
+    };
+    ApiError::new(status, code, e.to_string())
+}
+
+/// A refused part: `422`, unless the compiler itself failed.
+fn part_error(e: PartError) -> ApiError {
+    use PartError::*;
+    let code = match &e {
+        NotWasm { .. } => "part_not_wasm",
+        CoreModule { .. } => "part_core_module",
+        Invalid { .. } => "part_invalid",
+        NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
+        ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
+        MissingExport { .. } => "part_export_missing",
+        Browser { .. } => "part_not_browser_ready",
+        OverLimit { .. } => "part_over_limit",
+        CompileLimit { .. } => "part_compile_limit",
+        // Starting or talking to the compiler failed: not the author's doing.
+        CompilerFailed { .. } => return ApiError::internal(e.to_string()),
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
 }

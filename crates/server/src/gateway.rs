@@ -5,9 +5,9 @@ use crate::AppState;
 use crate::api::app_name;
 use crate::error::ApiError;
 use crate::listener::ClientAddr;
+use crate::publish::ResolveError;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use futures::SinkExt;
 use lodge_manifest::Role;
@@ -66,26 +66,18 @@ pub async fn join(
     crate::names::check_display_name(&name)
         .map_err(|problem| ApiError::bad_request("invalid_member_name", problem.to_string()))?;
     let pinned = query.version.is_some();
-    let record = match &query.version {
-        Some(v) => {
-            let version = semver::Version::parse(v).map_err(|e| {
-                ApiError::bad_request("invalid_version", format!("\"{v}\" is not a version: {e}"))
-            })?;
-            state.apps.registry.version(&app, &version).await?
-        }
-        None => state.apps.registry.versions(&app).await?.into_iter().next(),
-    }
-    .ok_or_else(|| match &query.version {
-        Some(v) => ApiError::not_found(format!("{app} has no version {v}")),
-        None => ApiError::not_found(format!("there is no app named {app}")),
-    })?;
+    let record = state
+        .apps
+        .resolve(&app, query.version.as_deref(), Some(Role::Room))
+        .await?;
     let (Some(part), Some(room_part)) = (record.part(Role::Room), record.manifest.room.as_ref())
     else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_room_part",
-            format!("{app}@{} has no room part", record.manifest.app.version),
-        ));
+        return Err(ResolveError::NoPart {
+            app,
+            version: record.manifest.app.version.clone(),
+            role: Role::Room,
+        }
+        .into());
     };
     let config = state.rooms.config();
     let spec = RoomSpec {

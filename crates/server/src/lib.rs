@@ -1,11 +1,12 @@
-//! The Lodge server: the HTTP API, uploads, and (soon) rooms and app HTTP.
+//! The Lodge server: the HTTP API, uploads, rooms over WebSocket, apps'
+//! http parts and the web UI.
 //!
-//! [`Server::bind`] opens the data directory and the listener; [`Server::run`]
+//! [`Server::bind`] opens the storage and the listener; [`Server::run`]
 //! serves until the shutdown future resolves. [`router`] builds the axum
-//! router from an [`AppState`], which tests drive directly.
+//! router from an [`AppState`] ([`Server::state`]), which tests can drive
+//! in-process.
 
 mod api;
-mod apps;
 mod auth;
 pub mod bundle;
 mod data_dir;
@@ -15,10 +16,10 @@ mod headers;
 mod listener;
 mod names;
 mod observe;
+pub mod publish;
 mod run;
 mod ui;
 
-pub use apps::Apps;
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
 pub use error::ApiError;
@@ -27,7 +28,8 @@ pub use lodge_runtime::{
     COMPILE_COMMAND, CompileChild, CompileConfig, ComponentLimits, EngineOptions, HttpConfig,
     RoomConfig, compile_child,
 };
-pub use lodge_store::KvLimits;
+pub use lodge_store::{KvLimits, StorageConfig};
+pub use publish::{Apps, GcConfig, PublishError, ResolveError};
 
 use anyhow::Context;
 use axum::Router;
@@ -37,7 +39,7 @@ use lodge_runtime::{
     AppLogs, BrowserCache, CompiledCache, Compiler, ComponentLoader, GuestThreads, HttpParts,
     MemoryBudget, Metrics, Rooms, Shared, new_engine, start_ticker,
 };
-use lodge_store::{BlobStore, FsBlobStore, Kv, SqliteKv, SqliteRegistry};
+use lodge_store::Kv;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +61,11 @@ pub struct ServerConfig {
     pub engine: EngineOptions,
     pub rooms: RoomConfig,
     pub kv: KvLimits,
+    /// Which storage backends to use; `None` is the embedded ones inside
+    /// `data_dir` (with `kv` as their limits).
+    pub storage: Option<StorageConfig>,
+    /// How unreferenced blobs are collected.
+    pub gc: GcConfig,
     /// Linear memory all guests together may hold (rooms and http
     /// requests); `None` is half of the machine's memory.
     pub guest_memory_bytes: Option<usize>,
@@ -97,6 +104,8 @@ impl ServerConfig {
             engine: EngineOptions::default(),
             rooms: RoomConfig::default(),
             kv: KvLimits::default(),
+            storage: None,
+            gc: GcConfig::default(),
             guest_memory_bytes: None,
             guest_threads: None,
             connections: ConnectionLimits::default(),
@@ -181,15 +190,14 @@ impl Server {
             .with_context(|| format!("creating the data directory {}", data.display()))?;
         data_dir::lock_folder(data);
         let token = auth::load_or_create(config.token.as_deref(), data)?;
-        let registry = SqliteRegistry::open(&data.join("lodge.db"))
-            .with_context(|| format!("opening {}", data.join("lodge.db").display()))?;
-        let kv: Arc<dyn Kv> = Arc::new(
-            SqliteKv::open(&data.join("kv.db"), config.kv)
-                .with_context(|| format!("opening {}", data.join("kv.db").display()))?,
-        );
+        let storage = config
+            .storage
+            .clone()
+            .unwrap_or_else(|| StorageConfig::embedded(data, config.kv))
+            .open()
+            .await?;
         data_dir::lock_files(data);
-        let blobs: Arc<dyn BlobStore> =
-            Arc::new(FsBlobStore::open(&data.join("blobs"), &data.join("tmp"))?);
+        let (kv, blobs) = (storage.kv, storage.blobs);
         let mut engine_options = config.engine.clone();
         // Rooms and http requests each have their own budget (rooms, running
         // requests, kept instances), and the pool holds all of them, so
@@ -244,13 +252,13 @@ impl Server {
         };
         let http = HttpParts::new(shared.clone(), config.http.clone());
         let rooms = Rooms::new(shared, config.rooms.clone());
-        let apps = Apps::new(
-            Arc::new(registry),
+        let apps = Apps::new(publish::AppsParts {
+            registry: storage.registry,
             blobs,
             cache,
             browser,
-            Compiler::new(engine, engine_options, config.compile.clone()),
-            apps::PublishLimits {
+            compiler: Compiler::new(engine, engine_options, config.compile.clone()),
+            limits: publish::PublishLimits {
                 bundle: config.limits,
                 max_room_memory_bytes: config.rooms.max_memory_bytes,
                 max_rooms: config.rooms.max_rooms,
@@ -258,8 +266,12 @@ impl Server {
                 max_http_cpu: config.http.max_cpu,
                 component: config.component,
             },
-            lodge_store::DiskReserve::new(&data.join("reserve"), config.disk_reserve_bytes),
-        );
+            reserve: lodge_store::DiskReserve::new(
+                &data.join("reserve"),
+                config.disk_reserve_bytes,
+            ),
+            gc: config.gc,
+        });
         apps.collect_garbage().await;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -317,6 +329,7 @@ impl Server {
             self.state.kv.clone(),
             self.room_scope_days,
         ));
+        let collection = tokio::spawn(collect_garbage(self.state.clone()));
         let state = self.state.clone();
         // Members hear why, instead of seeing their connection drop: stop
         // every room, then give the relays a moment to send the close.
@@ -347,6 +360,7 @@ impl Server {
         )
         .await;
         expiry.abort();
+        collection.abort();
         Ok(())
     }
 }
@@ -363,6 +377,22 @@ async fn expire_room_data(kv: Arc<dyn Kv>, days: u32) {
             Ok(n) => tracing::info!(scopes = n, days, "removed the kv data of rooms long gone"),
             Err(e) => tracing::warn!(error = %e, "removing the kv data of rooms long gone failed"),
         }
+    }
+}
+
+/// Collects unreferenced blobs every `GcConfig::interval` (the first
+/// collection ran in `Server::bind`): those of crashed or other servers'
+/// uploads, once older than the grace period.
+async fn collect_garbage(state: Arc<AppState>) {
+    let every = state
+        .apps
+        .gc_config()
+        .interval
+        .max(std::time::Duration::from_secs(1));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        ticks.tick().await;
+        state.apps.collect_garbage().await;
     }
 }
 

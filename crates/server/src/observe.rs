@@ -46,9 +46,7 @@ pub async fn list_rooms(
         state.token.check(&headers)?;
     }
     let app = app_name(&app)?;
-    if state.apps.registry.versions(&app).await?.is_empty() {
-        return Err(ApiError::not_found(format!("there is no app named {app}")));
-    }
+    state.apps.resolve(&app, None, None).await?;
     let rooms = state
         .rooms
         .list(app.as_str())
@@ -86,9 +84,7 @@ pub async fn logs(
 ) -> Result<Response, ApiError> {
     state.token.check(&headers)?;
     let app = app_name(&app)?;
-    if state.apps.registry.versions(&app).await?.is_empty() {
-        return Err(ApiError::not_found(format!("there is no app named {app}")));
-    }
+    state.apps.resolve(&app, None, None).await?;
     let (lines, receiver) = state.logs.read(app.as_str(), query.room.as_deref());
     let encode = |line: &lodge_runtime::LogLine| {
         let mut text = serde_json::to_string(line).expect("log lines serialize");

@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::api::app_name;
 use crate::error::ApiError;
 use crate::headers;
+use crate::publish::ResolveError;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
@@ -212,39 +213,15 @@ fn strip_version_param(query: Option<&str>) -> (Option<String>, Option<String>) 
 
 /// The spec of the version that answers: the pinned one, or the latest.
 async fn spec(state: &AppState, app: &AppName, pinned: Option<&str>) -> Result<HttpSpec, ApiError> {
-    let pinned = pinned
-        .map(|v| {
-            semver::Version::parse(v).map_err(|e| {
-                ApiError::bad_request(
-                    "invalid_version",
-                    format!("{VERSION_HEADER} \"{v}\" is not a version: {e}"),
-                )
-            })
-        })
-        .transpose()?;
-    let record = match &pinned {
-        Some(version) => state
-            .apps
-            .registry
-            .version(app, version)
-            .await?
-            .map(Arc::new),
-        None => state.apps.latest(app).await?,
-    }
-    .ok_or_else(|| match &pinned {
-        Some(v) => ApiError::not_found(format!("{app} has no version {v}")),
-        None => ApiError::not_found(format!("there is no app named {app}")),
-    })?;
+    let record = state.apps.resolve(app, pinned, Some(Role::Http)).await?;
     let (Some(part), Some(manifest)) = (record.part(Role::Http), record.manifest.http.as_ref())
     else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_http_part",
-            format!(
-                "{app}@{} has no http part (add [http] to its lodge.toml)",
-                record.manifest.app.version
-            ),
-        ));
+        return Err(ResolveError::NoPart {
+            app: app.clone(),
+            version: record.manifest.app.version.clone(),
+            role: Role::Http,
+        }
+        .into());
     };
     Ok(HttpSpec {
         app: app.to_string(),

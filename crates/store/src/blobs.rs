@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The lower-case hex SHA-256 of `bytes`: a blob's address.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -18,15 +19,28 @@ fn is_sha256_hex(s: &str) -> bool {
 }
 
 /// Where blobs live.
+///
+/// Garbage collection relies on two promises (see `delete_if_older`): a
+/// blob's age restarts whenever it is stored, and a conditional delete
+/// never removes a blob stored again after its cutoff.
 #[async_trait]
 pub trait BlobStore: Send + Sync + 'static {
     /// Stores `bytes` durably and returns their SHA-256. Storing bytes that
-    /// are already there is a cheap no-op.
+    /// are already there is cheap, and makes the blob young again: its age,
+    /// which garbage collection reads, restarts now.
     async fn put(&self, bytes: Vec<u8>) -> Result<String>;
     /// The bytes stored under `sha256`, if any.
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
-    /// Removes a blob; a missing blob is not an error.
+    /// Whether a blob is stored under `sha256`.
+    async fn contains(&self, sha256: &str) -> Result<bool>;
+    /// Removes a blob whatever its age; a missing blob is not an error.
+    /// Garbage collection uses `delete_if_older` instead.
     async fn delete(&self, sha256: &str) -> Result<()>;
+    /// Removes a blob unless it was stored (or stored again) at or after
+    /// `cutoff`; returns whether it went. This is atomic with respect to
+    /// `put`: a put of the same bytes racing with it either finds the blob
+    /// gone and writes it again, or keeps it.
+    async fn delete_if_older(&self, sha256: &str, cutoff: SystemTime) -> Result<bool>;
     /// Every stored blob's hash.
     async fn list(&self) -> Result<Vec<String>>;
 }
@@ -77,7 +91,7 @@ impl FsBlobStore {
     fn put_sync(&self, bytes: &[u8]) -> Result<String> {
         let hash = sha256_hex(bytes);
         let path = self.path(&hash);
-        if path.exists() {
+        if refresh(&path).map_err(StoreError::io("refreshing a blob"))? {
             return Ok(hash);
         }
         let dir = path.parent().expect("blob paths have a parent");
@@ -100,6 +114,61 @@ impl FsBlobStore {
                 .map_err(StoreError::io("syncing the blob folder"))?;
         }
         Ok(hash)
+    }
+
+    /// The blocking half of `delete_if_older`. The blob is first renamed out
+    /// of `put`'s sight (into `tmp`, emptied at every start), then its age is
+    /// read again: a put that refreshed it before the rename wins, and it goes
+    /// back; a put after the rename finds it missing and writes it anew.
+    fn delete_if_older_sync(&self, sha256: &str, cutoff: SystemTime) -> Result<bool> {
+        let path = self.path(sha256);
+        let young = |path: &Path| -> std::io::Result<bool> {
+            Ok(std::fs::metadata(path)?.modified()? >= cutoff)
+        };
+        match young(&path) {
+            Ok(true) => return Ok(false),
+            Ok(false) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("reading a blob's age")(e)),
+        }
+        static ASIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = ASIDE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let aside = self
+            .tmp
+            .join(format!("collected-{sha256}-{}-{n}", std::process::id()));
+        match std::fs::rename(&path, &aside) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("setting a blob aside")(e)),
+        }
+        if young(&aside).map_err(StoreError::io("reading a blob's age"))? {
+            // Stored again meanwhile: it stays (over an identical copy, if a
+            // put wrote one after the rename).
+            std::fs::rename(&aside, &path).map_err(StoreError::io("putting a blob back"))?;
+            return Ok(false);
+        }
+        std::fs::remove_file(&aside).map_err(StoreError::io("removing a blob"))?;
+        Ok(true)
+    }
+}
+
+/// Restarts the age of the blob at `path`, if there is one: sets its
+/// modification time to now, then checks that the file it changed is still
+/// the one at `path` (a collection may have set it aside meanwhile).
+/// Returns whether the blob is there, now young.
+fn refresh(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    file.set_modified(SystemTime::now())?;
+    let touched = file.metadata()?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok(now.ino() == touched.ino() && now.dev() == touched.dev()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -124,6 +193,23 @@ impl BlobStore for FsBlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io("reading a blob")(e)),
         }
+    }
+
+    async fn contains(&self, sha256: &str) -> Result<bool> {
+        if !is_sha256_hex(sha256) {
+            return Ok(false);
+        }
+        tokio::fs::try_exists(self.path(sha256))
+            .await
+            .map_err(StoreError::io("looking for a blob"))
+    }
+
+    async fn delete_if_older(&self, sha256: &str, cutoff: SystemTime) -> Result<bool> {
+        if !is_sha256_hex(sha256) {
+            return Ok(false);
+        }
+        let (this, sha256) = (self.clone(), sha256.to_owned());
+        blocking(move || this.delete_if_older_sync(&sha256, cutoff)).await
     }
 
     async fn delete(&self, sha256: &str) -> Result<()> {
@@ -184,6 +270,36 @@ mod tests {
         store.delete(&a).await.unwrap();
         assert!(store.get(&a).await.unwrap().is_none());
         assert!(store.get("../../etc/passwd").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_conditional_delete_spares_a_blob_stored_after_its_cutoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
+        let hash = store.put(b"young".to_vec()).await.unwrap();
+        let before = SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert!(!store.delete_if_older(&hash, before).await.unwrap());
+        assert!(store.contains(&hash).await.unwrap());
+        // An hour old, then stored again: young again, so it stays.
+        let path = store.path(&hash);
+        let old = SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        store.put(b"young".to_vec()).await.unwrap();
+        assert!(!store.delete_if_older(&hash, before).await.unwrap());
+        std::fs::File::open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert!(store.delete_if_older(&hash, before).await.unwrap());
+        assert!(!store.contains(&hash).await.unwrap());
+        assert!(!store.delete_if_older(&hash, before).await.unwrap());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[tokio::test]

@@ -1,19 +1,24 @@
-//! Durable state: content-addressed blobs and the app registry, behind traits.
+//! Durable state: content-addressed blobs, the app registry and apps' kv
+//! data, behind traits.
 //!
-//! The embedded implementations ([`FsBlobStore`], [`SqliteRegistry`]) are the
-//! default; a cluster can put PostgreSQL or S3-compatible storage behind the
+//! The embedded implementations ([`FsBlobStore`], [`SqliteRegistry`],
+//! [`SqliteKv`]) are the default; [`StorageConfig`] says which to build, and
+//! a cluster can put PostgreSQL, Redis or S3-compatible storage behind the
 //! same traits without touching the rest of Lodge.
 
 mod blobs;
+mod config;
 mod kv;
 mod registry;
 mod reserve;
 mod sqlite;
 
 pub use blobs::{BlobStore, FsBlobStore, sha256_hex};
-pub use kv::{Kv, KvError, KvLimits, KvScope, SqliteKv};
+pub use config::{BlobBackend, KvBackend, OpenError, RegistryBackend, Storage, StorageConfig};
+pub use kv::{Kv, KvError, KvLimits, KvScope, KvStore, LimitedKv, Quota, QuotaExceeded, SqliteKv};
 pub use registry::{
-    AppSummary, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord, VersionSummary,
+    AppSummary, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord,
+    VersionSummary,
 };
 pub use reserve::DiskReserve;
 pub use sqlite::SqliteRegistry;

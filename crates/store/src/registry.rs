@@ -77,6 +77,19 @@ pub struct VersionSummary {
     pub created_ms: i64,
 }
 
+/// The registry-level lock garbage collection holds while it reads which
+/// blobs are referenced and removes the others, so that servers sharing one
+/// store collect one at a time. It is a lease: it ends when given back, or
+/// by itself once `expires_ms` passed (its holder died).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcLease {
+    pub holder: String,
+    /// Grows with every grant, so a holder whose lease was taken over can't
+    /// give back its successor's.
+    pub fence: i64,
+    pub expires_ms: i64,
+}
+
 /// Where the registry lives.
 #[async_trait]
 pub trait Registry: Send + Sync + 'static {
@@ -99,6 +112,12 @@ pub trait Registry: Send + Sync + 'static {
     async fn delete_app(&self, app: &AppName) -> Result<bool>;
     /// The hashes of every blob some version still names.
     async fn referenced_blobs(&self) -> Result<HashSet<String>>;
+    /// Takes the garbage-collection lease for `ttl`, unless another holder
+    /// has it and it has not expired: then `None`. (PostgreSQL can answer
+    /// this with an advisory lock.)
+    async fn lock_gc(&self, holder: &str, ttl: std::time::Duration) -> Result<Option<GcLease>>;
+    /// Gives the lease back; nothing happens if it was already taken over.
+    async fn unlock_gc(&self, lease: &GcLease) -> Result<()>;
 }
 
 /// The highest version in `versions`, the one `latest` means.

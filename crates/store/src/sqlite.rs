@@ -2,7 +2,7 @@
 
 use crate::registry::highest;
 use crate::{
-    AppSummary, NewVersion, PartRecord, PublishOutcome, Registry, Result, StoreError,
+    AppSummary, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, Result, StoreError,
     VersionRecord, VersionSummary, blocking, now_ms,
 };
 use async_trait::async_trait;
@@ -13,7 +13,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE apps (
         name TEXT PRIMARY KEY,
         created_ms INTEGER NOT NULL
@@ -39,7 +40,18 @@ const MIGRATIONS: &[&str] = &[r#"
         FOREIGN KEY (app, version) REFERENCES versions(app, version) ON DELETE CASCADE
     ) STRICT;
     CREATE INDEX parts_by_blob ON parts(sha256);
-"#];
+"#,
+    // The garbage-collection lease: one row, never deleted, so its fence
+    // only grows.
+    r#"
+    CREATE TABLE gc_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        holder TEXT NOT NULL,
+        fence INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) STRICT;
+"#,
+];
 
 /// The registry in a SQLite database.
 #[derive(Clone)]
@@ -308,5 +320,92 @@ impl Registry for SqliteRegistry {
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
+    }
+
+    async fn lock_gc(&self, holder: &str, ttl: std::time::Duration) -> Result<Option<GcLease>> {
+        let holder = holder.to_owned();
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now = now_ms();
+            let current: Option<(String, i64, i64)> = tx
+                .query_row(
+                    "SELECT holder, fence, expires_ms FROM gc_lease WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let fence = match current {
+                Some((_, _, expires_ms)) if expires_ms > now => return Ok(None),
+                Some((_, fence, _)) => fence + 1,
+                None => 1,
+            };
+            let lease = GcLease {
+                holder,
+                fence,
+                expires_ms: now.saturating_add(ttl_ms),
+            };
+            tx.execute(
+                "INSERT INTO gc_lease (id, holder, fence, expires_ms) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET holder = ?1, fence = ?2, expires_ms = ?3",
+                params![lease.holder, lease.fence, lease.expires_ms],
+            )?;
+            tx.commit()?;
+            Ok(Some(lease))
+        })
+        .await
+    }
+
+    async fn unlock_gc(&self, lease: &GcLease) -> Result<()> {
+        let fence = lease.fence;
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE gc_lease SET expires_ms = 0 WHERE id = 1 AND fence = ?1",
+                params![fence],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Two handles on one file stand for two servers sharing the registry.
+    #[tokio::test]
+    async fn one_garbage_collection_at_a_time_across_servers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lodge.db");
+        let (a, b) = (
+            SqliteRegistry::open(&path).unwrap(),
+            SqliteRegistry::open(&path).unwrap(),
+        );
+        let ttl = Duration::from_secs(60);
+        let lease = a
+            .lock_gc("a", ttl)
+            .await
+            .unwrap()
+            .expect("the lease is free");
+        assert_eq!(b.lock_gc("b", ttl).await.unwrap(), None);
+        assert_eq!(a.lock_gc("a", ttl).await.unwrap(), None, "not re-entrant");
+        a.unlock_gc(&lease).await.unwrap();
+        let next = b.lock_gc("b", ttl).await.unwrap().expect("given back");
+        assert!(next.fence > lease.fence);
+        // A stale holder can't give back its successor's lease.
+        a.unlock_gc(&lease).await.unwrap();
+        assert_eq!(a.lock_gc("a", ttl).await.unwrap(), None);
+        // A lease whose holder died ends by itself.
+        b.unlock_gc(&next).await.unwrap();
+        let short = a
+            .lock_gc("a", Duration::from_millis(1))
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let taken = b.lock_gc("b", ttl).await.unwrap().expect("expired");
+        assert!(taken.fence > short.fence);
     }
 }

@@ -1,115 +1,11 @@
-//! Key-value data for apps: scoped to one room (by name) or to the whole app.
+//! The embedded kv backend: one SQLite file owned by one writer thread.
 
+use super::rules::{self, Usage};
+use super::{KvError, KvLimits, KvScope, KvStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
-
-/// Whose data: one room's (by name), or the app's.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum KvScope {
-    Room(String),
-    App,
-}
-
-impl KvScope {
-    /// The room column: the room's name, or empty for app scope.
-    fn room(&self) -> &str {
-        match self {
-            KvScope::Room(name) => name,
-            KvScope::App => "",
-        }
-    }
-}
-
-/// Bounds on what one scope, and one app in all its scopes, may hold.
-#[derive(Debug, Clone, Copy)]
-pub struct KvLimits {
-    pub max_key_bytes: u32,
-    pub max_value_bytes: u32,
-    /// Keys plus values, per scope.
-    pub max_scope_bytes: u64,
-    /// Keys plus values, per app: its app scope and every room scope.
-    pub max_app_bytes: u64,
-    /// Room scopes holding data, per app.
-    pub max_room_scopes: u32,
-    /// Room scopes unwritten for this long are removed (rooms long gone).
-    pub room_scope_days: u32,
-}
-
-impl Default for KvLimits {
-    fn default() -> Self {
-        Self {
-            max_key_bytes: 512,
-            max_value_bytes: 256 * 1024,
-            max_scope_bytes: 16 << 20,
-            max_app_bytes: 256 << 20,
-            max_room_scopes: 10_000,
-            room_scope_days: 90,
-        }
-    }
-}
-
-/// Why a kv operation was refused; the guest sees these as ordinary errors.
-#[derive(Debug, thiserror::Error)]
-pub enum KvError {
-    #[error("key longer than {0} bytes")]
-    KeyTooLarge(u32),
-    #[error("value longer than {0} bytes")]
-    ValueTooLarge(u32),
-    #[error("the scope is full ({0} bytes, --kv-scope-bytes)")]
-    ScopeFull(u64),
-    #[error("the app's data is full ({0} bytes in all its scopes, --kv-app-bytes)")]
-    AppFull(u64),
-    #[error(
-        "the app has data in its most room scopes ({0}, --kv-room-scopes); rooms' data unwritten for {1} days is removed"
-    )]
-    TooManyRoomScopes(u32, u32),
-    #[error("the value is not a decimal 64-bit integer, or the result overflows")]
-    NotANumber,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<rusqlite::Error> for KvError {
-    fn from(e: rusqlite::Error) -> Self {
-        KvError::Store(e.into())
-    }
-}
-
-/// Where app data lives.
-#[async_trait]
-pub trait Kv: Send + Sync + 'static {
-    fn limits(&self) -> KvLimits;
-    async fn get(&self, app: &str, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, KvError>;
-    async fn set(
-        &self,
-        app: &str,
-        scope: &KvScope,
-        key: &str,
-        value: Vec<u8>,
-    ) -> Result<(), KvError>;
-    async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError>;
-    async fn list_keys(
-        &self,
-        app: &str,
-        scope: &KvScope,
-        prefix: &str,
-        limit: u32,
-    ) -> Result<Vec<String>, KvError>;
-    async fn increment(
-        &self,
-        app: &str,
-        scope: &KvScope,
-        key: &str,
-        delta: i64,
-    ) -> Result<i64, KvError>;
-    /// Removes every key of an app (when the app is deleted).
-    async fn delete_app(&self, app: &str) -> Result<(), KvError>;
-    /// Removes room scopes no one wrote to since `before_ms` (of rooms long
-    /// gone); returns how many.
-    async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError>;
-}
 
 /// Schema migrations, applied in order (`PRAGMA user_version` counts them).
 /// The first ran without a version before there were others, so it must
@@ -147,7 +43,7 @@ const MIGRATIONS: &[&str] = &[
 
 /// One queued operation: runs on the writer thread inside a group
 /// transaction, and returns how to answer once that transaction committed.
-type Job = Box<dyn FnOnce(&Connection, KvLimits) -> Reply + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// The most operations committed together.
@@ -159,11 +55,10 @@ const MAX_GROUP: usize = 256;
 #[derive(Clone)]
 pub struct SqliteKv {
     jobs: std::sync::mpsc::Sender<Job>,
-    limits: KvLimits,
 }
 
 impl SqliteKv {
-    pub fn open(path: &Path, limits: KvLimits) -> Result<Self> {
+    pub fn open(path: &Path) -> Result<Self> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -172,23 +67,23 @@ impl SqliteKv {
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("lodge-kv".into())
-            .spawn(move || writer(conn, queue, limits))
+            .spawn(move || writer(conn, queue))
             .map_err(StoreError::io("starting the kv thread"))?;
-        Ok(Self { jobs, limits })
+        Ok(Self { jobs })
     }
 
     /// Runs `f` on the writer thread; its writes are durable when this returns.
     async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection, KvLimits) -> Result<T, KvError> + Send + 'static,
+        f: impl FnOnce(&Connection) -> Result<T, KvError> + Send + 'static,
     ) -> Result<T, KvError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn, limits| {
+        let job: Job = Box::new(move |conn| {
             // A savepoint per operation: one that fails leaves no partial write.
             let result = conn
                 .execute_batch("SAVEPOINT op")
                 .map_err(KvError::from)
-                .and_then(|()| f(conn, limits));
+                .and_then(|()| f(conn));
             let undo = if result.is_ok() {
                 "RELEASE op"
             } else {
@@ -209,18 +104,11 @@ impl SqliteKv {
             .await
             .map_err(|_| KvError::Store(StoreError::Task("the kv thread stopped".into())))?
     }
-
-    fn check_key(&self, key: &str) -> Result<(), KvError> {
-        if key.len() > self.limits.max_key_bytes as usize {
-            return Err(KvError::KeyTooLarge(self.limits.max_key_bytes));
-        }
-        Ok(())
-    }
 }
 
 /// The writer thread: takes what is queued, runs it in one transaction,
 /// commits, then answers every operation.
-fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>, limits: KvLimits) {
+fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -233,7 +121,7 @@ fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>, limits: KvLim
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(StoreError::from);
         let replies: Vec<Reply> = match &begun {
-            Ok(()) => group.into_iter().map(|job| job(&conn, limits)).collect(),
+            Ok(()) => group.into_iter().map(|job| job(&conn)).collect(),
             Err(_) => Vec::new(),
         };
         let committed = begun.and_then(|()| conn.execute_batch("COMMIT").map_err(StoreError::from));
@@ -255,16 +143,18 @@ fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>, limits: KvLim
     }
 }
 
-/// Writes `value` at `key` inside `tx`, keeping the scope's and the app's
-/// byte counts within their quotas, and the app's room scopes within theirs.
+/// Writes `value` at `key` inside `tx`, if [`rules::check_write`] allows
+/// it given the usage read in the same transaction, and records the new
+/// usage.
 fn put(
     tx: &Connection,
-    limits: KvLimits,
+    limits: &KvLimits,
     app: &str,
-    room: &str,
+    scope: &KvScope,
     key: &str,
     value: &[u8],
 ) -> Result<(), KvError> {
+    let room = scope.room();
     let old: Option<i64> = tx
         .prepare_cached("SELECT length(value) FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3")?
         .query_row(params![app, room, key], |r| r.get(0))
@@ -278,23 +168,14 @@ fn put(
         .query_row(params![app], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, 0));
-    let new_room_scope = used.is_none() && !room.is_empty();
-    if new_room_scope && room_scopes >= i64::from(limits.max_room_scopes) {
-        return Err(KvError::TooManyRoomScopes(
-            limits.max_room_scopes,
-            limits.room_scope_days,
-        ));
-    }
-    let used = used.unwrap_or(0);
-    let before = old.map_or(0, |len| len + key.len() as i64);
-    let after = used - before + (key.len() + value.len()) as i64;
-    let growth = after - used;
-    if growth > 0 && after > limits.max_scope_bytes as i64 {
-        return Err(KvError::ScopeFull(limits.max_scope_bytes));
-    }
-    if growth > 0 && app_bytes + growth > limits.max_app_bytes as i64 {
-        return Err(KvError::AppFull(limits.max_app_bytes));
-    }
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let usage = Usage {
+        scope_bytes: used.map(count),
+        app_bytes: count(app_bytes),
+        room_scopes: u32::try_from(room_scopes).unwrap_or(0),
+        old_value_bytes: old.map(count),
+    };
+    let accepted = rules::check_write(limits, scope, &usage, key.len(), value.len())?;
     tx.prepare_cached(
         "INSERT INTO kv (app, room, key, value) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (app, room, key) DO UPDATE SET value = excluded.value",
@@ -304,12 +185,21 @@ fn put(
         "INSERT INTO kv_usage (app, room, bytes, touched_ms) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (app, room) DO UPDATE SET bytes = excluded.bytes, touched_ms = excluded.touched_ms",
     )?
-    .execute(params![app, room, after, crate::now_ms()])?;
+    .execute(params![
+        app,
+        room,
+        i64::try_from(accepted.scope_bytes).unwrap_or(i64::MAX),
+        crate::now_ms()
+    ])?;
     tx.prepare_cached(
         "INSERT INTO kv_apps (app, bytes, room_scopes) VALUES (?1, ?2, ?3)
          ON CONFLICT (app) DO UPDATE SET bytes = bytes + ?2, room_scopes = room_scopes + ?3",
     )?
-    .execute(params![app, growth, i64::from(new_room_scope)])?;
+    .execute(params![
+        app,
+        accepted.app_growth,
+        i64::from(accepted.new_room_scope)
+    ])?;
     Ok(())
 }
 
@@ -337,15 +227,10 @@ fn shrink(tx: &Connection, app: &str, room: &str, bytes: i64) -> Result<(), KvEr
 }
 
 #[async_trait]
-impl Kv for SqliteKv {
-    fn limits(&self) -> KvLimits {
-        self.limits
-    }
-
+impl KvStore for SqliteKv {
     async fn get(&self, app: &str, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.check_key(key)?;
         let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |conn, _| {
+        self.with(move |conn| {
             let mut stmt = conn
                 .prepare_cached("SELECT value FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3")?;
             Ok(stmt
@@ -361,20 +246,16 @@ impl Kv for SqliteKv {
         scope: &KvScope,
         key: &str,
         value: Vec<u8>,
+        limits: KvLimits,
     ) -> Result<(), KvError> {
-        self.check_key(key)?;
-        if value.len() > self.limits.max_value_bytes as usize {
-            return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
-        }
-        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |conn, limits| put(conn, limits, &app, &room, &key, &value))
+        let (app, scope, key) = (app.to_owned(), scope.clone(), key.to_owned());
+        self.with(move |conn| put(conn, &limits, &app, &scope, &key, &value))
             .await
     }
 
     async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError> {
-        self.check_key(key)?;
         let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |tx, _| {
+        self.with(move |tx| {
             let old: Option<i64> = tx
                 .query_row(
                     "DELETE FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3 RETURNING length(value)",
@@ -397,15 +278,14 @@ impl Kv for SqliteKv {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>, KvError> {
-        self.check_key(prefix)?;
         let (app, room, prefix) = (app.to_owned(), scope.room().to_owned(), prefix.to_owned());
-        self.with(move |conn, _| {
+        self.with(move |conn| {
             // Keys >= prefix, stopping at the first that doesn't start with it: a range scan.
             let mut stmt = conn.prepare_cached(
                 "SELECT key FROM kv WHERE app = ?1 AND room = ?2 AND key >= ?3 ORDER BY key LIMIT ?4",
             )?;
             let mut keys = Vec::new();
-            let mut rows = stmt.query(params![app, room, prefix, i64::from(limit.min(10_000))])?;
+            let mut rows = stmt.query(params![app, room, prefix, i64::from(limit.min(super::MAX_LIST))])?;
             while let Some(row) = rows.next()? {
                 let key: String = row.get(0)?;
                 if !key.starts_with(&prefix) {
@@ -424,26 +304,19 @@ impl Kv for SqliteKv {
         scope: &KvScope,
         key: &str,
         delta: i64,
+        limits: KvLimits,
     ) -> Result<i64, KvError> {
-        self.check_key(key)?;
-        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
-        self.with(move |tx, limits| {
+        let (app, scope, key) = (app.to_owned(), scope.clone(), key.to_owned());
+        self.with(move |tx| {
             let current: Option<Vec<u8>> = tx
                 .query_row(
                     "SELECT value FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3",
-                    params![app, room, key],
+                    params![app, scope.room(), key],
                     |r| r.get(0),
                 )
                 .optional()?;
-            let current = match current {
-                None => 0,
-                Some(bytes) => std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i64>().ok())
-                    .ok_or(KvError::NotANumber)?,
-            };
-            let next = current.checked_add(delta).ok_or(KvError::NotANumber)?;
-            put(tx, limits, &app, &room, &key, next.to_string().as_bytes())?;
+            let next = rules::increment(current.as_deref(), delta)?;
+            put(tx, &limits, &app, &scope, &key, next.to_string().as_bytes())?;
             Ok(next)
         })
         .await
@@ -451,7 +324,7 @@ impl Kv for SqliteKv {
 
     async fn delete_app(&self, app: &str) -> Result<(), KvError> {
         let app = app.to_owned();
-        self.with(move |conn, _| {
+        self.with(move |conn| {
             conn.execute("DELETE FROM kv WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv_apps WHERE app = ?1", params![app])?;
@@ -461,7 +334,7 @@ impl Kv for SqliteKv {
     }
 
     async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError> {
-        self.with(move |tx, _| {
+        self.with(move |tx| {
             let stale: Vec<(String, String, i64)> = tx
                 .prepare(
                     "SELECT app, room, bytes FROM kv_usage WHERE room != '' AND touched_ms < ?1",
@@ -491,6 +364,11 @@ impl Kv for SqliteKv {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kv::{Kv, LimitedKv};
+
+    fn open(path: &Path, limits: KvLimits) -> LimitedKv<SqliteKv> {
+        LimitedKv::new(SqliteKv::open(path).unwrap(), limits)
+    }
 
     #[tokio::test]
     async fn scopes_are_separate_and_quotas_hold() {
@@ -501,7 +379,7 @@ mod tests {
             max_scope_bytes: 40,
             ..KvLimits::default()
         };
-        let kv = SqliteKv::open(&dir.path().join("kv.db"), limits).unwrap();
+        let kv = open(&dir.path().join("kv.db"), limits);
         let room = KvScope::Room("lobby".into());
         kv.set("a", &room, "k", b"room".to_vec()).await.unwrap();
         kv.set("a", &KvScope::App, "k", b"app".to_vec())
@@ -553,7 +431,7 @@ mod tests {
             max_room_scopes: 3,
             ..KvLimits::default()
         };
-        let kv = SqliteKv::open(&dir.path().join("kv.db"), limits).unwrap();
+        let kv = open(&dir.path().join("kv.db"), limits);
         let room = |n: u32| KvScope::Room(format!("r{n}"));
         for n in 0..3 {
             kv.set("a", &room(n), "k", vec![1; 60]).await.unwrap();
@@ -605,7 +483,7 @@ mod tests {
             max_app_bytes: 20,
             ..KvLimits::default()
         };
-        let kv = SqliteKv::open(&path, limits).unwrap();
+        let kv = open(&path, limits);
         assert_eq!(
             kv.get("chat", &KvScope::Room("lobby".into()), "history")
                 .await

@@ -1,10 +1,19 @@
-//! Publishing, deleting and garbage-collecting app versions: the upload
-//! pipeline from bundle bytes to a committed version, and the prepared
-//! files of client parts.
+//! The publishing service: the upload pipeline from bundle bytes to a
+//! committed version, deletes, garbage collection (`gc`), which version
+//! answers a request (`resolve`), and the prepared files of client parts.
+//! It knows nothing of HTTP: failures are `PublishError`s, which the API
+//! turns into answers at its edge.
+
+mod error;
+mod gc;
+mod resolve;
+
+pub use error::{PublishError, ResolveError};
+pub use gc::{GcConfig, GcReport};
+pub use resolve::LATEST;
 
 use crate::bundle::{self, Bundle, BundleLimits};
-use crate::error::ApiError;
-use axum::http::StatusCode;
+use gc::Candidates;
 use lodge_manifest::{AppName, MANIFEST_FILE, Manifest, Role};
 use lodge_runtime::{
     Artifact, BrowserCache, CompiledCache, Compiler, ComponentLimits, PartError, check_part,
@@ -16,6 +25,7 @@ use lodge_store::{
 };
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 use tokio::sync::{Mutex, Semaphore};
 
 /// How long one upload may take to arrive, so slow clients can't hold an
@@ -33,14 +43,19 @@ pub struct Apps {
     limits: PublishLimits,
     /// Space given up when the disk is full, so deletes can still run.
     reserve: DiskReserve,
-    /// Serializes commits and garbage collection, so a blob that an upload
-    /// is about to reference is never collected under it.
+    gc: GcConfig,
+    /// Who this server is when it holds the garbage-collection lease.
+    holder: String,
+    /// Serializes this server's commits and collections, so the compiled
+    /// and browser files of an upload are never collected under it (other
+    /// servers' uploads are protected by the grace period, see `gc`).
     write_lock: Mutex<()>,
     /// Bounds how many uploads unpack and compile at once (memory and CPU).
     uploads: Semaphore,
     /// Each app's latest version, for http requests (which must not query
-    /// SQLite each time); emptied whenever a version is published or deleted.
-    latest: std::sync::Mutex<HashMap<AppName, Option<Arc<VersionRecord>>>>,
+    /// the registry each time); emptied whenever a version is published or
+    /// deleted.
+    latest: std::sync::Mutex<HashMap<AppName, Arc<VersionRecord>>>,
 }
 
 /// What an upload may be and ask for.
@@ -64,91 +79,74 @@ struct CheckedPart {
     file: String,
     record: PartRecord,
     bytes: Vec<u8>,
-    artifact: Artifact,
+    artifact: Arc<Artifact>,
+}
+
+/// What `Apps` is built from.
+pub struct AppsParts {
+    pub registry: Arc<dyn Registry>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub cache: CompiledCache,
+    pub browser: BrowserCache,
+    pub compiler: Compiler,
+    pub limits: PublishLimits,
+    pub reserve: DiskReserve,
+    pub gc: GcConfig,
 }
 
 impl Apps {
-    pub fn new(
-        registry: Arc<dyn Registry>,
-        blobs: Arc<dyn BlobStore>,
-        cache: CompiledCache,
-        browser: BrowserCache,
-        compiler: Compiler,
-        limits: PublishLimits,
-        reserve: DiskReserve,
-    ) -> Self {
+    pub fn new(parts: AppsParts) -> Self {
+        let mut id = [0u8; 4];
+        let _ = getrandom::fill(&mut id);
         Self {
-            registry,
-            blobs,
-            cache,
-            browser,
-            compiler,
-            limits,
-            reserve,
+            registry: parts.registry,
+            blobs: parts.blobs,
+            cache: parts.cache,
+            browser: parts.browser,
+            compiler: parts.compiler,
+            limits: parts.limits,
+            reserve: parts.reserve,
+            gc: parts.gc,
+            holder: format!("pid {} ({})", std::process::id(), hex::encode(id)),
             write_lock: Mutex::new(()),
             uploads: Semaphore::new(2),
             latest: Default::default(),
         }
     }
 
+    /// How garbage collection runs here.
+    pub fn gc_config(&self) -> GcConfig {
+        self.gc
+    }
+
     pub fn limits(&self) -> &BundleLimits {
         &self.limits.bundle
-    }
-
-    /// The app's latest version (cached until the next publish or delete).
-    pub async fn latest(&self, app: &AppName) -> Result<Option<Arc<VersionRecord>>, ApiError> {
-        if let Some(latest) = self.latest.lock().expect("latest lock").get(app) {
-            return Ok(latest.clone());
-        }
-        let latest = self
-            .registry
-            .versions(app)
-            .await?
-            .into_iter()
-            .next()
-            .map(Arc::new);
-        self.latest
-            .lock()
-            .expect("latest lock")
-            .insert(app.clone(), latest.clone());
-        Ok(latest)
-    }
-
-    fn forget_latest(&self) {
-        self.latest.lock().expect("latest lock").clear();
     }
 
     /// Reads, checks, compiles and commits one uploaded bundle. Returns
     /// whether a new version was created (false: identical content was
     /// already published) and the version.
-    pub async fn publish(&self, body: axum::body::Body) -> Result<(bool, VersionRecord), ApiError> {
+    pub async fn publish(
+        &self,
+        body: axum::body::Body,
+    ) -> Result<(bool, VersionRecord), PublishError> {
         let _permit = self
             .uploads
             .acquire()
             .await
-            .map_err(|_| ApiError::internal("the server is shutting down"))?;
+            .map_err(|_| PublishError::Internal("the server is shutting down".into()))?;
         let bundle = tokio::time::timeout(UPLOAD_TIMEOUT, self.read(body))
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "upload_timeout",
-                    format!(
-                        "the bundle did not arrive within {} seconds; try again on a faster connection",
-                        UPLOAD_TIMEOUT.as_secs()
-                    ),
-                )
+            .map_err(|_| PublishError::UploadTimeout {
+                limit: UPLOAD_TIMEOUT,
             })??;
-        let manifest_bytes = bundle.files.get(MANIFEST_FILE).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "manifest_missing",
-                format!(
-                    "the bundle has no {MANIFEST_FILE} at its root; it holds: {}",
-                    listing(&bundle)
-                ),
-            )
-        })?;
+        let manifest_bytes =
+            bundle
+                .files
+                .get(MANIFEST_FILE)
+                .ok_or_else(|| PublishError::ManifestMissing {
+                    listing: listing(&bundle),
+                })?;
         let manifest = lodge_runtime::capabilities::parse_manifest(manifest_bytes)?;
         self.check_manifest_limits(&manifest)?;
         let parts = self.check_parts(&manifest, bundle).await?;
@@ -161,12 +159,19 @@ impl Apps {
             return if existing.digest == digest {
                 Ok((false, existing))
             } else {
-                Err(conflict(&name, &version))
+                Err(PublishError::VersionConflict { name, version })
             };
         }
         let records = parts.iter().map(|p| p.record.clone()).collect();
-        if let Err(e) = self.store_parts(parts).await {
-            self.collect_garbage_locked().await;
+        let stored = self.store_parts(&parts).await;
+        // A refused upload takes back the blobs it stored, unless something
+        // else names them or stored them again since.
+        let refused = || Candidates::Known {
+            hashes: parts.iter().map(|p| p.record.sha256.clone()).collect(),
+            since: SystemTime::now(),
+        };
+        if let Err(e) = stored {
+            self.collect_locked(refused()).await;
             return Err(e);
         }
         let outcome = self
@@ -180,25 +185,45 @@ impl Apps {
         match outcome {
             Ok(PublishOutcome::Created(record)) => {
                 self.forget_latest();
+                self.restore_collected(&parts).await?;
                 tracing::info!(app = %name, %version, "published");
                 Ok((true, record))
             }
             Ok(PublishOutcome::Unchanged(record)) => Ok((false, record)),
-            Ok(PublishOutcome::Conflict(_)) => Err(conflict(&name, &version)),
+            Ok(PublishOutcome::Conflict(_)) => {
+                self.collect_locked(refused()).await;
+                Err(PublishError::VersionConflict { name, version })
+            }
             Err(e) => {
-                self.collect_garbage_locked().await;
+                self.collect_locked(refused()).await;
                 Err(e.into())
             }
         }
     }
 
-    async fn read(&self, body: axum::body::Body) -> Result<Bundle, ApiError> {
+    /// After a commit: stores again any blob of the new version that a
+    /// collection on another server removed between storing and
+    /// committing (it took the blob for a deleted version's).
+    async fn restore_collected(&self, parts: &[CheckedPart]) -> Result<(), PublishError> {
+        for part in parts {
+            if !self.blobs.contains(&part.record.sha256).await? {
+                tracing::warn!(
+                    sha256 = part.record.sha256,
+                    "a blob was collected before its version committed; storing it again"
+                );
+                self.blobs.put(part.bytes.clone()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn read(&self, body: axum::body::Body) -> Result<Bundle, PublishError> {
         use futures::TryStreamExt;
         let stream = body.into_data_stream().map_err(std::io::Error::other);
         let mut reader =
             tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
         let limits = self.limits.bundle;
-        tokio::task::spawn_blocking(move || {
+        Ok(tokio::task::spawn_blocking(move || {
             let result = bundle::read_bundle(&mut reader, &limits);
             if result.is_err() {
                 // Read what the client is still sending (up to a bound), so it
@@ -211,12 +236,11 @@ impl Apps {
             result
         })
         .await
-        .map_err(|e| ApiError::internal(format!("reading the bundle: {e}")))?
-        .map_err(ApiError::from)
+        .map_err(PublishError::task("reading the bundle"))??)
     }
 
     /// What the manifest asks for, within what this server allows.
-    fn check_manifest_limits(&self, manifest: &Manifest) -> Result<(), ApiError> {
+    fn check_manifest_limits(&self, manifest: &Manifest) -> Result<(), PublishError> {
         let limits = &self.limits;
         let room = manifest.room.as_ref();
         let http = manifest.http.as_ref();
@@ -252,11 +276,12 @@ impl Apps {
             if let Some(asked) = asked
                 && asked > allowed
             {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "manifest_over_limit",
-                    format!("{field} = {asked} is more than this server allows ({allowed} {unit})"),
-                ));
+                return Err(PublishError::OverServerLimit {
+                    field,
+                    asked,
+                    allowed,
+                    unit,
+                });
             }
         }
         Ok(())
@@ -266,24 +291,17 @@ impl Apps {
         &self,
         manifest: &Manifest,
         bundle: Bundle,
-    ) -> Result<Vec<CheckedPart>, ApiError> {
+    ) -> Result<Vec<CheckedPart>, PublishError> {
         let mut checked = Vec::new();
         for part in manifest.parts() {
             let path = bundle::normalize(part.component);
             let bytes = path
                 .as_ref()
                 .and_then(|p| bundle.files.get(p).cloned())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "part_missing",
-                        format!(
-                            "[{}].component = \"{}\" is not in the bundle; it holds: {}",
-                            part.role,
-                            part.component,
-                            listing(&bundle)
-                        ),
-                    )
+                .ok_or_else(|| PublishError::PartMissing {
+                    role: part.role,
+                    component: part.component.to_owned(),
+                    listing: listing(&bundle),
                 })?;
             let role = part.role;
             let file = part.component.to_owned();
@@ -298,7 +316,7 @@ impl Apps {
                 check_part(role, &capabilities, &file, &input, &limits)
             })
             .await
-            .map_err(|e| ApiError::internal(format!("checking a part: {e}")))??;
+            .map_err(PublishError::task("checking a part"))??;
             let artifact = match role {
                 Role::Client => {
                     let (input, file) = (bytes.clone(), part.component.to_owned());
@@ -308,7 +326,7 @@ impl Apps {
                             .map_err(|reason| PartError::Browser { file, reason })
                     })
                     .await
-                    .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))??
+                    .map_err(PublishError::task("preparing a client part"))??
                 }
                 Role::Room | Role::Http => {
                     Artifact::Compiled(self.compiler.compile(part.component, bytes.clone()).await?)
@@ -325,29 +343,36 @@ impl Apps {
                     exports: prepared.exports,
                 },
                 bytes,
-                artifact,
+                artifact: Arc::new(artifact),
             });
         }
         Ok(checked)
     }
 
-    async fn store_parts(&self, parts: Vec<CheckedPart>) -> Result<(), ApiError> {
+    async fn store_parts(&self, parts: &[CheckedPart]) -> Result<(), PublishError> {
         for part in parts {
-            let file = part.file;
-            let hash = self.blobs.put(part.bytes).await.map_err(|e| match e {
-                StoreError::Full { .. } => ApiError::disk_full(&format!("storing {file}")),
-                e => e.into(),
-            })?;
+            let file = &part.file;
+            let hash = self
+                .blobs
+                .put(part.bytes.clone())
+                .await
+                .map_err(|e| match e {
+                    StoreError::Full { .. } => PublishError::DiskFull {
+                        doing: format!("storing {file}"),
+                    },
+                    e => e.into(),
+                })?;
             debug_assert_eq!(hash, part.record.sha256);
             let cache = self.cache.clone();
             let browser = self.browser.clone();
-            let (written, doing) = tokio::task::spawn_blocking(move || match &part.artifact {
+            let artifact = part.artifact.clone();
+            let (written, doing) = tokio::task::spawn_blocking(move || match &*artifact {
                 Artifact::Compiled(compiled) => (cache.write(&hash, compiled), "compiled code"),
                 Artifact::Browser(files) => (browser.write(&hash, files), "browser files"),
             })
             .await
-            .map_err(|e| ApiError::internal(format!("caching a prepared part: {e}")))?;
-            written.map_err(|e| ApiError::io(&format!("storing the {doing} of {file}"), &e))?;
+            .map_err(PublishError::task("caching a prepared part"))?;
+            written.map_err(PublishError::io(format!("storing the {doing} of {file}")))?;
         }
         Ok(())
     }
@@ -359,7 +384,7 @@ impl Apps {
         &self,
         sha256: &str,
         name: &str,
-    ) -> Result<Option<std::path::PathBuf>, ApiError> {
+    ) -> Result<Option<std::path::PathBuf>, PublishError> {
         if let Some(path) = self.browser.file(sha256, name) {
             return Ok(Some(path));
         }
@@ -386,8 +411,8 @@ impl Apps {
             browser.write(&hash, &files)
         })
         .await
-        .map_err(|e| ApiError::internal(format!("preparing a client part: {e}")))?
-        .map_err(|e| crate::error::storage_io("preparing a client part", &e))?;
+        .map_err(PublishError::task("preparing a client part"))?
+        .map_err(PublishError::io("preparing a client part"))?;
         tracing::info!(sha256, "client part prepared again for the browser");
         Ok(self.browser.file(sha256, name))
     }
@@ -397,15 +422,23 @@ impl Apps {
         &self,
         name: &AppName,
         version: &semver::Version,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, PublishError> {
         let _guard = self.write_lock.lock().await;
+        let since = SystemTime::now();
+        let Some(record) = self.registry.version(name, version).await? else {
+            return Ok(false);
+        };
         let deleted = self
             .with_reserve(|| self.registry.delete_version(name, version))
             .await?;
         if deleted {
             self.forget_latest();
             tracing::info!(app = %name, %version, "version deleted");
-            self.collect_garbage_locked().await;
+            self.collect_locked(Candidates::Known {
+                hashes: record.parts.into_iter().map(|p| p.sha256).collect(),
+                since,
+            })
+            .await;
         }
         Ok(deleted)
     }
@@ -432,68 +465,24 @@ impl Apps {
     }
 
     /// Deletes an app with all its versions. Returns how many versions went.
-    pub async fn delete_app(&self, name: &AppName) -> Result<usize, ApiError> {
+    pub async fn delete_app(&self, name: &AppName) -> Result<usize, PublishError> {
         let _guard = self.write_lock.lock().await;
-        let versions = self.registry.versions(name).await?.len();
+        let since = SystemTime::now();
+        let versions = self.registry.versions(name).await?;
         if self.with_reserve(|| self.registry.delete_app(name)).await? {
             self.forget_latest();
-            tracing::info!(app = %name, versions, "app deleted");
-            self.collect_garbage_locked().await;
+            tracing::info!(app = %name, versions = versions.len(), "app deleted");
+            self.collect_locked(Candidates::Known {
+                hashes: versions
+                    .iter()
+                    .flat_map(|v| v.parts.iter().map(|p| p.sha256.clone()))
+                    .collect(),
+                since,
+            })
+            .await;
         }
-        Ok(versions)
+        Ok(versions.len())
     }
-
-    /// Removes blobs and compiled artifacts no version names (left by a
-    /// delete, or by a crash between storing blobs and committing).
-    pub async fn collect_garbage(&self) {
-        let _guard = self.write_lock.lock().await;
-        self.collect_garbage_locked().await;
-    }
-
-    async fn collect_garbage_locked(&self) {
-        if let Err(e) = self.try_collect_garbage().await {
-            tracing::warn!(error = %e, "garbage collection failed; it will run again after the next delete or restart");
-        }
-        // Space may have been freed: take the reserve back if it was given up.
-        let reserve = self.reserve.clone();
-        let _ = tokio::task::spawn_blocking(move || reserve.hold()).await;
-    }
-
-    async fn try_collect_garbage(&self) -> anyhow::Result<()> {
-        let referenced = self.registry.referenced_blobs().await?;
-        let mut removed = 0;
-        for hash in self.blobs.list().await? {
-            if !referenced.contains(&hash) {
-                self.blobs.delete(&hash).await?;
-                self.cache.remove(&hash)?;
-                removed += 1;
-            }
-        }
-        for hash in self.cache.list()? {
-            if !referenced.contains(&hash) {
-                self.cache.remove(&hash)?;
-            }
-        }
-        for hash in self.browser.list()? {
-            if !referenced.contains(&hash) {
-                self.browser.remove(&hash)?;
-            }
-        }
-        if removed > 0 {
-            tracing::info!(removed, "removed blobs no version names");
-        }
-        Ok(())
-    }
-}
-
-fn conflict(name: &AppName, version: &semver::Version) -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "version_exists",
-        format!(
-            "{name}@{version} is already published with different content, and published versions never change: bump [app].version in lodge.toml"
-        ),
-    )
 }
 
 fn listing(bundle: &Bundle) -> String {
