@@ -31,9 +31,6 @@ enum Command {
     Logs(commands::logs::Args),
     /// Join a room from the terminal: each typed line is sent, each message printed.
     Join(commands::join::Args),
-    /// Measure Lodge: load generators with a native baseline in the same run.
-    #[command(subcommand)]
-    Bench(commands::bench::Command),
     /// Compile one uploaded component for the server that runs this (internal).
     #[command(name = "__compile", hide = true)]
     Compile(commands::compile::Args),
@@ -64,7 +61,6 @@ fn main() -> ExitCode {
             Command::Rooms(command) => commands::rooms::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Join(args) => commands::join::run(args).await,
-            Command::Bench(command) => commands::bench::run(command).await,
             Command::Compile(_) => unreachable!("handled before the runtime starts"),
         }
     });

@@ -1,7 +1,6 @@
 //! One module per `lodge` subcommand.
 
 pub mod app;
-pub mod bench;
 pub mod compile;
 pub mod dev;
 pub mod join;

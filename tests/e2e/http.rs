@@ -430,6 +430,53 @@ async fn a_javascript_component_from_componentize_js_runs_unmodified() {
 }
 
 #[tokio::test]
+async fn a_python_component_from_componentize_py_runs_unmodified() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let dir = AppDir::new(
+        "[app]\nname = \"py\"\nversion = \"0.1.0\"\ndescription = \"Python.\"\n[http]\ncomponent = \"http.wasm\"\n",
+        &[("http.wasm", &py_component())],
+    );
+    // CPython's runtime imports wasi:sockets, which the manifest doesn't
+    // (and can't) declare: the upload is accepted all the same, and the
+    // sockets are linked deny-by-default.
+    server.ok(&["app", "push", dir.path()]);
+
+    let (status, text) = get(&server, "/run/py/hello?x=1").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "Hello from Python! You asked for /hello?x=1\n");
+    let echoed = server
+        .http()
+        .post(format!("{}/run/py/echo", server.url))
+        .body("shout")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.status(), 200);
+    assert_eq!(echoed.text().await.unwrap(), "SHOUT");
+
+    // Using a socket fails at run time, as an error the guest sees (EACCES
+    // is wasi-libc's name for wasi:sockets' access-denied), not a trap.
+    let (status, text) = get(&server, "/run/py/socket").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "error: PermissionError EACCES: Permission denied\n");
+    // LEAD: so does a name lookup: access-denied from resolve-addresses,
+    // which wasi-libc's getaddrinfo reports as EAI_SYSTEM with EACCES.
+    // (wasmtime-wasi's own refusal when lookups are not allowed is
+    // permanent-resolver-failure, which reads "error: gaierror -4:
+    // Non-recoverable error".)
+    let (status, text) = get(&server, "/run/py/lookup").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "error: PermissionError EACCES: Permission denied\n");
+
+    let log = server.ok(&["logs", "py"]);
+    assert!(log.contains("python handled GET /hello?x=1"), "{log}");
+    // LEAD: the exact wording of the line that names the capability that
+    // would allow the socket; for now it must name the interface.
+    assert!(log.contains("wasi:sockets"), "{log}");
+}
+
+#[tokio::test]
 async fn instances_are_fresh_per_request_unless_the_manifest_asks_for_reuse() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &[]);

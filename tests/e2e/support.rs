@@ -467,12 +467,7 @@ pub fn js_component() -> Vec<u8> {
             dir.join("node_modules/@bytecodealliance/componentize-js").is_dir(),
             "componentize-js is missing: run `npm install --no-save --prefix tests/guests/http-js` (scripts/test does)"
         );
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let newest_source = ["app.js", "build.mjs", "package-lock.json"]
-            .iter()
-            .filter_map(|f| modified(&dir.join(f)))
-            .max();
-        if modified(&out) < newest_source {
+        if stale(&out, &dir, &["app.js", "build.mjs", "package-lock.json"]) {
             let status = Command::new("node")
                 .arg(dir.join("build.mjs"))
                 .arg(&out)
@@ -483,6 +478,38 @@ pub fn js_component() -> Vec<u8> {
         out
     });
     std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The Python http part (tests/guests/http-py), built with componentize-py
+/// (installed from PyPI into the guest's `.venv`) when its sources are
+/// newer than the last build.
+pub fn py_component() -> Vec<u8> {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let path = BUILT.get_or_init(|| {
+        let dir = repo().join("tests/guests/http-py");
+        let out = repo().join("tests/guests/target/http_py.wasm");
+        assert!(
+            dir.join(".venv/bin/componentize-py").is_file(),
+            "componentize-py is missing: run `python3 -m venv tests/guests/http-py/.venv && tests/guests/http-py/.venv/bin/pip install -r tests/guests/http-py/requirements.txt` (scripts/test does)"
+        );
+        if stale(&out, &dir, &["app.py", "build.sh", "requirements.txt"]) {
+            let status = Command::new(dir.join("build.sh"))
+                .arg(&out)
+                .env("CARGO", env!("CARGO"))
+                .status()
+                .expect("running tests/guests/http-py/build.sh");
+            assert!(status.success(), "building the Python guest failed");
+        }
+        out
+    });
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Whether `out` is missing or older than any of `sources` in `dir`.
+fn stale(out: &Path, dir: &Path, sources: &[&str]) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let newest_source = sources.iter().filter_map(|f| modified(&dir.join(f))).max();
+    modified(out) < newest_source
 }
 
 /// GETs `path` from the server: the status and the body as text.

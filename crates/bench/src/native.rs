@@ -1,4 +1,4 @@
-//! The baseline: a plain Rust chat server, written only for `lodge bench`
+//! The baseline: a plain Rust chat server, written only for `lodge-bench`
 //! to compare against. It is not part of Lodge.
 //!
 //! It speaks the chat example's wire protocol on the same route
@@ -12,7 +12,7 @@
 //! [`Transport::Tuned`] changes only how connections write and read, to show
 //! what the transport settings are worth on their own.
 
-use super::load::Target;
+use crate::load::Target;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};

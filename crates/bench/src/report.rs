@@ -1,6 +1,6 @@
-//! What `lodge bench rooms` prints: the setting, then one row per target and their ratios.
+//! What `lodge-bench rooms` prints: the setting, then one row per target and their ratios.
 
-use super::load::{Load, Outcome};
+use crate::load::{Load, Outcome};
 use crate::output::table;
 
 /// One target's results.
@@ -13,7 +13,7 @@ pub struct Row {
 pub fn header(as_run: &str, load: &Load) {
     let argv: Vec<String> = std::env::args().collect();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    println!("lodge bench rooms: the chat example on Lodge vs a native Rust chat server");
+    println!("lodge-bench rooms: the chat example on Lodge vs a native Rust chat server");
     println!("command:  {}", argv.join(" "));
     println!("as run:   {as_run}");
     println!(

@@ -1,10 +1,10 @@
-//! `lodge bench http`: requests per second and latency of the http-hello
+//! `lodge-bench http`: requests per second and latency of the http-hello
 //! component through Lodge, beside `wasmtime serve` running the same
 //! component and a native axum hello-world written for the comparison. The
 //! load comes from `wrk` (Debian's `wrk` package); every target gets the
 //! same connections, threads and duration, one after another.
 
-use super::lodge::Lodge;
+use crate::lodge::Lodge;
 use anyhow::{Context, bail};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,7 +41,7 @@ struct Figures {
 pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
     which("wrk").context("wrk is missing: install it with `apt-get install wrk`")?;
     println!(
-        "lodge bench http --connections {} --threads {} --duration {} --app-dir {}",
+        "lodge-bench http --connections {} --threads {} --duration {} --app-dir {}",
         args.connections,
         args.threads,
         args.duration,

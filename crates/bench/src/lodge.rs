@@ -1,6 +1,6 @@
 //! An in-process Lodge server in a temporary data directory, with the chat app pushed.
 
-use super::load::Target;
+use crate::load::Target;
 use anyhow::{Context, bail};
 use lodge_manifest::{MANIFEST_FILE, Manifest};
 use lodge_server::{Server, ServerConfig};
@@ -51,6 +51,10 @@ impl Lodge {
         // Every simulated member comes from this machine's one address.
         config.connections.max_per_address = config.connections.max_total;
         config.rooms.starts_per_minute = u32::MAX;
+        // Uploads compile in this process: the `lodge __compile` child the
+        // server would start is the `lodge` binary's, not this one's, and the
+        // apps pushed here are the repository's own.
+        config.compile.exe = None;
         tweak(&mut config);
         let server = Server::bind(config).await?;
         let addr = server.local_addr()?;

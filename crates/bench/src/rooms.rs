@@ -1,34 +1,12 @@
-//! `lodge bench`: load generators that measure Lodge against a native baseline in the same run.
-//!
-//! `lodge bench http` does the same for http parts (see [`http`]);
-//! `lodge bench neighbours` measures how guest CPU is shared between apps
-//! (see [`neighbours`]).
-//!
-//! `lodge bench rooms` starts, in this process, a Lodge server with the chat
-//! example pushed and a plain Rust chat server written only for the
-//! comparison ([`native`]), then puts the same load ([`load`]) on each in turn
-//! and prints the figures side by side ([`report`]).
+//! `lodge-bench rooms`: the chat example on an in-process Lodge server
+//! against a plain Rust chat server written only for the comparison
+//! ([`native`](crate::native)), under the same load ([`load`](crate::load)) one
+//! after the other, printed side by side ([`report`](crate::report)).
 
-mod http;
-mod load;
-mod lodge;
-mod native;
-mod neighbours;
-mod report;
-
+use crate::{load, lodge, native, report};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-#[derive(clap::Subcommand, Debug)]
-pub enum Command {
-    /// Chat rooms: members send, rooms fan out; Lodge's chat app vs a native Rust chat server.
-    Rooms(RoomsArgs),
-    /// HTTP parts: http-hello through Lodge vs `wasmtime serve` vs native axum, loaded by wrk.
-    Http(http::HttpArgs),
-    /// Fair CPU: the chat round trip in one app, alone and while another app's rooms spin.
-    Neighbours(neighbours::NeighboursArgs),
-}
 
 #[derive(clap::Args, Debug)]
 pub struct RoomsArgs {
@@ -76,14 +54,6 @@ enum Only {
     Native,
 }
 
-pub async fn run(command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::Rooms(args) => rooms(args).await,
-        Command::Http(args) => http::run(args).await,
-        Command::Neighbours(args) => neighbours::run(args).await,
-    }
-}
-
 impl RoomsArgs {
     fn load(&self) -> anyhow::Result<load::Load> {
         if self.rooms == 0 || self.members < self.rooms {
@@ -109,7 +79,7 @@ impl RoomsArgs {
     /// The command line with every setting spelled out, to run it again.
     fn as_run(&self) -> String {
         let mut line = format!(
-            "lodge bench rooms --members {} --rooms {} --rate {} --duration {} --warmup {} --app-dir {}",
+            "lodge-bench rooms --members {} --rooms {} --rate {} --duration {} --warmup {} --app-dir {}",
             self.members,
             self.rooms,
             self.rate,
@@ -135,7 +105,7 @@ impl RoomsArgs {
     }
 }
 
-async fn rooms(args: RoomsArgs) -> anyhow::Result<()> {
+pub async fn run(args: RoomsArgs) -> anyhow::Result<()> {
     let load = args.load()?;
     report::header(&args.as_run(), &load);
     let mut rows = Vec::new();

@@ -1,8 +1,8 @@
-//! `lodge bench neighbours`: the chat round trip in one app, alone and while
+//! `lodge-bench neighbours`: the chat round trip in one app, alone and while
 //! another app's rooms spin, on one in-process Lodge server: how well guest
 //! CPU is shared between apps.
 
-use super::lodge::Lodge;
+use crate::lodge::Lodge;
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
 use std::path::{Path, PathBuf};
@@ -88,7 +88,7 @@ pub async fn run(args: NeighboursArgs) -> anyhow::Result<()> {
         }
     };
     println!(
-        "lodge bench neighbours --spinners {} --round-trips {}{}",
+        "lodge-bench neighbours --spinners {} --round-trips {}{}",
         args.spinners,
         args.round_trips,
         threads.map_or(String::new(), |n| format!(" --guest-threads {n}"))
