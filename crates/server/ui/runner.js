@@ -41,7 +41,7 @@ export class ClientRunner {
       url: new URL(part.browser, location.href).href,
       imports: part.imports,
       capabilities: part.capabilities ?? [],
-      data: { [view.module]: data },
+      data,
       init: { ...init, ...session },
     }, transfer);
     this.watchdog = setInterval(() => this.check(), PING_EVERY_MS);

@@ -14,7 +14,7 @@
 //   };
 //
 // `create` runs once per client, with `host`:
-//   host.start             what the page's half of this module sent at start (or undefined)
+//   host.start             what the page sent this module at start (a renderer's start data)
 //   host.post(message, transfer)   a message to the page, routed by its `type`
 //   host.deliver(event)    an event into the client (a timer firing)
 //   host.log(level, text)  a line for the page's console

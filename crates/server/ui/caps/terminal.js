@@ -6,7 +6,7 @@ export default {
   interfaces: ["lodge:app/terminal"],
   versions: ["0.1"],
   create(host) {
-    let size = host.start?.size ?? { cols: 80, rows: 24 };
+    let { size } = host.start;
     let ops = [];
     return {
       imports: {

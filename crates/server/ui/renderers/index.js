@@ -1,11 +1,10 @@
 // The page's renderers: what a client part draws on and where its input
 // comes from, chosen by the interfaces the part imports. Each has a half in
-// the Worker (a host module in caps/ with the same name).
+// the Worker: the host module in caps/ that implements its interface.
 //
 // A renderer is a plain object:
 //
 //   export default {
-//     module: "terminal",                  // the name of its host module in caps/
 //     interface: "lodge:app/terminal",     // importing this chooses it
 //     mount(stage, { label, onEvent }) → view,
 //   };
@@ -15,8 +14,8 @@
 //   el                  the element that takes focus (made inert under an overlay)
 //   controls            elements for the play bar (zoom buttons), maybe none
 //   start()             → {init, data, transfer}: fields of the client's init
-//                       event, the start data of its host module, and
-//                       objects to transfer with it (an OffscreenCanvas)
+//                       event, start data by host module name ({terminal:
+//                       {size}}), and objects to transfer (an OffscreenCanvas)
 //   outputs             {type: (message) => …} for its host module's messages
 //   stop()              the page is left: stop watching the window
 

@@ -216,7 +216,6 @@ class Terminal {
 }
 
 export default {
-  module: "terminal",
   interface: "lodge:app/terminal",
   mount(stage, { label, onEvent }) {
     const el = h("div", { "aria-label": label });
@@ -231,7 +230,7 @@ export default {
         h("button", { onclick: zoom(1), "aria-label": "Larger text" }, "A+"),
       ],
       // The client world's init event carries the grid's size.
-      start: () => ({ init: { size: terminal.size }, data: { size: terminal.size } }),
+      start: () => ({ init: { size: terminal.size }, data: { terminal: { size: terminal.size } } }),
       outputs: { draw: ({ ops }) => terminal.apply(ops) },
       stop: () => terminal.stop(),
     };
