@@ -99,3 +99,27 @@ test("a dropped connection is shown and can be rejoined", async () => {
   await page.keyboard.press("Enter");
   await waitForScreen(page, "ada: back again");
 });
+
+test("a client importing an interface version the page doesn't provide is stopped, naming it", async () => {
+  const errors = [];
+  const page = await newPage(browser, errors);
+  // As a part built for a newer client world than this page's would list them.
+  await page.route("**/api/apps/chat", async (route) => {
+    const response = await route.fetch();
+    const app = await response.json();
+    for (const part of app.versions.flatMap((v) => v.parts)) {
+      if (part.role === "client") part.imports.push("lodge:app/screen@0.2.0", "lodge:app/terminal@0.2.0");
+    }
+    await route.fulfill({ response, json: app });
+  });
+  await join(page, server, "chat", "newer", "ada");
+  const overlay = page.getByRole("alertdialog", { name: "The client could not start" });
+  await overlay.waitFor();
+  const text = await overlay.innerText();
+  assert.match(text, /it imports lodge:app\/screen@0\.2\.0, which this page does not provide/);
+  assert.match(text, /it imports lodge:app\/terminal@0\.2\.0, but this page provides lodge:app\/terminal only in version 0\.1\.x/);
+  await screenshot(page, "fault-unknown-import");
+  // Nothing of the client ran: its screen stayed empty.
+  assert.equal((await page.locator(".terminal").innerText()).trim(), "");
+  assert.deepEqual(errors, []);
+});

@@ -13,7 +13,14 @@ use axum::routing::get;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
-/// (file name, content type, contents) of every UI file.
+/// A JavaScript file of the UI: (path under `ui/`, content type, contents).
+macro_rules! js {
+    ($path:literal) => {
+        ($path, JS, include_str!(concat!("../ui/", $path)))
+    };
+}
+
+/// (path under `ui/`, content type, contents) of every UI file.
 const ASSETS: &[(&str, &str, &str)] = &[
     (
         "index.html",
@@ -25,14 +32,33 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/css; charset=utf-8",
         include_str!("../ui/style.css"),
     ),
-    ("api.js", JS, include_str!("../ui/api.js")),
-    ("main.js", JS, include_str!("../ui/main.js")),
-    ("play.js", JS, include_str!("../ui/play.js")),
-    ("terminal.js", JS, include_str!("../ui/terminal.js")),
-    ("runner.js", JS, include_str!("../ui/runner.js")),
-    ("worker.js", JS, include_str!("../ui/worker.js")),
-    ("wasi.js", JS, include_str!("../ui/wasi.js")),
-    ("text-client.js", JS, include_str!("../ui/text-client.js")),
+    js!("main.js"),
+    js!("api.js"),
+    js!("token-dialog.js"),
+    js!("dom.js"),
+    js!("format.js"),
+    js!("names.js"),
+    js!("close-codes.js"),
+    js!("views/list.js"),
+    js!("views/upload.js"),
+    js!("views/app.js"),
+    js!("views/play-form.js"),
+    js!("views/choose.js"),
+    js!("views/play.js"),
+    js!("text-client.js"),
+    js!("runner.js"),
+    js!("renderers/index.js"),
+    js!("renderers/terminal.js"),
+    js!("worker.js"),
+    js!("caps/index.js"),
+    js!("caps/client-stop.js"),
+    js!("caps/types.js"),
+    js!("caps/terminal.js"),
+    js!("caps/server.js"),
+    js!("caps/timers.js"),
+    js!("caps/frames.js"),
+    js!("caps/log.js"),
+    js!("caps/wasi.js"),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
@@ -81,7 +107,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/app/{name}", get(page))
         .route("/play/{app}", get(page))
         .route("/play/{app}/{room}", get(page))
-        .route("/ui/{file}", get(ui_file))
+        .route("/ui/{*path}", get(ui_file))
         .route("/client/{key}/{sha256}/{file}", get(client_file))
         .layer(tower_http::compression::CompressionLayer::new())
 }
@@ -91,7 +117,7 @@ pub async fn page(request: HeaderMap) -> Response {
     asset("index.html", &request)
 }
 
-/// `GET /ui/{file}`.
+/// `GET /ui/{*path}`: `main.js`, `caps/timers.js`, ….
 pub async fn ui_file(Path(name): Path<String>, request: HeaderMap) -> Response {
     asset(&name, &request)
 }
@@ -141,24 +167,141 @@ pub async fn client_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    /// `base` joined with a relative module specifier (`./x.js`, `../y.js`).
+    fn resolve(base: &str, specifier: &str) -> String {
+        let mut parts: Vec<&str> = base.split('/').collect();
+        parts.pop();
+        for segment in specifier.split('/') {
+            match segment {
+                "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                name => parts.push(name),
+            }
+        }
+        parts.join("/")
+    }
 
     #[test]
     fn every_module_the_ui_imports_is_served() {
         for (name, _, contents) in ASSETS {
             for line in contents.lines() {
                 let Some(rest) = line
-                    .split("from \"./")
+                    .split(" from \"")
                     .nth(1)
-                    .or_else(|| line.split("import(\"./").nth(1))
+                    .or_else(|| line.split("import(\"").nth(1))
                 else {
                     continue;
                 };
-                let imported = rest.split('"').next().unwrap();
+                let specifier = rest.split('"').next().unwrap();
+                if !specifier.starts_with('.') {
+                    continue;
+                }
+                let imported = resolve(name, specifier);
                 assert!(
                     ASSETS.iter().any(|(n, _, _)| *n == imported),
-                    "{name} imports ./{imported}, which is not in ASSETS"
+                    "{name} imports {specifier} ({imported}), which is not in ASSETS"
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_file_of_the_ui_folder_is_served() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+        let mut folders = vec![root.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let name = path.strip_prefix(&root).unwrap().to_str().unwrap();
+                assert!(
+                    ASSETS.iter().any(|(n, _, _)| *n == name),
+                    "ui/{name} is not in ASSETS, so the page can't load it"
+                );
+            }
+        }
+    }
+
+    // A client part the server accepts must find a host module in the
+    // page for each of its imports, or it stops with "could not start".
+    #[test]
+    fn the_page_has_a_host_module_for_every_interface_a_client_may_import() {
+        use lodge_manifest::Role;
+        let modules: String = ASSETS
+            .iter()
+            .filter(|(name, _, _)| name.starts_with("caps/"))
+            .map(|(_, _, contents)| *contents)
+            .collect();
+        for interface in
+            lodge_runtime::allowed_interfaces(Role::Client, Role::Client.capabilities())
+        {
+            assert!(
+                modules.contains(&format!("\"{interface}\"")),
+                "no module in ui/caps/ implements {interface}"
+            );
+        }
+        for version in [
+            lodge_runtime::LODGE_WIT_VERSION,
+            lodge_runtime::HOST_WASI_VERSION,
+        ] {
+            let line = format!("\"{}.{}\"", version.major, version.minor);
+            assert!(
+                modules.contains(&line),
+                "no module in ui/caps/ serves version {line}"
+            );
+        }
+    }
+
+    /// `NAME: u16 = CODE` for each line like `pub const NAME: u16 = CODE;`
+    /// (Rust) or `NAME: [CODE, "…"],` (close-codes.js) between `start` and
+    /// the next line that is only a closing brace.
+    fn close_codes(source: &str, start: &str) -> BTreeMap<String, u16> {
+        let block = source.split(start).nth(1).expect("the close code list");
+        let block = block.split("\n}").next().unwrap();
+        block
+            .lines()
+            .filter_map(|line| {
+                let line = line.trim().trim_start_matches("pub const ");
+                let (name, rest) = line.split_once(':')?;
+                let (_, value) = rest.split_once(['=', '['])?;
+                let digits: String = value
+                    .trim_start()
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let is_name = name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                (is_name && !digits.is_empty()).then(|| (name.to_owned(), digits.parse().unwrap()))
+            })
+            .collect()
+    }
+
+    // The page explains a closed connection by its code when the server
+    // gave no reason; a code added on one side only would show a number.
+    #[test]
+    fn the_page_knows_every_close_code_the_server_sends() {
+        let server = close_codes(
+            include_str!("../../runtime/src/rooms/mod.rs"),
+            "pub mod close {",
+        );
+        let page = close_codes(
+            include_str!("../ui/close-codes.js"),
+            "export const LODGE_CLOSE_CODES = {",
+        );
+        assert_eq!(
+            page, server,
+            "ui/close-codes.js and lodge_runtime::rooms::close disagree"
+        );
+        assert_eq!(
+            server["RESTART"],
+            lodge_runtime::rooms::close::RESTART,
+            "the Rust source read is the one compiled"
+        );
     }
 }

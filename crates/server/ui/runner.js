@@ -1,7 +1,7 @@
 // The page side of a client part: starts its Worker, relays events in and
-// drawing out, and watches it. A client that doesn't answer the watchdog's
-// ping within the limit is stuck (a loop, or a very long handler): its
-// Worker is terminated and the page says so.
+// the host modules' messages out, and watches it. A client that doesn't
+// answer the watchdog's ping within the limit is stuck (a loop, or a very
+// long handler): its Worker is terminated and the page says so.
 
 const PING_EVERY_MS = 250;
 /** How long a client may go without answering before it is stopped. */
@@ -9,13 +9,14 @@ export const STUCK_AFTER_MS = 3000;
 
 export class ClientRunner {
   /**
-   * @param {{url: string, terminal, init, onSend, onLog, onFault}} options
+   * @param {{part, view, session, onSend, onLog, onFault}} options
+   *   part: the client part from the API ({browser, imports, capabilities});
+   *   view: the mounted renderer (renderers/index.js);
+   *   session: {room, name} for the client's init event;
    *   onLog([{level, message}]) gets each batch of log lines;
    *   onFault({kind: "trap"|"exit"|"load"|"stuck", message}) is called once when the client stops.
    */
-  constructor({ url, terminal, init, onSend, onLog, onFault }) {
-    this.terminal = terminal;
-    this.onSend = onSend;
+  constructor({ part, view, session, onSend, onLog, onFault }) {
     this.onLog = onLog;
     this.onFault = onFault;
     this.ticks = false;
@@ -24,10 +25,25 @@ export class ClientRunner {
     this.stopped = false;
     this.pingId = 0;
     this.awaiting = null;
+    /** What each message type from the host modules does here. */
+    this.outputs = {
+      send: ({ payload }) => onSend(payload),
+      ticks: ({ on }) => this.setTicks(on),
+      ticked: () => (this.tickInFlight = false),
+      ...view.outputs,
+    };
+    const { init, data, transfer = [] } = view.start();
     this.worker = new Worker("/ui/worker.js", { type: "module", name: "lodge-client" });
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.worker.onerror = (e) => this.fault("load", e.message || "the client's worker failed");
-    this.worker.postMessage({ type: "start", url: new URL(url, location.href).href, size: terminal.size, init });
+    this.worker.postMessage({
+      type: "start",
+      url: new URL(part.browser, location.href).href,
+      imports: part.imports,
+      capabilities: part.capabilities ?? [],
+      data,
+      init: { ...init, ...session },
+    }, transfer);
     this.watchdog = setInterval(() => this.check(), PING_EVERY_MS);
   }
 
@@ -55,24 +71,14 @@ export class ClientRunner {
       case "pong":
         if (this.awaiting?.id === message.id) this.awaiting = null;
         break;
-      case "draw":
-        this.terminal.apply(message.ops);
-        break;
-      case "send":
-        this.onSend(message.payload);
-        break;
       case "logs":
         this.onLog(message.lines);
-        break;
-      case "ticked":
-        this.tickInFlight = false;
-        break;
-      case "ticks":
-        this.setTicks(message.on);
         break;
       case "fault":
         this.fault(message.kind, message.message);
         break;
+      default:
+        this.outputs[message.type]?.(message);
     }
   }
 

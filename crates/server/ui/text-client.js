@@ -1,7 +1,7 @@
 // The generic client for apps with only a room part: the room's messages
 // as lines of text, and a line to send. Binary messages show their size.
 
-import { h } from "./api.js";
+import { h } from "./dom.js";
 
 const KEEP = 1000;
 

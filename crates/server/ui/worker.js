@@ -1,33 +1,27 @@
 // Runs one client part in a Worker, so a client stuck in a loop can be
 // stopped (the page's watchdog terminates this Worker) without freezing the
-// page. It implements the client world's imports and forwards drawing,
-// messages and log lines to the page; the page sends events.
+// page. The import object is composed from the host modules (caps/) that
+// the part's imports and capabilities choose; the page sends events.
 //
-// page → worker: {type: "start", url, size, init}, {type: "event", event}, {type: "ping", id}
-// worker → page: {type: "ready"}, {type: "draw", ops}, {type: "send", payload},
-//                {type: "logs", lines: [{level, message}]}, {type: "ticks", on},
-//                {type: "ticked"}, {type: "pong", id},
-//                {type: "fault", kind: "trap"|"exit"|"load", message}
+// page → worker: {type: "start", url, imports, capabilities, data, init},
+//                {type: "event", event}, {type: "ping", id}
+// worker → page: {type: "ready"}, {type: "logs", lines: [{level, message}]},
+//                {type: "pong", id}, {type: "fault", kind: "trap"|"exit"|"load", message},
+//                and each host module's own messages ({type: "draw"}, {type: "send"}, …)
 
-import { ClientExit, wasiImports } from "./wasi.js";
+import { chooseModules } from "./caps/index.js";
+import { ClientStop } from "./caps/client-stop.js";
 
-const MAX_TIMERS = 1024;
-const STDERR_KEPT = 20;
 /** Log lines one event may send the page; past it they are counted, not sent. */
 const LOG_LINES_PER_CALL = 200;
 
 let handle = null;
 let stopped = false;
-let size = { cols: 80, rows: 24 };
-let ops = [];
+/** The created host modules: their imports and hooks. */
+let linked = [];
 let logs = [];
 let logsDropped = 0;
 const queued = [];
-const timers = new Map();
-let nextTimer = 1n;
-const stderrTail = [];
-
-const post = (message) => postMessage(message);
 
 /** Queues a log line; they go to the page in one message after each event. */
 function log(level, message) {
@@ -36,90 +30,53 @@ function log(level, message) {
 }
 
 function flush() {
-  if (ops.length) {
-    post({ type: "draw", ops });
-    ops = [];
-  }
+  for (const module of linked) module.flush?.();
   if (logsDropped) logs.push({ level: "warn", message: `(${logsDropped} more log lines not shown)` });
-  if (logs.length) post({ type: "logs", lines: logs });
+  if (logs.length) postMessage({ type: "logs", lines: logs });
   logs = [];
   logsDropped = 0;
 }
 
-const wasi = wasiImports((stream, line) => {
-  if (stream === "stderr") {
-    stderrTail.push(line);
-    if (stderrTail.length > STDERR_KEPT) stderrTail.shift();
-  }
-  log(stream === "stderr" ? "error" : "info", line);
-});
-
-const imports = {
-  ...wasi.imports,
-  "lodge:app/types": {},
-  "lodge:app/terminal": {
-    size: () => ({ ...size }),
-    clear: (bg) => ops.push(["clear", bg]),
-    write: (col, row, text, fg, bg) => ops.push(["write", col, row, text, fg, bg]),
-  },
-  "lodge:app/server": {
-    send: (payload) => post({ type: "send", payload }),
-  },
-  "lodge:app/timers": {
-    set(afterMs, tag) {
-      if (timers.size >= MAX_TIMERS) return undefined;
-      const id = nextTimer++;
-      const delay = Math.min(Number(afterMs), 2 ** 31 - 1);
-      timers.set(id, setTimeout(() => {
-        timers.delete(id);
-        call({ tag: "timer", val: tag });
-      }, delay));
-      return id;
-    },
-    cancel(id) {
-      const timer = timers.get(id);
-      if (timer === undefined) return false;
-      clearTimeout(timer);
-      timers.delete(id);
-      return true;
-    },
-  },
-  "lodge:app/frames": {
-    requestTicks: (on) => post({ type: "ticks", on }),
-  },
-  "lodge:app/log": {
-    write: (level, message) => log(level, String(message).slice(0, 4096)),
-  },
-};
-
 function stop(kind, message) {
   stopped = true;
-  for (const timer of timers.values()) clearTimeout(timer);
-  timers.clear();
+  for (const module of linked) module.dispose?.();
   flush();
-  post({ type: "fault", kind, message });
+  postMessage({ type: "fault", kind, message });
 }
+
+const errorText = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 /** Delivers one event to the client; a trap or exit stops it for good. */
 function call(event) {
   if (stopped) return;
   if (!handle) return queued.push(event);
-  // The panic message of a trap is what this event wrote to stderr.
-  stderrTail.length = 0;
+  for (const module of linked) module.beforeCall?.(event);
   try {
     handle(event);
   } catch (e) {
-    wasi.flush();
-    if (e instanceof ClientExit) return stop("exit", e.message);
-    const reason = stderrTail.length ? `${stderrTail.join("\n").trim()}\n` : "";
-    stop("trap", `${reason}${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    if (e instanceof ClientStop) return stop(e.kind, e.message);
+    const context = linked.map((module) => module.trapContext?.()).filter(Boolean).join("\n");
+    stop("trap", `${context ? `${context}\n` : ""}${errorText(e)}`);
   } finally {
     flush();
+    for (const module of linked) module.afterCall?.(event);
   }
 }
 
-async function start({ url, init }) {
+/** Creates the chosen host modules; their imports make up the import object. */
+function link({ imports, capabilities, data }) {
+  linked = chooseModules(imports, capabilities).map((module) => module.create({
+    start: data?.[module.name],
+    post: (message, transfer = []) => postMessage(message, transfer),
+    deliver: call,
+    log,
+  }));
+  return Object.assign({}, ...linked.map((module) => module.imports));
+}
+
+async function start({ url, init, ...part }) {
   try {
+    const imports = link(part);
     const module = await import(url);
     const instance = await module.instantiate(
       (name) => WebAssembly.compileStreaming(fetch(new URL(name, url))),
@@ -129,7 +86,7 @@ async function start({ url, init }) {
   } catch (e) {
     return stop("load", `the client could not start: ${e instanceof Error ? e.message : e}`);
   }
-  post({ type: "ready" });
+  postMessage({ type: "ready" });
   call({ tag: "init", val: init });
   for (const event of queued.splice(0)) call(event);
 }
@@ -137,17 +94,13 @@ async function start({ url, init }) {
 onmessage = ({ data }) => {
   switch (data.type) {
     case "start":
-      size = data.size;
       start(data);
       break;
     case "event":
-      if (data.event.tag === "resize") size = data.event.val;
       call(data.event);
-      // The page sends the next frame's tick only after this one is done.
-      if (data.event.tag === "tick") post({ type: "ticked" });
       break;
     case "ping":
-      post({ type: "pong", id: data.id });
+      postMessage({ type: "pong", id: data.id });
       break;
   }
 };

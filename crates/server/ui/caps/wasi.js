@@ -1,7 +1,12 @@
-// The WASI 0.2 interfaces a client part may import, for the browser: an
-// empty environment, stdout and stderr to the page's console, clocks and
-// randomness from the browser, no filesystem and no stdin. Calls that would
-// block (sleeping, reading stdin) return at once.
+// WASI 0.2 in the Worker: an empty environment, stdout and stderr to the
+// page's console, clocks and randomness from the browser, no filesystem and
+// no stdin. Calls that would block (sleeping, reading stdin) return at once.
+
+import { ClientStop } from "./client-stop.js";
+
+/** Lines of stderr kept to explain a trap (a panic message). */
+const STDERR_KEPT = 20;
+const MAX_LINE = 4096;
 
 /** A `result` error as jco expects it: thrown, with the WIT error as `payload`. */
 const fail = (payload) => {
@@ -56,14 +61,14 @@ class OutputStream {
     this.pending += this.decoder.decode(bytes, { stream: true });
     const lines = this.pending.split("\n");
     this.pending = lines.pop();
-    for (const line of lines) this.sink(line.slice(0, 4096));
-    if (this.pending.length > 4096) this.flush();
+    for (const line of lines) this.sink(line.slice(0, MAX_LINE));
+    if (this.pending.length > MAX_LINE) this.flush();
   }
   blockingWriteAndFlush(bytes) {
     this.write(bytes);
   }
   flush() {
-    if (this.pending) this.sink(this.pending.slice(0, 4096));
+    if (this.pending) this.sink(this.pending.slice(0, MAX_LINE));
     this.pending = "";
   }
   blockingFlush() {}
@@ -99,33 +104,28 @@ function randomU64() {
   return new DataView(randomBytes(8).buffer).getBigUint64(0);
 }
 
-/** Thrown by wasi:cli/exit; the runner reports it. */
-export class ClientExit extends Error {
-  constructor(ok) {
-    super(ok ? "the client exited" : "the client exited with an error");
-    this.ok = ok;
-  }
-}
-
-/**
- * The import object entries for WASI.
- * @param {(stream: "stdout"|"stderr", line: string) => void} onLine  receives each output line
- */
-export function wasiImports(onLine) {
-  const stdout = new OutputStream((line) => onLine("stdout", line));
-  const stderr = new OutputStream((line) => onLine("stderr", line));
+function create(host) {
+  const stderrTail = [];
+  const stdout = new OutputStream((line) => host.log("info", line));
+  const stderr = new OutputStream((line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_KEPT) stderrTail.shift();
+    host.log("error", line);
+  });
   const stdin = new InputStream();
   const start = performance.now();
+  /** Ends the client, its last partial lines written out first. */
+  const exit = (ok) => {
+    stdout.flush();
+    stderr.flush();
+    throw new ClientStop("exit", ok ? "the client exited" : "the client exited with an error");
+  };
   return {
     imports: {
       "wasi:cli/environment": { getEnvironment: () => [], getArguments: () => [], initialCwd: () => undefined },
       "wasi:cli/exit": {
-        exit(status) {
-          throw new ClientExit(status.tag === "ok");
-        },
-        exitWithCode(code) {
-          throw new ClientExit(code === 0);
-        },
+        exit: (status) => exit(status.tag === "ok"),
+        exitWithCode: (code) => exit(code === 0),
       },
       "wasi:cli/stdin": { getStdin: () => stdin },
       "wasi:cli/stdout": { getStdout: () => stdout },
@@ -157,10 +157,43 @@ export function wasiImports(onLine) {
       "wasi:random/insecure": { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },
       "wasi:random/insecure-seed": { insecureSeed: () => [randomU64(), randomU64()] },
     },
-    /** Writes out partial lines (after a trap, so a panic message is complete). */
-    flush() {
+    beforeCall() {
+      // The panic message of a trap is what this call wrote to stderr.
+      stderrTail.length = 0;
+    },
+    trapContext() {
+      // Partial lines too, so a panic message is complete.
       stdout.flush();
       stderr.flush();
+      return stderrTail.join("\n").trim();
     },
   };
 }
+
+export default {
+  name: "wasi",
+  interfaces: [
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+  ],
+  versions: ["0.2"],
+  create,
+};

@@ -1,7 +1,10 @@
-// The text grid: cells of one character with a foreground and background
-// colour, drawn as text (crisp at any zoom, and readable by screen readers
-// and tests: each row is a line of text). Keyboard and pointer input are
-// turned into cell events.
+// The text grid renderer: cells of one character with a foreground and
+// background colour, drawn as text (crisp at any zoom, and readable by
+// screen readers and tests: each row is a line of text). Keyboard and
+// pointer input are turned into cell events. Its Worker half is
+// caps/terminal.js.
+
+import { h } from "../dom.js";
 
 const MIN_COLS = 20;
 const MIN_ROWS = 8;
@@ -28,7 +31,7 @@ function modifiers(e) {
 /** A WIT rgb record as a CSS colour; cells keep these strings, so runs compare cheaply. */
 const css = ({ r, g, b }) => `rgb(${r} ${g} ${b})`;
 
-export class Terminal {
+class Terminal {
   /**
    * @param {HTMLElement} el  the element to draw in (it gets focus for keys)
    * @param {{onEvent: (event) => void}} handlers  receives key, pointer and resize events
@@ -56,11 +59,17 @@ export class Terminal {
     el.append(this.rowsEl);
     this.applyFont();
     this.listen();
-    new ResizeObserver(() => this.fit(true)).observe(el);
+    this.resizes = new ResizeObserver(() => this.fit(true));
+    this.resizes.observe(el);
   }
 
   get size() {
     return { cols: this.cols, rows: this.rows };
+  }
+
+  /** Stops following the element's size. */
+  stop() {
+    this.resizes.disconnect();
   }
 
   /** Makes text larger (+1) or smaller (-1). */
@@ -205,3 +214,25 @@ export class Terminal {
     }, { passive: false });
   }
 }
+
+export default {
+  interface: "lodge:app/terminal",
+  mount(stage, { label, onEvent }) {
+    const el = h("div", { "aria-label": label });
+    stage.replaceChildren(el);
+    const terminal = new Terminal(el, { onEvent });
+    terminal.fit(false);
+    const zoom = (step) => () => terminal.zoom(step);
+    return {
+      el,
+      controls: [
+        h("button", { onclick: zoom(-1), "aria-label": "Smaller text" }, "A−"),
+        h("button", { onclick: zoom(1), "aria-label": "Larger text" }, "A+"),
+      ],
+      // The client world's init event carries the grid's size.
+      start: () => ({ init: { size: terminal.size }, data: { terminal: { size: terminal.size } } }),
+      outputs: { draw: ({ ops }) => terminal.apply(ops) },
+      stop: () => terminal.stop(),
+    };
+  },
+};

@@ -1,25 +1,12 @@
 // The runner page, /play/APP/ROOM: asks for a display name, then runs the
 // app's client part (or the generic text client) connected to the room.
 
-import { get, h, nameProblem, savedName, saveName, show, validName, validRoom } from "./api.js";
-import { ClientRunner } from "./runner.js";
-import { Terminal } from "./terminal.js";
-import { TextClient } from "./text-client.js";
-
-/** What a close code means, when the server gave no reason. */
-const CLOSE_CODES = {
-  1000: "the room closed the connection",
-  1001: "the server is shutting down",
-  1006: "the connection was lost",
-  1008: "the connection broke a rule (too slow to read?)",
-  1009: "a message was too large",
-  1011: "the room stopped after a fault",
-  1012: "a new version of the app was published",
-  4001: "the room refused you",
-  4002: "the room is full",
-  4003: "you were removed from the room",
-  4005: "someone in the room already has that name",
-};
+import { closeReason, NEW_VERSION } from "../close-codes.js";
+import { h, show, showProblem } from "../dom.js";
+import { nameProblem, ROOM_RULE, savedName, saveName, validName, validRoom } from "../names.js";
+import { chooseRenderer } from "../renderers/index.js";
+import { ClientRunner } from "../runner.js";
+import { TextClient } from "../text-client.js";
 
 const FAULT_TITLES = {
   trap: "The client crashed",
@@ -28,38 +15,31 @@ const FAULT_TITLES = {
   load: "The client could not start",
 };
 
-let current = null;
-document.addEventListener("lodge:navigate", () => {
-  current?.leave();
-  current = null;
-});
-
 /** Messages kept while the connection opens. */
 const MAX_PENDING = 256;
 
-export async function playPage(app, room, stillHere = () => true) {
+export async function playView(visit, app, room) {
   const version = new URLSearchParams(location.search).get("version");
   let info;
   try {
     const path = version ? `/apps/${encodeURIComponent(app)}/versions/${encodeURIComponent(version)}` : `/apps/${encodeURIComponent(app)}`;
-    const answer = await get(path);
+    const answer = await visit.api.get(path);
     info = version ? answer : answer.versions.find((v) => v.version === answer.latest);
-    if (!stillHere()) return;
+    if (!visit.current()) return;
   } catch (e) {
-    return show("Not found", h("h1", {}, `Can't play ${app}`), h("p", { class: "notice error", role: "alert" }, e.message),
-      h("p", {}, h("a", { href: "/" }, "Back to the apps")));
+    return showProblem("Not found", `Can't play ${app}`, e.message);
   }
   const hasRoom = info.parts.some((p) => p.role === "room");
   if (hasRoom && !validRoom(room)) {
-    return show("Bad room", h("h1", {}, "That room name won't do"),
-      h("p", { class: "notice error", role: "alert" }, `"${room}": room names are 1-64 letters, digits, '-', '_' or '.'.`),
-      h("p", {}, h("a", { href: `/play/${app}` }, "Choose another room")));
+    return showProblem("Bad room", "That room name won't do", `"${room}": ${ROOM_RULE}`,
+      h("a", { href: `/play/${app}` }, "Choose another room"));
   }
   const joining = sessionStorage.getItem("lodge.joining");
   sessionStorage.removeItem("lodge.joining");
   const name = joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null);
-  if (!stillHere()) return;
-  current = new Session({ app, room: hasRoom ? room : null, version, info, name });
+  if (!visit.current()) return;
+  const session = new Session({ app, room: hasRoom ? room : null, version, info, name });
+  visit.onLeave(() => session.leave());
 }
 
 /** The name form shown to whoever opens a shared link. */
@@ -102,18 +82,26 @@ class Session {
     this.logList = h("ol", { "aria-label": "Console lines" });
     this.logCount = h("span", { class: "muted" }, "");
     this.lines = 0;
-    const zoom = (step) => () => this.terminal?.zoom(step);
+    /** The renderer's own buttons (zoom) go here once it is mounted. */
+    const controls = h("span", { class: "controls" });
     const bar = h("div", { class: "play-bar" },
       h("span", { class: "title" }, room ? `${app} · ${room}` : app),
       h("span", { class: "muted" }, `as ${name}`),
-      this.clientPart ? h("button", { onclick: zoom(-1), "aria-label": "Smaller text" }, "A−") : null,
-      this.clientPart ? h("button", { onclick: zoom(1), "aria-label": "Larger text" }, "A+") : null,
+      controls,
       h("a", { class: "button", href: `/app/${app}` }, "Leave"),
       this.status);
     const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
       h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.logList));
     main.className = "wide";
 
+    if (this.clientPart) {
+      // Mounted once the stage is in the page, so it measures its real size.
+      this.view = chooseRenderer(this.clientPart.imports).mount(this.stage, {
+        label: `${app} screen`,
+        onEvent: (event) => this.client?.send(event),
+      });
+      controls.replaceChildren(...this.view.controls);
+    }
     this.startClient();
     if (room) this.connect();
     else this.setStatus("runs in this page only", "");
@@ -125,16 +113,10 @@ class Session {
       this.client = new TextClient(this.stage, { onSend: (payload) => this.sendToRoom(payload) });
       return;
     }
-    if (!this.terminal) {
-      const el = h("div", { "aria-label": `${this.app} screen` });
-      this.stage.replaceChildren(el);
-      this.terminal = new Terminal(el, { onEvent: (event) => this.client?.send(event) });
-      this.terminal.fit(false);
-    }
     this.client = new ClientRunner({
-      url: this.clientPart.browser,
-      terminal: this.terminal,
-      init: { size: this.terminal.size, room: this.room ?? undefined, name: this.name },
+      part: this.clientPart,
+      view: this.view,
+      session: { room: this.room ?? undefined, name: this.name },
       onSend: (payload) => this.sendToRoom(payload),
       onLog: (lines) => this.log(lines),
       onFault: ({ kind, message }) => this.faulted(kind, message),
@@ -169,7 +151,7 @@ class Session {
     };
     ws.onclose = (e) => {
       if (this.ws !== ws || this.leaving) return;
-      const reason = e.reason || CLOSE_CODES[e.code] || `the connection closed (${e.code})`;
+      const reason = closeReason(e.code, e.reason);
       this.setStatus(`disconnected: ${reason}`, "disconnected");
       this.client?.send({ tag: "disconnected", val: reason });
       this.log([{ level: "warn", message: `disconnected: ${reason}` }]);
@@ -197,7 +179,7 @@ class Session {
     this.overlay = null;
     const leave = h("a", { class: "button", href: `/app/${this.app}` }, "Leave");
     const rejoin = () => h("button", { class: this.fault ? "" : "primary", onclick: () => this.connect() }, "Rejoin");
-    if (this.disconnected?.code === 1012) {
+    if (this.disconnected?.code === NEW_VERSION) {
       // A new version: reload, so the client part is the new one too.
       this.showOverlay("info", "A new version is out", this.disconnected.reason, [
         h("button", { class: "primary", onclick: () => location.reload() }, "Reload"),
@@ -210,9 +192,9 @@ class Session {
       this.showOverlay("error", FAULT_TITLES[this.fault.kind], `${this.fault.message}${note}`, buttons);
     } else if (this.disconnected) {
       this.showOverlay("info", "Disconnected", this.disconnected.reason, [rejoin(), leave]);
-    } else if (this.terminal) {
-      this.terminal.el.inert = false;
-      this.terminal.el.focus();
+    } else if (this.view) {
+      this.view.el.inert = false;
+      this.view.el.focus();
     } else {
       this.client?.focus?.();
     }
@@ -223,7 +205,7 @@ class Session {
       h("div", { class: kind === "error" ? "box" : "box info" },
         h("h2", { id: "overlay-title" }, title), h("pre", {}, message), h("div", { class: "buttons" }, buttons)));
     // What is behind the overlay can't be reached until it is dealt with.
-    if (this.terminal) this.terminal.el.inert = true;
+    if (this.view) this.view.el.inert = true;
     this.stage.append(this.overlay);
     this.overlay.querySelector("button")?.focus();
   }
@@ -247,6 +229,7 @@ class Session {
   leave() {
     this.leaving = true;
     this.client?.stop();
+    this.view?.stop();
     this.ws?.close(1000, "left");
   }
 }

@@ -1,0 +1,38 @@
+// What a room connection's close code means, for when the server gave no
+// reason. LODGE_CLOSE_CODES has one entry per constant of the server's
+// `close` module (crates/runtime/src/rooms/mod.rs), names and numbers alike:
+// a test in crates/server/src/ui.rs fails when the two lists differ.
+
+/** The codes Lodge's server closes a member's connection with. */
+export const LODGE_CLOSE_CODES = {
+  GOING_AWAY: [1001, "the server is shutting down"],
+  TOO_SLOW: [1008, "the connection broke a rule (too slow to read?)"],
+  TOO_BIG: [1009, "a message was too large"],
+  CRASHED: [1011, "the room stopped after a fault"],
+  RESTART: [1012, "a new version of the app was published"],
+  TRY_AGAIN: [1013, "the server is busy: try again later"],
+  REFUSED: [4001, "the room refused you"],
+  FULL: [4002, "the room is full"],
+  KICKED: [4003, "you were removed from the room"],
+  UNAVAILABLE: [4004, "the room could not start"],
+  NAME_TAKEN: [4005, "someone in the room already has that name"],
+};
+
+/** Codes of the WebSocket protocol itself, which the browser reports too. */
+const PROTOCOL_CLOSE_CODES = {
+  1000: "the room closed the connection",
+  1006: "the connection was lost",
+};
+
+const MEANINGS = new Map([
+  ...Object.entries(PROTOCOL_CLOSE_CODES).map(([code, meaning]) => [Number(code), meaning]),
+  ...Object.values(LODGE_CLOSE_CODES),
+]);
+
+/** Why a connection closed: the server's reason, else what its code means. */
+export function closeReason(code, reason) {
+  return reason || MEANINGS.get(code) || `the connection closed (${code})`;
+}
+
+/** The close code of a new version of the app: the page offers to reload. */
+export const NEW_VERSION = LODGE_CLOSE_CODES.RESTART[0];

@@ -1,0 +1,35 @@
+// The dialog that asks for the API token when a change needs it.
+
+import { h } from "./dom.js";
+
+/** Asks for the API token; resolves to it, or null when cancelled. */
+export function askToken(again) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { "aria-labelledby": "token-title" });
+    const input = h("input", { type: "password", name: "token", autocomplete: "off", required: true });
+    const form = h("form", {},
+      h("h2", { id: "token-title" }, "API token"),
+      h("p", { class: again ? "error" : "muted" },
+        again ? "That token was refused. " : "",
+        "Changes need the server's token: LODGE_TOKEN, or the token file in the data directory (",
+        h("span", { class: "mono" }, "lodge serve"), " prints where). It is kept in this browser."),
+      h("label", {}, "Token", input),
+      h("div", { class: "buttons" },
+        h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { class: "primary" }, "Save")));
+    let token = null;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      token = input.value.trim() || null;
+      dialog.close();
+    });
+    dialog.append(form);
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(token);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    input.focus();
+  });
+}

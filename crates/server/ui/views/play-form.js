@@ -1,0 +1,28 @@
+// The form that opens the runner: a room (when the app has a room part)
+// and a display name.
+
+import { h } from "../dom.js";
+import { nameProblem, ROOM_RULE, savedName, saveName, validRoom } from "../names.js";
+
+/** Room and display name, then the runner at /play/APP/ROOM (or /play/APP/- without a room). */
+export function playForm(navigate, app, hasRoom, version) {
+  const room = h("input", { type: "text", name: "room", value: "lobby", required: true, maxlength: 64, autocomplete: "off" });
+  const name = h("input", { type: "text", name: "name", value: savedName(), required: true, maxlength: 64, autocomplete: "nickname" });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "row", "aria-label": `Play ${app}` },
+    hasRoom ? h("label", {}, "Room", room) : null,
+    h("label", {}, "Your name", name),
+    h("button", { class: "primary" }, "Play"), error);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (hasRoom && !validRoom(room.value)) return (error.textContent = ROOM_RULE);
+    const problem = nameProblem(name.value);
+    if (problem) return (error.textContent = problem);
+    saveName(name.value);
+    // The runner takes the name without asking again.
+    sessionStorage.setItem("lodge.joining", name.value);
+    const target = hasRoom ? `/play/${app}/${room.value}` : `/play/${app}/-`;
+    navigate(version ? `${target}?version=${encodeURIComponent(version)}` : target);
+  });
+  return form;
+}
