@@ -112,7 +112,7 @@ pub async fn run(args: HttpArgs) -> anyhow::Result<()> {
 /// The http part's component file, from the app's manifest.
 fn http_component(app_dir: &Path) -> anyhow::Result<PathBuf> {
     let bytes = std::fs::read(app_dir.join(lodge_manifest::MANIFEST_FILE))?;
-    let manifest = lodge_manifest::lodge_runtime::capabilities::parse_manifest(&bytes)?;
+    let manifest = lodge_runtime::capabilities::parse_manifest(&bytes)?;
     let http = manifest
         .http
         .context("the app has no [http] part to measure")?;

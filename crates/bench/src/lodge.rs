@@ -2,7 +2,7 @@
 
 use crate::load::Target;
 use anyhow::{Context, bail};
-use lodge_manifest::{MANIFEST_FILE, Manifest};
+use lodge_manifest::MANIFEST_FILE;
 use lodge_server::{Server, ServerConfig};
 use std::net::SocketAddr;
 use std::path::Path;

@@ -239,9 +239,12 @@ mod tests {
             .filter(|(name, _, _)| name.starts_with("caps/"))
             .map(|(_, _, contents)| *contents)
             .collect();
-        for interface in
-            lodge_runtime::allowed_interfaces(Role::Client, Role::Client.capabilities())
-        {
+        let every_declarable: Vec<lodge_manifest::CapabilityName> =
+            lodge_runtime::capabilities::declarable(Role::Client)
+                .into_iter()
+                .filter_map(lodge_manifest::CapabilityName::new)
+                .collect();
+        for interface in lodge_runtime::allowed_interfaces(Role::Client, &every_declarable) {
             assert!(
                 modules.contains(&format!("\"{interface}\"")),
                 "no module in ui/caps/ implements {interface}"
