@@ -460,20 +460,21 @@ async fn a_python_component_from_componentize_py_runs_unmodified() {
     let (status, text) = get(&server, "/run/py/socket").await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(text, "error: PermissionError EACCES: Permission denied\n");
-    // LEAD: so does a name lookup: access-denied from resolve-addresses,
-    // which wasi-libc's getaddrinfo reports as EAI_SYSTEM with EACCES.
-    // (wasmtime-wasi's own refusal when lookups are not allowed is
-    // permanent-resolver-failure, which reads "error: gaierror -4:
-    // Non-recoverable error".)
+    // So does a name lookup: access-denied from resolve-addresses, which
+    // wasi-libc's getaddrinfo reports as EAI_SYSTEM with EACCES.
     let (status, text) = get(&server, "/run/py/lookup").await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(text, "error: PermissionError EACCES: Permission denied\n");
 
     let log = server.ok(&["logs", "py"]);
     assert!(log.contains("python handled GET /hello?x=1"), "{log}");
-    // LEAD: the exact wording of the line that names the capability that
-    // would allow the socket; for now it must name the interface.
-    assert!(log.contains("wasi:sockets"), "{log}");
+    // The log says what was denied, once each, and what an http part uses instead.
+    for what in ["opening a TCP socket", "a name lookup"] {
+        let line = format!(
+            "{what} denied (access-denied): no capability grants wasi:sockets to Lodge parts; an http part reaches other servers with outgoing HTTP requests (wasi:http) to the hosts it lists in [http].allowed-hosts"
+        );
+        assert_eq!(log.matches(&line).count(), 1, "{line}\n{log}");
+    }
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod bad_bundles;
+mod capabilities;
 mod compile_bombs;
 mod dev;
 mod durability;

@@ -115,7 +115,8 @@ fn check_built(app_dir: &Path) -> anyhow::Result<()> {
             path.display()
         )
     })?;
-    let manifest = lodge_runtime::capabilities::parse_manifest(&bytes).with_context(|| path.display().to_string())?;
+    let manifest = lodge_runtime::capabilities::parse_manifest(&bytes)
+        .with_context(|| path.display().to_string())?;
     for part in manifest.parts() {
         let component = app_dir.join(part.component);
         if !component.is_file() {

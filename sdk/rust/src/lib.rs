@@ -4,7 +4,8 @@
 //! Lodge runs one instance of it per named room and calls it one event at a
 //! time: joins, messages, leaves and timers. From inside a handler, talk to
 //! members with [`members`], keep data with [`kv`], schedule work with
-//! [`timers`] and write to the app's log with [`log`].
+//! [`timers`], see the app's other live rooms with [`presence`] and write
+//! to the app's log with [`log`].
 //!
 //! ```ignore
 //! use lodge_sdk::{Member, MemberId, Message, Room, members};
@@ -27,6 +28,7 @@ pub mod kv;
 pub mod log;
 pub mod members;
 mod message;
+pub mod presence;
 mod room;
 pub mod timers;
 
