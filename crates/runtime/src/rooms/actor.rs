@@ -1,7 +1,7 @@
 //! One room's task: owns the instance and its store, handles the mailbox one
 //! event at a time, and ends the room (only this room) on a guest fault.
 
-use super::{Closer, Directory, Event, Inner, JoinRefused, JoinReply, Membership, RoomSpec, close};
+use super::{Closer, Directory, Event, Inner, JoinRefused, JoinReply, LocalMembership, Membership, RoomSpec, close};
 use crate::bindings::exports::lodge::app::room_events;
 use crate::bindings::lodge::app::types;
 use crate::capabilities::{GuestState, InstanceContext, MemberSlot, Members, RoomContext, Timers};
@@ -373,7 +373,7 @@ impl RoomActor {
                     let _ = reply.send(JoinReply::Refused(JoinRefused { code, reason }));
                     return Ok(());
                 }
-                let membership = Membership {
+                let membership = Membership::Local(LocalMembership {
                     id,
                     name: name.clone(),
                     version: self.spec.version.clone(),
@@ -385,7 +385,7 @@ impl RoomActor {
                     threads: self.inner.shared.threads.clone(),
                     app: self.spec.app.as_str().into(),
                     metrics: self.inner.shared.metrics.clone(),
-                };
+                });
                 if reply.send(JoinReply::Joined(Box::new(membership))).is_ok() {
                     running.members_mut().members.insert(id, slot);
                     self.inner.shared.metrics.members.inc();

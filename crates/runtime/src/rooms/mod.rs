@@ -184,8 +184,61 @@ pub enum Outgoing {
     Close { code: u16, reason: String },
 }
 
-/// One member's link to its room.
-pub struct Membership {
+/// One member's link to its room, wherever the room runs. A room on this
+/// server today; a room on another server later is one more variant here,
+/// and the gateway, which only calls these methods, does not change.
+pub enum Membership {
+    Local(LocalMembership),
+}
+
+impl Membership {
+    pub fn id(&self) -> u64 {
+        match self {
+            Membership::Local(m) => m.id,
+        }
+    }
+
+    /// The next thing to send to the member's connection.
+    pub async fn next(&mut self) -> Outgoing {
+        match self {
+            Membership::Local(m) => m.next().await,
+        }
+    }
+
+    /// A message already queued for the member, without waiting.
+    pub fn try_next(&mut self) -> Option<Payload> {
+        match self {
+            Membership::Local(m) => m.try_next(),
+        }
+    }
+
+    /// Resolves once the room has closed this member (kicked, too slow, crashed, stopped).
+    pub async fn closed(&self) {
+        match self {
+            Membership::Local(m) => m.closed().await,
+        }
+    }
+
+    /// Passes a message from the member to the room; the future waits
+    /// while the room is busy and owns what it needs, so the connection can
+    /// keep serving the member's outbox meanwhile. False when the room is gone.
+    pub fn send(&self, payload: Payload) -> impl Future<Output = bool> + Send + 'static {
+        match self {
+            Membership::Local(m) => m.send(payload),
+        }
+    }
+
+    /// Tells the room the member left.
+    pub async fn leave(self) {
+        match self {
+            Membership::Local(m) => m.leave().await,
+        }
+    }
+}
+
+/// A member's link to a room of this server: its outbox, close signal and
+/// the room's mailbox.
+pub struct LocalMembership {
     pub id: u64,
     pub name: String,
     pub version: semver::Version,
@@ -202,9 +255,9 @@ pub struct Membership {
     app: Arc<str>,
 }
 
-impl Membership {
+impl LocalMembership {
     /// The next thing to send to the member's connection.
-    pub async fn next(&mut self) -> Outgoing {
+    async fn next(&mut self) -> Outgoing {
         tokio::select! {
             biased;
             _ = self.closer.token.cancelled() => {
@@ -222,7 +275,7 @@ impl Membership {
     }
 
     /// A message already queued for the member, without waiting.
-    pub fn try_next(&mut self) -> Option<Payload> {
+    fn try_next(&mut self) -> Option<Payload> {
         let payload = self.outbox.try_recv().ok()?;
         Some(self.taken(payload))
     }
@@ -233,7 +286,7 @@ impl Membership {
     }
 
     /// Resolves once the room has closed this member (kicked, too slow, crashed, stopped).
-    pub async fn closed(&self) {
+    async fn closed(&self) {
         self.closer.token.cancelled().await
     }
 
@@ -241,7 +294,7 @@ impl Membership {
     /// while the room's mailbox is full (by count or by bytes), and owns
     /// what it needs, so the connection can keep serving the member's
     /// outbox meanwhile. False when the room is gone.
-    pub fn send(&self, payload: Payload) -> impl Future<Output = bool> + Send + 'static {
+    fn send(&self, payload: Payload) -> impl Future<Output = bool> + Send + 'static {
         self.metrics.messages_in.inc();
         let (member, room, mailbox_bytes) =
             (self.id, self.room.clone(), self.mailbox_bytes.clone());
@@ -266,7 +319,7 @@ impl Membership {
     }
 
     /// Tells the room the member left.
-    pub async fn leave(self) {
+    async fn leave(self) {
         let _ = self.room.send(Event::Leave { member: self.id }).await;
     }
 }
