@@ -21,3 +21,4 @@ mod reads;
 mod registry;
 mod regression;
 mod rooms;
+mod upgrade;

@@ -1,7 +1,10 @@
 //! One room's task: owns the instance and its store, handles the mailbox one
 //! event at a time, and ends the room (only this room) on a guest fault.
 
-use super::{Closer, Directory, Event, Inner, JoinRefused, JoinReply, LocalMembership, Membership, RoomSpec, close};
+use super::{
+    Closer, Directory, Event, Inner, JoinRefused, JoinReply, LocalMembership, Membership, RoomSpec,
+    close,
+};
 use crate::bindings::exports::lodge::app::room_events;
 use crate::bindings::lodge::app::types;
 use crate::capabilities::{GuestState, InstanceContext, MemberSlot, Members, RoomContext, Timers};
