@@ -8,12 +8,14 @@ use std::sync::{Arc, Mutex};
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-/// The linkers made so far, by part kind and the names of the capabilities
-/// they link.
+/// A part kind and the names of the capabilities linked for it.
+type LinkerKey = (Role, Vec<&'static str>);
+
+/// The linkers made so far.
 #[derive(Clone)]
 pub(crate) struct Linkers {
     engine: Engine,
-    made: Arc<Mutex<HashMap<(Role, Vec<&'static str>), Arc<Linker<GuestState>>>>>,
+    made: Arc<Mutex<HashMap<LinkerKey, Arc<Linker<GuestState>>>>>,
 }
 
 impl Linkers {
