@@ -384,7 +384,7 @@ async fn a_trapping_handler_answers_500_and_the_next_request_works() {
     let log = server.ok(&["logs", "fragile"]);
     for line in [
         "asked to trap",
-        "http request failed (500)",
+        "http request failed (trap)",
         "probe to stdout",
         "probe to stderr",
         "probe to the log",

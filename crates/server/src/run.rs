@@ -165,19 +165,19 @@ async fn dispatch(
     }
 }
 
+/// What a client gets for each way an http part can fail: the one place
+/// that turns [`HttpFailure`] into a status, an error code and `Retry-After`.
 fn failure_response(failure: &HttpFailure) -> ApiError {
-    let status =
-        StatusCode::from_u16(failure.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let code = match failure {
-        HttpFailure::Busy { .. } => "app_busy",
-        HttpFailure::ServerMemory { .. } => "guest_memory",
-        HttpFailure::BodyTooLarge { .. } => "body_too_large",
-        HttpFailure::Timeout { .. } => "app_timeout",
-        HttpFailure::CpuDeadline { .. } => "app_cpu_deadline",
-        HttpFailure::Trap { .. } => "app_trapped",
-        HttpFailure::NoResponse => "app_no_response",
-        HttpFailure::Failed { .. } => "app_failed",
-        HttpFailure::Internal { .. } => "internal",
+    let (status, code) = match failure {
+        HttpFailure::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "app_busy"),
+        HttpFailure::ServerMemory { .. } => (StatusCode::SERVICE_UNAVAILABLE, "guest_memory"),
+        HttpFailure::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+        HttpFailure::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, "app_timeout"),
+        HttpFailure::CpuDeadline { .. } => (StatusCode::GATEWAY_TIMEOUT, "app_cpu_deadline"),
+        HttpFailure::Trap { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "app_trapped"),
+        HttpFailure::NoResponse => (StatusCode::INTERNAL_SERVER_ERROR, "app_no_response"),
+        HttpFailure::Failed { .. } => (StatusCode::BAD_GATEWAY, "app_failed"),
+        HttpFailure::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     };
     let mut error = ApiError::new(status, code, failure.message());
     let retry_after = match failure {

@@ -18,7 +18,9 @@ pub struct RoomSummary {
 /// How many rooms of the app are live, listed or not, and their members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
+    /// Live rooms of the app.
     pub rooms: u32,
+    /// Members connected to them.
     pub members: u32,
 }
 

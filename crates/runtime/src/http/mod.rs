@@ -100,8 +100,9 @@ struct Warm {
     idle_since: std::time::Instant,
 }
 
-/// Why a request got no answer from the app. Each maps to a status code and
-/// a message for the client; the app's log has the details.
+/// Why a request got no answer from the app: the one vocabulary of http
+/// part failures. Each has a name ([`HttpFailure::outcome`]) and a message
+/// for the client; the server turns it into a status and an error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpFailure {
     /// Too many requests running: try again after `retry_after`.
@@ -125,22 +126,11 @@ pub enum HttpFailure {
 }
 
 impl HttpFailure {
-    /// The HTTP status the client gets.
-    pub fn status(&self) -> u16 {
-        match self {
-            HttpFailure::Busy { .. } | HttpFailure::ServerMemory { .. } => 503,
-            HttpFailure::BodyTooLarge { .. } => 413,
-            HttpFailure::Timeout { .. } => 504,
-            HttpFailure::CpuDeadline { .. } => 504,
-            HttpFailure::Failed { .. } => 502,
-            HttpFailure::Trap { .. } | HttpFailure::NoResponse | HttpFailure::Internal { .. } => {
-                500
-            }
-        }
-    }
-
-    /// A stable name for the failure, for metrics and error codes.
-    pub fn code(&self) -> &'static str {
+    /// The failure's name: the `outcome` label of
+    /// `lodge_http_requests_total` and what the app's log calls it. The
+    /// HTTP status and error code a client gets are the server's to say
+    /// (`lodge_server::run`), once.
+    pub fn outcome(&self) -> &'static str {
         match self {
             HttpFailure::Busy { .. } => "busy",
             HttpFailure::ServerMemory { .. } => "guest_memory",
@@ -278,7 +268,7 @@ impl HttpParts {
         let result = self.run(spec, request).await;
         let outcome = match &result {
             Ok(_) => "ok",
-            Err(failure) => failure.code(),
+            Err(failure) => failure.outcome(),
         };
         self.inner
             .shared
@@ -503,7 +493,7 @@ impl HttpParts {
             level,
             format!(
                 "http request failed ({}): {}",
-                failure.status(),
+                failure.outcome(),
                 failure.message()
             ),
         );
