@@ -204,14 +204,30 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
             "room.wasm imports lodge:app/kv@0.1.0, which room parts get only when the manifest declares it: add \"kv\" to [room].capabilities",
         ),
         (
+            // Its wasi:http imports are linked for rooms (denied at run
+            // time), so what gives it away is the missing room export.
             "wrong world",
             bundle(&[
                 ("lodge.toml", manifest("room.wasm").as_bytes()),
                 ("room.wasm", &component("http_hello")),
             ]),
             422,
+            "part_export_missing",
+            "room.wasm does not export lodge:app/room-events@0.1.0, so it can't be a room part",
+        ),
+        (
+            // The page has no wasi:http to deny, so a client may not import it.
+            "wrong world for a client",
+            bundle(&[
+                (
+                    "lodge.toml",
+                    "[app]\nname = \"bad\"\nversion = \"0.1.0\"\ndescription = \"x\"\n\n[client]\ncomponent = \"client.wasm\"\n".as_bytes(),
+                ),
+                ("client.wasm", &component("http_hello")),
+            ]),
+            422,
             "part_import_denied",
-            "imports wasi:http/types@0.2.12, which room parts may not use",
+            "imports wasi:http/types@0.2.12, which client parts may not use",
         ),
     ];
 
