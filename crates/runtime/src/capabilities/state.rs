@@ -90,10 +90,12 @@ impl GuestState {
     }
 
     pub fn get_mut<T: Any>(&mut self) -> &mut T {
-        if self.try_get::<T>().is_none() {
-            self.missing::<T>()
+        match self.states.iter().position(|s| s.is::<T>()) {
+            Some(i) => self.states[i]
+                .downcast_mut()
+                .expect("its type was just checked"),
+            None => self.missing::<T>(),
         }
-        self.try_get_mut().expect("checked above")
     }
 
     /// The state of `T`, if this instance has that capability.

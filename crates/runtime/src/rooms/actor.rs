@@ -378,8 +378,6 @@ impl RoomActor {
                 }
                 let membership = Membership::Local(LocalMembership {
                     id,
-                    name: name.clone(),
-                    version: self.spec.version.clone(),
                     outbox: inbox,
                     queued,
                     closer,

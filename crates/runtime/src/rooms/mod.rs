@@ -192,12 +192,6 @@ pub enum Membership {
 }
 
 impl Membership {
-    pub fn id(&self) -> u64 {
-        match self {
-            Membership::Local(m) => m.id,
-        }
-    }
-
     /// The next thing to send to the member's connection.
     pub async fn next(&mut self) -> Outgoing {
         match self {
@@ -239,9 +233,7 @@ impl Membership {
 /// A member's link to a room of this server: its outbox, close signal and
 /// the room's mailbox.
 pub struct LocalMembership {
-    pub id: u64,
-    pub name: String,
-    pub version: semver::Version,
+    id: u64,
     outbox: mpsc::Receiver<Payload>,
     /// Bytes waiting in `outbox` (the room adds, the connection takes away).
     queued: Arc<AtomicUsize>,
