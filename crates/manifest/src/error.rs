@@ -92,4 +92,26 @@ pub enum ManifestError {
     AllowedHost { value: String },
     #[error("[http].allowed-hosts lists {count} hosts; the limit is {max}")]
     TooManyAllowedHosts { count: usize, max: usize },
+    #[error(
+        "[client].abi = \"{value}\" is not a client ABI: use {}",
+        list(crate::ClientAbi::ALL.iter().map(|v| v.name()))
+    )]
+    ClientAbi { value: String },
+    #[error(
+        "[client].capabilities and [client].assets must be empty with abi = \"wasm4\": a WASM-4 cartridge gets what WASM-4 has (screen, sound, gamepads, disk) and carries its data inside"
+    )]
+    Wasm4Capabilities,
+    #[error("[client].assets lists {count} files; the limit is {max}")]
+    TooManyAssets { count: usize, max: usize },
+    #[error("[client].assets: \"{value}\" {reason}")]
+    AssetPath { value: String, reason: &'static str },
+    #[error(
+        "[{role}].capabilities declares both \"{first}\" and \"{second}\", but a part has at most one {group} capability: keep one"
+    )]
+    ExclusiveCapabilities {
+        role: Role,
+        group: &'static str,
+        first: CapabilityName,
+        second: CapabilityName,
+    },
 }

@@ -31,6 +31,10 @@ pub const MAX_ROOM_MEMORY_MIB: u32 = 4096;
 pub const MAX_ALLOWED_HOSTS: usize = 64;
 /// The highest `[http].timeout-ms` and `cpu-ms` any server accepts (ten minutes).
 pub const MAX_HTTP_LIMIT_MS: u32 = 600_000;
+/// The most files `[client].assets` may list (servers may allow less).
+pub const MAX_ASSETS: usize = 256;
+/// The longest asset path, in bytes.
+pub const MAX_ASSET_PATH: usize = 128;
 
 /// A validated `lodge.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,8 +124,52 @@ impl fmt::Display for RoomVisibility {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientPart {
     pub component: String,
+    /// What kind of WebAssembly `component` is, and so which host runs it.
+    #[serde(default, skip_serializing_if = "ClientAbi::is_default")]
+    pub abi: ClientAbi,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capabilities: Vec<CapabilityName>,
+    /// Files shipped with the app (images, sounds, data), by their path in
+    /// the bundle, which is also the name a client reads them by.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<String>,
+}
+
+/// How a client part is built: `[client].abi`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAbi {
+    /// A component of Lodge's client world (`lodge:app/client`).
+    #[default]
+    Component,
+    /// A WASM-4 cartridge: a core module with WASM-4's imports, exports and
+    /// memory map (160×160, four colours, four sound channels).
+    Wasm4,
+}
+
+impl ClientAbi {
+    pub const ALL: [ClientAbi; 2] = [ClientAbi::Component, ClientAbi::Wasm4];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientAbi::Component => "component",
+            ClientAbi::Wasm4 => "wasm4",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|abi| abi.name() == name)
+    }
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl fmt::Display for ClientAbi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The `[http]` table: a `wasi:http/proxy` component.
@@ -352,8 +400,12 @@ mod raw {
     #[serde(deny_unknown_fields)]
     pub struct Client {
         pub component: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub abi: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub capabilities: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub assets: Vec<String>,
     }
 
     #[derive(Deserialize, Serialize)]
@@ -431,9 +483,24 @@ mod raw {
             let client = self
                 .client
                 .map(|client| {
+                    let abi = client
+                        .abi
+                        .map(|abi| {
+                            ClientAbi::from_name(&abi)
+                                .ok_or(ManifestError::ClientAbi { value: abi })
+                        })
+                        .transpose()?
+                        .unwrap_or_default();
+                    if abi == ClientAbi::Wasm4
+                        && !(client.capabilities.is_empty() && client.assets.is_empty())
+                    {
+                        return Err(ManifestError::Wasm4Capabilities);
+                    }
                     Ok::<_, ManifestError>(ClientPart {
                         component: component_path(Role::Client, client.component)?,
+                        abi,
                         capabilities: capabilities(Role::Client, &client.capabilities)?,
+                        assets: asset_paths(client.assets)?,
                     })
                 })
                 .transpose()?;
@@ -495,7 +562,9 @@ mod raw {
                 }),
                 client: m.client.as_ref().map(|c| Client {
                     component: c.component.clone(),
+                    abi: (c.abi != ClientAbi::default()).then(|| c.abi.name().to_owned()),
                     capabilities: names(&c.capabilities),
+                    assets: c.assets.clone(),
                 }),
                 http: m.http.as_ref().map(|h| Http {
                     component: h.component.clone(),
@@ -541,6 +610,47 @@ mod raw {
             }),
             None => Ok(path),
         }
+    }
+
+    /// `[client].assets`: at most [`MAX_ASSETS`] paths, each relative, made
+    /// of `/`-separated segments of letters, digits, `.`, `_` and `-` (none
+    /// of them `.` or `..`), and each listed once.
+    fn asset_paths(paths: Vec<String>) -> Result<Vec<String>, ManifestError> {
+        if paths.len() > MAX_ASSETS {
+            return Err(ManifestError::TooManyAssets {
+                count: paths.len(),
+                max: MAX_ASSETS,
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for path in &paths {
+            let segment_ok = |seg: &str| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            };
+            let reason = if path.len() > MAX_ASSET_PATH {
+                Some("is too long: use at most 128 bytes")
+            } else if !path.split('/').all(segment_ok) {
+                Some(
+                    "is not a relative path of letters, digits, '.', '_' and '-' segments joined by '/'",
+                )
+            } else if !seen.insert(path.as_str()) {
+                Some("is listed twice")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Err(ManifestError::AssetPath {
+                    value: path.clone(),
+                    reason,
+                });
+            }
+        }
+        Ok(paths)
     }
 
     /// The declared capability names, spelled right and each once. Whether

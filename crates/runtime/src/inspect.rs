@@ -236,35 +236,21 @@ pub fn check_part(
         }
     }
 
-    let required = policy::required_export(role);
-    let exported = exports.iter().any(|e| {
-        let (base, version) = policy::split_versioned(e);
-        base == required
-            && version.is_some_and(|v| {
-                let provided = if base.starts_with("lodge:") {
-                    policy::LODGE_WIT_VERSION
-                } else {
-                    policy::HOST_WASI_VERSION
-                };
-                v.major == provided.major && v.minor == provided.minor && v <= provided
-            })
-    });
-    if !exported {
+    if !exports.iter().any(|e| policy::is_required_export(role, e)) {
         let hint = match role {
             Role::Room | Role::Client => " (implement it with the Lodge SDK, sdk/rust)",
             Role::Http => " (build it for the wasi:http/proxy world)",
         };
+        let (required, versions) = policy::required_export(role);
+        let export = versions
+            .iter()
+            .map(|v| format!("{required}@{v}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
         return Err(PartError::MissingExport {
             file,
             role,
-            export: format!(
-                "{required}@{}",
-                if required.starts_with("lodge:") {
-                    policy::LODGE_WIT_VERSION
-                } else {
-                    policy::HOST_WASI_VERSION
-                }
-            ),
+            export,
             hint,
         });
     }

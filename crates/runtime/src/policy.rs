@@ -2,23 +2,40 @@
 //! (`crate::capabilities`): what its kind is granted, what its manifest
 //! declares, and standard WASI (denied at run time where nothing grants it).
 
-use crate::capabilities::CAPABILITIES;
+use crate::capabilities::{CAPABILITIES, LODGE_0_1, LODGE_0_2};
 use lodge_manifest::{CapabilityName, Role};
 
-/// The version of Lodge's own WIT package (`wit/`).
-pub const LODGE_WIT_VERSION: semver::Version = semver::Version::new(0, 1, 0);
+/// The newest version of Lodge's own WIT package (`wit/v0.2/`).
+pub const LODGE_WIT_VERSION: semver::Version = LODGE_0_2;
 
 /// The newest WASI 0.2 release this server's wasmtime provides. Components
 /// may import any 0.2.x up to this one.
 pub const HOST_WASI_VERSION: semver::Version = semver::Version::new(0, 2, 12);
 
-/// The export a part of each role must provide.
-pub(crate) fn required_export(role: Role) -> &'static str {
+/// The export a part of each role must provide, and the versions of it
+/// this server runs (newest last): a client may export 0.1's
+/// `client-events` or 0.2's.
+pub(crate) fn required_export(role: Role) -> (&'static str, Vec<semver::Version>) {
     match role {
-        Role::Room => "lodge:app/room-events",
-        Role::Client => "lodge:app/client-events",
-        Role::Http => "wasi:http/incoming-handler",
+        Role::Room => ("lodge:app/room-events", vec![LODGE_0_1]),
+        Role::Client => ("lodge:app/client-events", vec![LODGE_0_1, LODGE_0_2]),
+        Role::Http => ("wasi:http/incoming-handler", vec![HOST_WASI_VERSION]),
     }
+}
+
+/// Whether `name` (versioned) is the export a part of `role` must provide,
+/// in a version this server runs.
+pub(crate) fn is_required_export(role: Role, name: &str) -> bool {
+    let (required, versions) = required_export(role);
+    let (base, version) = split_versioned(name);
+    base == required
+        && version.is_some_and(|v| versions.iter().any(|line| same_line_up_to(&v, line)))
+}
+
+/// Whether `version` is in the line of `provided` (same major, and same
+/// minor below 1.0) and no newer than it.
+fn same_line_up_to(version: &semver::Version, provided: &semver::Version) -> bool {
+    version.major == provided.major && version.minor == provided.minor && version <= provided
 }
 
 /// Every interface (without version) a part of `role` that declared
@@ -77,9 +94,7 @@ pub(crate) fn check_import(
     };
     let provided = row.package.version();
     match version {
-        Some(v) if v.major == provided.major && v.minor == provided.minor && v <= provided => {
-            Ok(())
-        }
+        Some(v) if same_line_up_to(&v, &provided) => Ok(()),
         Some(v) if v > provided => Err(Denial::TooNew { provided }),
         // Unversioned, or an older line (like WASI 0.1): not something this host provides.
         _ => Err(Denial::VersionUnsupported { provided }),

@@ -38,20 +38,28 @@ use wasmtime::component::Linker;
 /// version and what happens when a part imports them without a grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Package {
-    /// Lodge's own `lodge:app` (`wit/`): an import nothing grants is refused
-    /// at upload, naming the capability to declare.
-    Lodge,
+    /// Lodge's own `lodge:app`, at the version that has these interfaces
+    /// (`wit/` is 0.1.0, `wit/v0.2/` is 0.2.0; an interface that did not
+    /// change keeps its version): an import nothing grants is refused at
+    /// upload, naming the capability to declare.
+    Lodge(&'static semver::Version),
     /// Standard WASI 0.2: always linked; what nothing grants is denied at
     /// run time with WASI's own "access denied".
     Wasi,
 }
 
+/// `lodge:app@0.1.0`, `wit/`: the room, client and http worlds.
+pub const LODGE_0_1: semver::Version = semver::Version::new(0, 1, 0);
+/// `lodge:app@0.2.0`, `wit/v0.2/`: the client world with pixels, sound,
+/// gamepads and assets.
+pub const LODGE_0_2: semver::Version = semver::Version::new(0, 2, 0);
+
 impl Package {
-    /// The newest version of the package this server provides; a part may
-    /// import any version of the same line up to it.
+    /// The newest version of these interfaces this server provides; a part
+    /// may import any version of the same line up to it.
     pub fn version(self) -> semver::Version {
         match self {
-            Package::Lodge => crate::policy::LODGE_WIT_VERSION,
+            Package::Lodge(version) => version.clone(),
             Package::Wasi => crate::policy::HOST_WASI_VERSION,
         }
     }
@@ -74,8 +82,12 @@ pub struct Capability {
     pub interfaces: &'static [&'static str],
     /// The part kinds that may declare it in `lodge.toml`.
     pub declared_by: &'static [Role],
-    /// The part kinds that get it without declaring it (their world has it).
+    /// The part kinds that get it without declaring it (their world has it),
+    /// unless they declare another capability of the same `group`.
     pub granted_to: &'static [Role],
+    /// Capabilities of one group are exclusive: a part declares at most one
+    /// of them (a client draws on one kind of graphics).
+    pub group: Option<&'static str>,
     /// Adds the interfaces to a linker; `None` for capabilities only the
     /// page implements (client parts never run on the server).
     link: Option<LinkFn>,
@@ -95,6 +107,7 @@ pub static CAPABILITIES: &[Capability] = &[
         interfaces: wasi::INTERFACES,
         declared_by: &[],
         granted_to: &[Room, Client, Http],
+        group: None,
         link: Some(wasi::link),
         instance: None,
     },
@@ -105,6 +118,7 @@ pub static CAPABILITIES: &[Capability] = &[
         interfaces: wasi::SOCKETS,
         declared_by: &[],
         granted_to: &[],
+        group: None,
         link: Some(wasi::deny_sockets),
         instance: Some(wasi::instance),
     },
@@ -115,97 +129,174 @@ pub static CAPABILITIES: &[Capability] = &[
         interfaces: &["wasi:http/types", "wasi:http/outgoing-handler"],
         declared_by: &[],
         granted_to: &[Http],
+        group: None,
         link: Some(wasi_http::link),
         instance: None,
     },
     Capability {
         name: "members",
         summary: "the room's members: send, broadcast, list, kick",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/members", "lodge:app/types"],
         declared_by: &[],
         granted_to: &[Room],
+        group: None,
         link: Some(members::link),
         instance: Some(members::instance),
     },
     Capability {
         name: "log",
         summary: "lines in the app's log",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/log"],
         declared_by: &[Room, Client, Http],
         granted_to: &[Room, Client],
+        group: None,
         link: Some(log::link),
         instance: Some(log::instance),
     },
     Capability {
         name: "kv",
         summary: "durable key-value data, scoped to the room or the app",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/kv"],
         declared_by: &[Room, Http],
         granted_to: &[],
+        group: None,
         link: Some(kv::link),
         instance: Some(kv::instance),
     },
     Capability {
         name: "timers",
         summary: "timers delivered as events",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/timers"],
         declared_by: &[Room, Client],
         granted_to: &[Client],
+        group: None,
         link: Some(timers::link),
         instance: Some(timers::instance),
     },
     Capability {
         name: "presence",
         summary: "the app's live rooms and their member counts, read-only",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/presence"],
         declared_by: &[Room],
         granted_to: &[],
+        group: None,
         link: Some(presence::link),
         instance: Some(presence::instance),
     },
     Capability {
         name: "terminal",
-        summary: "the text grid the page draws, and its keyboard and pointer",
-        package: Package::Lodge,
+        summary: "the text grid the page draws, and its keyboard and pointer (what a client draws on unless it declares \"screen\")",
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/terminal", "lodge:app/types"],
-        declared_by: &[],
+        declared_by: &[Client],
         granted_to: &[Client],
+        group: Some(GRAPHICS),
         link: None,
         instance: None,
     },
     Capability {
         name: "server",
         summary: "messages to and from the app's room",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/server", "lodge:app/types"],
         declared_by: &[],
         granted_to: &[Client],
+        group: None,
         link: None,
         instance: None,
     },
     Capability {
         name: "frames",
         summary: "a tick on every display frame",
-        package: Package::Lodge,
+        package: Package::Lodge(&LODGE_0_1),
         interfaces: &["lodge:app/frames"],
         declared_by: &[],
         granted_to: &[Client],
+        group: None,
+        link: None,
+        instance: None,
+    },
+    Capability {
+        name: "screen",
+        summary: "a pixel framebuffer (up to 1280×720, indexed with a palette or RGBA) presented every display frame, instead of the text grid",
+        package: Package::Lodge(&LODGE_0_2),
+        interfaces: &["lodge:app/screen"],
+        declared_by: &[Client],
+        granted_to: &[],
+        group: Some(GRAPHICS),
+        link: None,
+        instance: None,
+    },
+    Capability {
+        name: "input",
+        summary: "the keys held, the pointer and the gamepads, as a snapshot with every frame",
+        package: Package::Lodge(&LODGE_0_2),
+        interfaces: &["lodge:app/input"],
+        declared_by: &[],
+        granted_to: &[Client],
+        group: None,
+        link: None,
+        instance: None,
+    },
+    Capability {
+        name: "gamepad",
+        summary: "up to four gamepads in the input snapshot (the page polls them, and maps the keyboard to pad 1)",
+        package: Package::Lodge(&LODGE_0_2),
+        interfaces: &[],
+        declared_by: &[Client],
+        granted_to: &[],
+        group: None,
+        link: None,
+        instance: None,
+    },
+    Capability {
+        name: "audio",
+        summary: "eight synthesizer voices and eight sample channels, mixed off the client's thread",
+        package: Package::Lodge(&LODGE_0_2),
+        interfaces: &["lodge:app/audio"],
+        declared_by: &[Client],
+        granted_to: &[],
+        group: None,
+        link: None,
+        instance: None,
+    },
+    Capability {
+        name: "assets",
+        summary: "the files listed in [client].assets, read by name, images decoded by the page",
+        package: Package::Lodge(&LODGE_0_2),
+        interfaces: &["lodge:app/assets"],
+        declared_by: &[Client],
+        granted_to: &[],
+        group: None,
         link: None,
         instance: None,
     },
 ];
 
+/// The group of capabilities a client draws with.
+const GRAPHICS: &str = "graphics";
+
 impl Capability {
-    /// Whether a part of `role` that declared `declared` has this capability.
+    /// Whether a part of `role` that declared `declared` has this capability:
+    /// it declared it, or its kind gets it and it declared no other
+    /// capability of the same group.
     pub fn granted(&self, role: Role, declared: &[CapabilityName]) -> bool {
+        let declared_here = |name: &str| declared.iter().any(|d| d.as_str() == name);
+        if self.declared_by.contains(&role) && declared_here(self.name) {
+            return true;
+        }
         self.granted_to.contains(&role)
-            || (self.declared_by.contains(&role)
-                && declared.iter().any(|d| d.as_str() == self.name))
+            && !CAPABILITIES.iter().any(|other| {
+                other.name != self.name
+                    && other.group.is_some()
+                    && other.group == self.group
+                    && declared_here(other.name)
+            })
     }
 
     /// Whether a part of `role` may import this capability's interfaces:
@@ -243,9 +334,24 @@ pub fn declarable(role: Role) -> Vec<&'static str> {
 }
 
 /// Checks what each part declares against the table: every name must exist
-/// and be one its part kind may declare.
+/// and be one its part kind may declare, and at most one of each group.
 pub fn check_declared(manifest: &Manifest) -> Result<(), ManifestError> {
     for part in manifest.parts() {
+        let mut groups: Vec<(&'static str, &CapabilityName)> = Vec::new();
+        for name in part.capabilities {
+            let Some(group) = find(name.as_str()).and_then(|c| c.group) else {
+                continue;
+            };
+            if let Some((_, first)) = groups.iter().find(|(g, _)| *g == group) {
+                return Err(ManifestError::ExclusiveCapabilities {
+                    role: part.role,
+                    group,
+                    first: (*first).clone(),
+                    second: name.clone(),
+                });
+            }
+            groups.push((group, name));
+        }
         for name in part.capabilities {
             let allowed = || declarable(part.role);
             match find(name.as_str()) {
@@ -297,7 +403,7 @@ mod tests {
             );
             for interface in cap.interfaces {
                 let prefix = match cap.package {
-                    Package::Lodge => "lodge:app/",
+                    Package::Lodge(_) => "lodge:app/",
                     Package::Wasi => "wasi:",
                 };
                 assert!(interface.starts_with(prefix), "{interface} in {}", cap.name);
@@ -331,6 +437,24 @@ mod tests {
         assert!(!kv.granted(Role::Room, &[]));
         assert!(!kv.granted(Role::Client, &declared));
         assert!(find("members").unwrap().granted(Role::Room, &[]));
-        assert_eq!(declarable(Role::Client), ["log", "timers"]);
+        assert_eq!(
+            declarable(Role::Client),
+            [
+                "log", "timers", "terminal", "screen", "gamepad", "audio", "assets"
+            ]
+        );
+    }
+
+    #[test]
+    fn declaring_screen_takes_the_terminal_away() {
+        let terminal = find("terminal").unwrap();
+        let screen = find("screen").unwrap();
+        assert!(terminal.granted(Role::Client, &[]));
+        assert!(!screen.granted(Role::Client, &[]));
+        let declared = [CapabilityName::new("screen").unwrap()];
+        assert!(!terminal.granted(Role::Client, &declared));
+        assert!(screen.granted(Role::Client, &declared));
+        let declared = [CapabilityName::new("terminal").unwrap()];
+        assert!(terminal.granted(Role::Client, &declared));
     }
 }
