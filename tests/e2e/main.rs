@@ -22,3 +22,4 @@ mod registry;
 mod regression;
 mod rooms;
 mod upgrade;
+mod wasm4;

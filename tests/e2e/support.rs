@@ -325,6 +325,27 @@ pub fn guest_component(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
+/// The WASM-4 cartridge of tests/guests/wasm4-cart, built from source (a
+/// core module for wasm32-unknown-unknown, its own workspace).
+pub fn cartridge() -> Vec<u8> {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let path = BUILT.get_or_init(|| {
+        let guests = repo().join("tests/guests");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "--target", "wasm32-unknown-unknown"])
+            .arg("--manifest-path")
+            .arg(guests.join("wasm4-cart/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(guests.join("target"))
+            .env_remove("CARGO_TARGET_DIR")
+            .status()
+            .expect("running cargo to build tests/guests/wasm4-cart");
+        assert!(status.success(), "building tests/guests/wasm4-cart failed");
+        guests.join("target/wasm32-unknown-unknown/release/wasm4_cart.wasm")
+    });
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
 /// What a room connection received.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {

@@ -31,9 +31,11 @@ pub enum PartError {
     #[error("{file} is not WebAssembly (it does not start with the \\0asm header)")]
     NotWasm { file: String },
     #[error(
-        "{file} is a core WebAssembly module, not a component: build it with `cargo build --target wasm32-wasip2`, or wrap it with `wasm-tools component new`"
+        "{file} is a core WebAssembly module, not a component: build it with `cargo build --target wasm32-wasip2`, or wrap it with `wasm-tools component new`{hint}"
     )]
-    CoreModule { file: String },
+    CoreModule { file: String, hint: &'static str },
+    #[error("{file} {reason}")]
+    Cartridge { file: String, reason: String },
     #[error("{file} is not a valid WebAssembly component: {reason}")]
     Invalid { file: String, reason: String },
     #[error(
@@ -181,7 +183,13 @@ pub fn check_part(
     let file = file.to_owned();
     match wasm_kind(bytes) {
         WasmKind::NotWasm => return Err(PartError::NotWasm { file }),
-        WasmKind::CoreModule => return Err(PartError::CoreModule { file }),
+        WasmKind::CoreModule => {
+            let hint = match role {
+                Role::Client => " (a WASM-4 cartridge? add abi = \"wasm4\" to [client])",
+                Role::Room | Role::Http => "",
+            };
+            return Err(PartError::CoreModule { file, hint });
+        }
         WasmKind::Component => {}
     }
     let Counts {

@@ -21,6 +21,7 @@ pub mod rooms;
 mod sched;
 mod shared;
 mod wasi_log;
+pub mod wasm4;
 
 pub use browser::{BROWSER_ENTRY, BROWSER_KEY, BrowserCache, BrowserFiles, transpile_client};
 pub use cache::{CompiledCache, engine_key};

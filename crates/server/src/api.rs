@@ -94,11 +94,13 @@ impl From<VersionRecord> for VersionJson {
                     ..
                 } = v.part(p.role)?.clone();
                 let browser = (p.role == Role::Client).then(|| {
-                    format!(
-                        "/client/{}/{sha256}/{}",
-                        lodge_runtime::BROWSER_KEY,
-                        lodge_runtime::BROWSER_ENTRY
-                    )
+                    let entry = match v.manifest.client.as_ref().map(|c| c.abi) {
+                        Some(lodge_manifest::ClientAbi::Wasm4) => {
+                            lodge_runtime::wasm4::CARTRIDGE_ENTRY
+                        }
+                        _ => lodge_runtime::BROWSER_ENTRY,
+                    };
+                    format!("/client/{}/{sha256}/{entry}", lodge_runtime::BROWSER_KEY)
                 });
                 Some(PartJson {
                     browser,

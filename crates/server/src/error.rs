@@ -207,6 +207,7 @@ fn part_error(e: PartError) -> ApiError {
     let code = match &e {
         NotWasm { .. } => "part_not_wasm",
         CoreModule { .. } => "part_core_module",
+        Cartridge { .. } => "part_cartridge",
         Invalid { .. } => "part_invalid",
         NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
         ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",

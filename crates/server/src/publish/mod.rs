@@ -14,10 +14,10 @@ pub use resolve::LATEST;
 
 use crate::bundle::{self, Bundle, BundleLimits};
 use gc::Candidates;
-use lodge_manifest::{AppName, MANIFEST_FILE, Manifest, Role};
+use lodge_manifest::{AppName, ClientAbi, MANIFEST_FILE, Manifest, Role};
 use lodge_runtime::{
-    Artifact, BrowserCache, CompiledCache, Compiler, ComponentLimits, PartError, check_part,
-    transpile_client,
+    Artifact, BrowserCache, CompiledCache, Compiler, ComponentLimits, PartError, WasmKind,
+    check_part, transpile_client, wasm_kind, wasm4,
 };
 use lodge_store::{
     BlobStore, DiskReserve, NewVersion, PartRecord, PublishOutcome, Registry, StoreError,
@@ -312,6 +312,26 @@ impl Apps {
             // step: compiling, in a child process with bounded time and
             // memory, or transpiling a client part for the browser.
             let input = bytes.clone();
+            let cartridge = role == Role::Client
+                && manifest.client.as_ref().map(|c| c.abi) == Some(ClientAbi::Wasm4);
+            if cartridge {
+                // A WASM-4 cartridge: checked against WASM-4's API and
+                // served as it is; there is nothing to compile or transpile.
+                let prepared = wasm4::check_cartridge(&file, &input)?;
+                checked.push(CheckedPart {
+                    file,
+                    record: PartRecord {
+                        role,
+                        sha256: sha256_hex(&input),
+                        size: input.len() as u64,
+                        imports: prepared.imports,
+                        exports: prepared.exports,
+                    },
+                    artifact: Arc::new(Artifact::Browser(wasm4::prepare_cartridge(&input))),
+                    bytes: Vec::from(input),
+                });
+                continue;
+            }
             let prepared = tokio::task::spawn_blocking(move || {
                 check_part(role, &capabilities, &file, &input, &limits)
             })
@@ -407,7 +427,12 @@ impl Apps {
         let browser = self.browser.clone();
         let hash = sha256.to_owned();
         tokio::task::spawn_blocking(move || {
-            let files = transpile_client(&bytes).map_err(std::io::Error::other)?;
+            // A core module can only be a WASM-4 cartridge (components are
+            // everything else): its files are the module itself.
+            let files = match wasm_kind(&bytes) {
+                WasmKind::CoreModule => wasm4::prepare_cartridge(&bytes),
+                _ => transpile_client(&bytes).map_err(std::io::Error::other)?,
+            };
             browser.write(&hash, &files)
         })
         .await
