@@ -115,7 +115,7 @@ pub fn check_cartridge(file: &str, bytes: &[u8]) -> Result<CheckedPart, PartErro
                         }
                         TypeRef::Func(index) => {
                             let ty = types.get(index as usize).cloned().flatten();
-                            check_api_function(&import.name, ty.as_ref()).map_err(refuse)?;
+                            check_api_function(import.name, ty.as_ref()).map_err(refuse)?;
                         }
                         _ => {
                             return Err(refuse(format!(
