@@ -4,7 +4,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, appDir, guest, join, launch, newPage, screen, screenshot, waitForScreen } from "./support.mjs";
+import { Server, appDir, guest, join, launch, newPage, screenshot, waitForScreen } from "./support.mjs";
 
 let server;
 let browser;

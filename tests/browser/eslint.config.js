@@ -17,12 +17,12 @@ const rules = {
 export default [
   {
     files: ["crates/server/ui/**/*.js"],
-    ignores: ["crates/server/ui/worker.js", "crates/server/ui/caps/**"],
+    ignores: ["crates/server/ui/worker.js", "crates/server/ui/caps/**", "crates/server/ui/wasm4/**"],
     languageOptions: { sourceType: "module", globals: globals.browser },
     rules,
   },
   {
-    files: ["crates/server/ui/worker.js", "crates/server/ui/caps/**/*.js"],
+    files: ["crates/server/ui/worker.js", "crates/server/ui/caps/**/*.js", "crates/server/ui/wasm4/**/*.js"],
     languageOptions: { sourceType: "module", globals: globals.worker },
     rules,
   },

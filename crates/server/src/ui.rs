@@ -58,6 +58,10 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("caps/timers.js"),
     js!("caps/frames.js"),
     js!("caps/log.js"),
+    js!("wasm4/font.js"),
+    js!("wasm4/draw.js"),
+    js!("wasm4/sound.js"),
+    js!("wasm4/runtime.js"),
     js!("caps/wasi.js"),
 ];
 
