@@ -199,3 +199,63 @@ mod convert {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Button, Gamepad};
+
+    fn input(buttons: u32, keys: &[&str], pointer_buttons: u8) -> Input {
+        let mut input = Input::default();
+        input.gamepads[1] = Gamepad {
+            connected: true,
+            buttons,
+            ..Gamepad::default()
+        };
+        input.keys = keys.iter().map(|k| (*k).to_owned()).collect();
+        input.pointer.buttons = pointer_buttons;
+        input
+    }
+
+    fn frame(now: Input, before: Input) -> Frame {
+        Frame {
+            time_ms: 1000.0,
+            delta_ms: 16.0,
+            frames: 1,
+            input: now,
+            previous: before,
+        }
+    }
+
+    #[test]
+    fn pressed_and_released_compare_with_the_previous_frame() {
+        let f = frame(
+            input(Button::A.bit() | Button::Up.bit(), &["Space", "KeyW"], 1),
+            input(Button::Up.bit() | Button::B.bit(), &["KeyW", "Enter"], 0),
+        );
+        assert!(f.held(1, Button::A) && f.pressed(1, Button::A));
+        assert!(f.held(1, Button::Up) && !f.pressed(1, Button::Up));
+        assert!(f.released(1, Button::B) && !f.held(1, Button::B));
+        assert!(!f.held(0, Button::A), "pad 0 is another pad");
+        assert!(f.key_pressed("Space") && !f.key_pressed("KeyW") && f.key_held("KeyW"));
+        assert!(f.key_released("Enter") && !f.key_held("Enter"));
+        assert!(f.pointer_pressed(0) && !f.pointer_pressed(1));
+        assert_eq!(f.delta_secs(), 0.016);
+    }
+
+    #[test]
+    fn key_char_is_one_plain_character() {
+        let key = |k: &str, ctrl| Key {
+            key: k.into(),
+            code: String::new(),
+            repeat: false,
+            modifiers: Modifiers {
+                ctrl,
+                ..Modifiers::default()
+            },
+        };
+        assert_eq!(key("a", false).char(), Some('a'));
+        assert_eq!(key("a", true).char(), None);
+        assert_eq!(key("Enter", false).char(), None);
+    }
+}
