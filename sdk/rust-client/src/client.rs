@@ -1,26 +1,36 @@
 //! The [`Client`] trait and the [`export_client!`](crate::export_client) macro.
 
-use crate::{Init, Key, Message, Pointer, Size};
+use crate::input::Input;
+use crate::{Frame, Init, Key, Message, Pointer, Size};
+use std::cell::RefCell;
 
 /// The browser side of an app. The page keeps one value of this type and
 /// calls its handlers one at a time, in the order events happen.
 ///
 /// Every handler has a default that does nothing, so implement only what the
-/// client needs. Drawing is done from any handler with
-/// [`terminal`](crate::terminal); the page shows the grid after each handler
-/// returns. A panic stops the client and the page shows the reason.
+/// client needs. A terminal client draws from any handler with
+/// [`terminal`](crate::terminal) (the page shows the grid after each
+/// handler returns); a `screen` client usually draws in
+/// [`on_frame`](Client::on_frame) and presents a
+/// [`Framebuffer`](crate::screen::Framebuffer). A panic stops the client and
+/// the page shows the reason.
 pub trait Client: Default + 'static {
     /// The first event, before any other.
     fn on_init(&mut self, init: &Init) {
         let _ = init;
     }
 
-    /// A key was pressed while the grid had focus.
+    /// A key went down, or repeats while held (see [`Key::repeat`]).
     fn on_key(&mut self, key: &Key) {
         let _ = key;
     }
 
-    /// The pointer went down, up, moved to another cell, or the wheel turned.
+    /// A key came up.
+    fn on_key_up(&mut self, key: &Key) {
+        let _ = key;
+    }
+
+    /// The pointer went down, up, moved, or the wheel turned.
     fn on_pointer(&mut self, pointer: &Pointer) {
         let _ = pointer;
     }
@@ -35,7 +45,7 @@ pub trait Client: Default + 'static {
         let _ = tag;
     }
 
-    /// The grid changed size; its cells are cleared, so redraw.
+    /// The text grid changed size; its cells are cleared, so redraw.
     fn on_resize(&mut self, size: Size) {
         let _ = size;
     }
@@ -48,29 +58,56 @@ pub trait Client: Default + 'static {
         let _ = reason;
     }
 
-    /// A display frame, while ticks are on (see [`frames`](crate::frames)):
-    /// milliseconds since the page started.
+    /// A display frame, with the time and the input snapshot. A `screen`
+    /// client gets one every display frame; a terminal client while it asked
+    /// for them with [`frames::request_ticks`](crate::frames::request_ticks).
+    /// By default it calls [`on_tick`](Client::on_tick) with the time.
+    fn on_frame(&mut self, frame: &Frame) {
+        self.on_tick(frame.time_ms);
+    }
+
+    /// A display frame's time, in milliseconds since the client started
+    /// (called by the default [`on_frame`](Client::on_frame)).
     fn on_tick(&mut self, now_ms: f64) {
         let _ = now_ms;
     }
 }
 
+thread_local! {
+    /// The previous frame's input, for [`Frame::previous`].
+    static PREVIOUS: RefCell<Input> = RefCell::new(Input::default());
+}
+
 /// Routes one event to its handler (used by [`export_client!`](crate::export_client)).
 pub fn dispatch<C: Client>(
     client: &mut C,
-    event: crate::bindings::exports::lodge::app::client_events::Event,
+    event: crate::bindings::exports::lodge::app0_2_0::client_events::Event,
 ) {
-    use crate::bindings::exports::lodge::app::client_events::Event;
+    use crate::bindings::exports::lodge::app0_2_0::client_events::Event;
     match event {
         Event::Init(init) => client.on_init(&init.into()),
-        Event::Key(key) => client.on_key(&key.into()),
+        Event::KeyDown(key) => client.on_key(&key.into()),
+        Event::KeyUp(key) => client.on_key_up(&key.into()),
         Event::Pointer(pointer) => client.on_pointer(&pointer.into()),
         Event::Message(message) => client.on_message(message.into()),
         Event::Timer(tag) => client.on_timer(&tag),
-        Event::Resize(size) => client.on_resize(size.into()),
+        Event::Resize(size) => client.on_resize(Size {
+            cols: size.cols,
+            rows: size.rows,
+        }),
         Event::Connected => client.on_connected(),
         Event::Disconnected(reason) => client.on_disconnected(&reason),
-        Event::Tick(now) => client.on_tick(now),
+        Event::Frame(frame) => {
+            let input: Input = frame.input.into();
+            let previous = PREVIOUS.replace(input.clone());
+            client.on_frame(&Frame {
+                time_ms: frame.time_ms,
+                delta_ms: frame.delta_ms,
+                frames: frame.frames,
+                input,
+                previous,
+            });
+        }
     }
 }
 
@@ -92,13 +129,13 @@ macro_rules! export_client {
 
             struct Export;
 
-            impl $crate::bindings::exports::lodge::app::client_events::Guest for Export {
-                fn handle(event: $crate::bindings::exports::lodge::app::client_events::Event) {
+            impl $crate::bindings::exports::lodge::app0_2_0::client_events::Guest for Export {
+                fn handle(event: $crate::bindings::exports::lodge::app0_2_0::client_events::Event) {
                     CLIENT.with_borrow_mut(|client| $crate::__dispatch(client, event))
                 }
             }
 
-            $crate::bindings::export_client_bindings!(Export with_types_in $crate::bindings);
+            $crate::bindings::generated::export_client_bindings!(Export with_types_in $crate::bindings::generated);
         };
     };
 }

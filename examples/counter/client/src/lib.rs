@@ -95,7 +95,8 @@ impl Client for Counter {
 
     fn on_pointer(&mut self, pointer: &Pointer) {
         let b = self.button;
-        let on_button = pointer.row == b.row && (b.col..b.col + b.width).contains(&pointer.col);
+        let columns = i32::from(b.col)..i32::from(b.col) + i32::from(b.width);
+        let on_button = pointer.y == i32::from(b.row) && columns.contains(&pointer.x);
         if pointer.kind == PointerKind::Down && on_button {
             server::send_text("+");
         }

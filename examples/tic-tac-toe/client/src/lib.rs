@@ -192,7 +192,10 @@ impl Client for Game {
     }
 
     fn on_pointer(&mut self, pointer: &Pointer) {
-        let Some(cell) = self.cell_at(pointer.col, pointer.row) else {
+        let (Ok(col), Ok(row)) = (u16::try_from(pointer.x), u16::try_from(pointer.y)) else {
+            return;
+        };
+        let Some(cell) = self.cell_at(col, row) else {
             return;
         };
         match pointer.kind {
