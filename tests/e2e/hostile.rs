@@ -46,6 +46,7 @@ async fn a_room_name_flood_is_refused_and_everyone_else_keeps_playing() {
                 started += 1;
                 ws.leave().await;
             }
+            Received::Binary(bytes) => panic!("unexpected binary message: {bytes:?}"),
             Received::Close(code, reason) => {
                 assert_eq!(code, 1013, "{reason}");
                 assert!(reason.contains("--room-starts-per-minute"), "{reason}");
@@ -241,6 +242,7 @@ async fn guest_memory_is_budgeted_across_the_server() {
                 assert_eq!(text, "holding 40");
                 break;
             }
+            Received::Binary(bytes) => panic!("unexpected binary message: {bytes:?}"),
             Received::Close(..) => {
                 assert!(Instant::now() < deadline, "the memory never came back");
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -331,6 +333,7 @@ async fn slow_headers_idle_keep_alive_and_silent_members_are_dropped() {
                 assert_eq!(text, "hi");
                 break;
             }
+            Received::Binary(bytes) => panic!("unexpected binary message: {bytes:?}"),
             Received::Close(code, reason) => {
                 assert_eq!(code, 4002, "{reason}");
                 assert!(Instant::now() < deadline, "the silent member kept the seat");

@@ -21,5 +21,6 @@ mod reads;
 mod registry;
 mod regression;
 mod rooms;
+mod snake;
 mod upgrade;
 mod wasm4;

@@ -350,6 +350,7 @@ pub fn cartridge() -> Vec<u8> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {
     Text(String),
+    Binary(Vec<u8>),
     Close(u16, String),
 }
 
@@ -438,9 +439,7 @@ impl Ws {
                 .ok()?;
             return Some(match next {
                 Some(Ok(Message::Text(text))) => Received::Text(text.to_string()),
-                Some(Ok(Message::Binary(bytes))) => {
-                    Received::Text(format!("<binary {}>", bytes.len()))
-                }
+                Some(Ok(Message::Binary(bytes))) => Received::Binary(bytes.to_vec()),
                 Some(Ok(Message::Close(frame))) => match frame {
                     Some(f) => Received::Close(u16::from(f.code), f.reason.to_string()),
                     None => Received::Close(1005, String::new()),
@@ -449,6 +448,24 @@ impl Ws {
                 Some(Err(e)) => Received::Close(1006, e.to_string()),
                 None => Received::Close(1006, "stream ended".into()),
             });
+        }
+    }
+
+    pub async fn send_binary(&mut self, bytes: &[u8]) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::binary(
+                bytes.to_vec(),
+            ))
+            .await
+            .expect("sending");
+    }
+
+    /// The next binary message; panics on a close or text.
+    pub async fn binary(&mut self) -> Vec<u8> {
+        match self.recv().await {
+            Received::Binary(bytes) => bytes,
+            other => panic!("expected a binary message, got {other:?}"),
         }
     }
 
