@@ -59,6 +59,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("caps/frames.js"),
     js!("caps/log.js"),
     js!("caps/wasi.js"),
+    js!("caps/assets.js"),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
