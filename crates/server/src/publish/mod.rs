@@ -171,14 +171,13 @@ impl Apps {
         let records = parts.iter().map(|p| p.record.clone()).collect();
         // A refused upload takes back the blobs it stored, unless something
         // else names them or stored them again since.
-        let since = SystemTime::now();
         let refused = || Candidates::Known {
             hashes: parts
                 .iter()
                 .map(|p| p.record.sha256.clone())
                 .chain(assets.iter().map(|a| a.record.sha256.clone()))
                 .collect(),
-            since,
+            since: SystemTime::now(),
         };
         let stored = match self.store_parts(&parts).await {
             Ok(()) => self.store_assets(&assets).await,
@@ -231,7 +230,7 @@ impl Apps {
         for (sha256, bytes) in blobs {
             if !self.blobs.contains(sha256).await? {
                 tracing::warn!(
-                    sha256,
+                    sha256 = %sha256,
                     "a blob was collected before its version committed; storing it again"
                 );
                 self.blobs.put(bytes.clone()).await?;
