@@ -67,7 +67,11 @@ pub fn pack_with(dir: &Path, edit: impl FnOnce(&mut Manifest)) -> anyhow::Result
         if asset == MANIFEST_FILE || files.iter().any(|(name, _)| name == asset) {
             bail!(
                 "[client].assets lists \"{asset}\", which is where the bundle keeps {}; move or rename the asset",
-                if asset == MANIFEST_FILE { "the manifest" } else { "a component" }
+                if asset == MANIFEST_FILE {
+                    "the manifest"
+                } else {
+                    "a component"
+                }
             );
         }
         let path = dir.join(asset);

@@ -3,8 +3,8 @@
 use crate::client::default_data_dir;
 use anyhow::Context;
 use lodge_server::{
-    AssetLimits, BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, GcConfig, HttpConfig, KvLimits,
-    RoomConfig, Server, ServerConfig,
+    AssetLimits, BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, GcConfig,
+    HttpConfig, KvLimits, RoomConfig, Server, ServerConfig,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -47,7 +47,11 @@ async fn pushed_assets_are_listed_served_immutable_and_collected_with_their_vers
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &["--gc-grace-secs", "0"]);
     let level = b"{\"level\": 1}".as_slice();
-    let v1 = app("gallery", "1.0.0", &[("img/hero.png", PNG), ("levels/one.json", level)]);
+    let v1 = app(
+        "gallery",
+        "1.0.0",
+        &[("img/hero.png", PNG), ("levels/one.json", level)],
+    );
     let pushed = server.ok(&["app", "push", v1.path()]);
     assert!(pushed.contains("gallery@1.0.0"), "{pushed}");
 
@@ -68,7 +72,10 @@ async fn pushed_assets_are_listed_served_immutable_and_collected_with_their_vers
         .iter()
         .find(|p| p["role"] == "client")
         .unwrap();
-    assert_eq!(client["assets"], expected, "the client part carries them too");
+    assert_eq!(
+        client["assets"], expected,
+        "the client part carries them too"
+    );
 
     // Served by content address, cached for good, typed by extension.
     let url = format!("/assets/{}", sha256(PNG));
@@ -108,19 +115,36 @@ async fn pushed_assets_are_listed_served_immutable_and_collected_with_their_vers
 
     // A second version shares the level and brings a new picture.
     let picture = b"GIF89a a different picture".as_slice();
-    let v2 = app("gallery", "2.0.0", &[("img/hero.gif", picture), ("levels/one.json", level)]);
+    let v2 = app(
+        "gallery",
+        "2.0.0",
+        &[("img/hero.gif", picture), ("levels/one.json", level)],
+    );
     server.ok(&["app", "push", v2.path()]);
     // Pushing identical content again is "unchanged"; changed asset bytes
     // under the same version are a conflict.
     let again = server.ok(&["app", "push", v2.path()]);
     assert!(again.contains("unchanged"), "{again}");
-    let altered = app("gallery", "2.0.0", &[("img/hero.gif", b"GIF89a other"), ("levels/one.json", level)]);
+    let altered = app(
+        "gallery",
+        "2.0.0",
+        &[
+            ("img/hero.gif", b"GIF89a other"),
+            ("levels/one.json", level),
+        ],
+    );
     let refused = server.fails(&["app", "push", altered.path()]);
-    assert!(refused.contains("already published with different content"), "{refused}");
+    assert!(
+        refused.contains("already published with different content"),
+        "{refused}"
+    );
 
     // Deleting 1.0.0 removes the asset only it named, keeps the shared one.
     server.ok(&["app", "rm", "gallery@1.0.0"]);
-    assert!(!blob_exists(data.path(), &sha256(PNG)), "the PNG went with 1.0.0");
+    assert!(
+        !blob_exists(data.path(), &sha256(PNG)),
+        "the PNG went with 1.0.0"
+    );
     assert_eq!(fetch(&server, &url, None).await.status(), 404);
     assert!(blob_exists(data.path(), &sha256(level)));
     assert!(blob_exists(data.path(), &sha256(picture)));
@@ -163,11 +187,19 @@ async fn uploads_over_an_asset_limit_are_refused_with_the_limit_and_store_nothin
         ),
         (
             &[("big.bin", &big)],
-            &["\"big.bin\" is 1001 bytes", "at most 1000 bytes per asset", "--asset-max-bytes"],
+            &[
+                "\"big.bin\" is 1001 bytes",
+                "at most 1000 bytes per asset",
+                "--asset-max-bytes",
+            ],
         ),
         (
             &[("one.bin", &small), ("two.bin", &small)],
-            &["up to \"two.bin\" come to 1600 bytes", "at most 1500 bytes", "--assets-max-total-bytes"],
+            &[
+                "up to \"two.bin\" come to 1600 bytes",
+                "at most 1500 bytes",
+                "--assets-max-total-bytes",
+            ],
         ),
     ];
     for (assets, expected) in cases {
@@ -182,7 +214,11 @@ async fn uploads_over_an_asset_limit_are_refused_with_the_limit_and_store_nothin
     assert!(!listed.contains("limited"), "{listed}");
 
     // Within the limits, the same app goes in.
-    let fits = app("limited", "1.0.0", &[("one.bin", &small), ("two.bin", b"ok")]);
+    let fits = app(
+        "limited",
+        "1.0.0",
+        &[("one.bin", &small), ("two.bin", b"ok")],
+    );
     server.ok(&["app", "push", fits.path()]);
 }
 

@@ -54,7 +54,10 @@ async fn a_data_folder_from_the_previous_release_opens_and_its_app_plays() {
     let client = component("chat_client");
     let dir = AppDir::new(
         manifest,
-        &[("client.wasm", &client), ("hello.txt", b"hello from an asset")],
+        &[
+            ("client.wasm", &client),
+            ("hello.txt", b"hello from an asset"),
+        ],
     );
     server.ok(&["app", "push", dir.path()]);
     let shown: serde_json::Value = server
@@ -74,5 +77,8 @@ async fn a_data_folder_from_the_previous_release_opens_and_its_app_plays() {
         b"hello from an asset"
     );
     let listed = server.ok(&["app", "ls"]);
-    assert!(listed.contains("echo") && listed.contains("pictures"), "{listed}");
+    assert!(
+        listed.contains("echo") && listed.contains("pictures"),
+        "{listed}"
+    );
 }

@@ -30,7 +30,7 @@ pub use lodge_runtime::{
     RoomConfig, compile_child,
 };
 pub use lodge_store::{KvLimits, StorageConfig};
-pub use publish::{AssetLimits, Apps, GcConfig, PublishError, ResolveError};
+pub use publish::{Apps, AssetLimits, GcConfig, PublishError, ResolveError};
 
 use anyhow::Context;
 use axum::Router;

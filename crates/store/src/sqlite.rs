@@ -2,8 +2,8 @@
 
 use crate::registry::highest;
 use crate::{
-    AppSummary, AssetRecord, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, Result, StoreError,
-    VersionRecord, VersionSummary, blocking, now_ms,
+    AppSummary, AssetRecord, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, Result,
+    StoreError, VersionRecord, VersionSummary, blocking, now_ms,
 };
 use async_trait::async_trait;
 use lodge_manifest::{AppName, Manifest, Role};
@@ -467,7 +467,11 @@ mod tests {
             assert!(referenced.contains(&sha.repeat(64)), "{sha}");
         }
         assert_eq!(
-            registry.asset_name(&"b".repeat(64)).await.unwrap().as_deref(),
+            registry
+                .asset_name(&"b".repeat(64))
+                .await
+                .unwrap()
+                .as_deref(),
             Some("z.png")
         );
         assert_eq!(registry.asset_name(&"a".repeat(64)).await.unwrap(), None);

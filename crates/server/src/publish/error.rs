@@ -37,9 +37,7 @@ pub enum PublishError {
         component: String,
         listing: String,
     },
-    #[error(
-        "[client].assets lists \"{name}\", which is not in the bundle; it holds: {listing}"
-    )]
+    #[error("[client].assets lists \"{name}\", which is not in the bundle; it holds: {listing}")]
     AssetMissing { name: String, listing: String },
     #[error(
         "[client].assets lists {count} files; this server allows at most {limit} (lodge serve --assets-max-count)"

@@ -14,8 +14,8 @@ pub use error::{PublishError, ResolveError};
 pub use gc::{GcConfig, GcReport};
 pub use resolve::LATEST;
 
-use assets::CheckedAsset;
 use crate::bundle::{self, Bundle, BundleLimits};
+use assets::CheckedAsset;
 use gc::Candidates;
 use lodge_manifest::{AppName, MANIFEST_FILE, Manifest, Role};
 use lodge_runtime::{
