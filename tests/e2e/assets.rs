@@ -94,7 +94,7 @@ async fn pushed_assets_are_listed_served_immutable_and_collected_with_their_vers
     let json = fetch(&server, &format!("/assets/{}", sha256(level)), None).await;
     assert_eq!(json.headers()["content-type"], "application/json");
 
-    let revalidated = fetch(&server, &url, Some(&etag)).await;
+    let revalidated = fetch(&server, &url, Some(etag.as_str())).await;
     assert_eq!(revalidated.status(), 304);
     assert_eq!(revalidated.headers()["etag"], etag.as_str());
     assert!(revalidated.bytes().await.unwrap().is_empty());
