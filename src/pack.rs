@@ -1,4 +1,5 @@
-//! Packing an app directory into a bundle: lodge.toml plus the components it names.
+//! Packing an app directory into a bundle: lodge.toml plus the components
+//! and the `[client].assets` it names.
 
 use anyhow::{Context, bail};
 use lodge_manifest::{MANIFEST_FILE, Manifest};
@@ -15,7 +16,8 @@ pub struct Packed {
 /// gzip-compressed tar. Components are stored as `room.wasm`, `client.wasm`
 /// and `http.wasm`, with the manifest pointing at those names, so a
 /// manifest may name components anywhere (like a shared target folder).
-/// The same inputs always give the same bytes.
+/// Assets keep their listed paths (relative to `dir`), which are the names
+/// a client reads them by. The same inputs always give the same bytes.
 pub fn pack(dir: &Path) -> anyhow::Result<Packed> {
     pack_as(dir, None)
 }
@@ -59,6 +61,29 @@ pub fn pack_with(dir: &Path, edit: impl FnOnce(&mut Manifest)) -> anyhow::Result
         let name = format!("{}.wasm", part.role);
         packed_manifest.set_component(part.role, name.clone());
         files.push((name, bytes));
+    }
+    let assets = manifest.client.as_ref().map_or(&[][..], |c| &c.assets[..]);
+    for asset in assets {
+        if asset == MANIFEST_FILE || files.iter().any(|(name, _)| name == asset) {
+            bail!(
+                "[client].assets lists \"{asset}\", which is where the bundle keeps {}; move or rename the asset",
+                if asset == MANIFEST_FILE {
+                    "the manifest"
+                } else {
+                    "a component"
+                }
+            );
+        }
+        let path = dir.join(asset);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "[client].assets lists \"{asset}\", but {} does not exist (asset paths are relative to the app directory)",
+                path.display()
+            ),
+            Err(e) => return Err(e).with_context(|| format!("reading asset {}", path.display())),
+        };
+        files.push((asset.clone(), bytes));
     }
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),

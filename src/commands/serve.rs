@@ -3,8 +3,8 @@
 use crate::client::default_data_dir;
 use anyhow::Context;
 use lodge_server::{
-    BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, GcConfig, HttpConfig, KvLimits,
-    RoomConfig, Server, ServerConfig,
+    AssetLimits, BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, GcConfig,
+    HttpConfig, KvLimits, RoomConfig, Server, ServerConfig,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -167,6 +167,15 @@ pub struct Args {
     /// CPU time one http request may use when the manifest sets no cpu-ms, in ms.
     #[arg(long, default_value_t = 1000)]
     http_cpu_ms: u64,
+    /// The most files a version's `[client].assets` may list.
+    #[arg(long, default_value_t = AssetLimits::default().max_count)]
+    assets_max_count: usize,
+    /// The largest asset file, in bytes.
+    #[arg(long, default_value_t = AssetLimits::default().max_file_bytes)]
+    asset_max_bytes: u64,
+    /// The most bytes of assets one version may carry.
+    #[arg(long, default_value_t = AssetLimits::default().max_total_bytes)]
+    assets_max_total_bytes: u64,
     /// The most CPU time a manifest may ask for (cpu-ms), in ms.
     #[arg(long, default_value_t = 10_000)]
     http_max_cpu_ms: u64,
@@ -228,6 +237,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = ServerConfig::new(data_dir, args.listen);
     config.token = args.token;
     config.limits = limits;
+    config.assets = AssetLimits {
+        max_count: args.assets_max_count.min(lodge_manifest::MAX_ASSETS),
+        max_file_bytes: args.asset_max_bytes,
+        max_total_bytes: args.assets_max_total_bytes,
+    };
     config.component = ComponentLimits {
         max_core_modules: args.max_component_modules,
         max_functions: args.max_component_functions,

@@ -2,7 +2,8 @@
 //! fixture `tests/e2e/fixtures/data-0.1` is what `lodge serve` of the
 //! release before issue 10 left after `lodge app push` of the readme room
 //! (registry schema 1, kv, one blob; its compiled cache left out, so this
-//! release compiles the component again).
+//! release compiles the component again). Its registry is migrated to
+//! schema 3 (assets) on open, and takes a version with assets.
 
 use crate::support::*;
 
@@ -36,4 +37,48 @@ async fn a_data_folder_from_the_previous_release_opens_and_its_app_plays() {
     assert_eq!(alice.recv().await, Received::Text("alice is here".into()));
     alice.send("still here").await;
     assert_eq!(alice.recv().await, Received::Text("still here".into()));
+
+    // The migrated registry (schema 3) takes what this release adds: a
+    // version with assets, listed and served, beside the old version.
+    let old: serde_json::Value = server
+        .http()
+        .get(server.api("/api/apps/echo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["versions"][0]["assets"], serde_json::json!([]));
+    let manifest = "[app]\nname = \"pictures\"\nversion = \"1.0.0\"\n\n[client]\ncomponent = \"client.wasm\"\ncapabilities = [\"assets\"]\nassets = [\"hello.txt\"]\n";
+    let client = component("chat_client");
+    let dir = AppDir::new(
+        manifest,
+        &[
+            ("client.wasm", &client),
+            ("hello.txt", b"hello from an asset"),
+        ],
+    );
+    server.ok(&["app", "push", dir.path()]);
+    let shown: serde_json::Value = server
+        .http()
+        .get(server.api("/api/apps/pictures"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = shown["versions"][0]["assets"][0]["url"].as_str().unwrap();
+    let served = server.http().get(server.api(url)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(
+        served.bytes().await.unwrap().as_ref(),
+        b"hello from an asset"
+    );
+    let listed = server.ok(&["app", "ls"]);
+    assert!(
+        listed.contains("echo") && listed.contains("pictures"),
+        "{listed}"
+    );
 }

@@ -64,6 +64,20 @@ pub struct PartJson {
     /// For a client part: the ES module the browser loads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
+    /// For a client part: its `[client].assets` (the version's `assets`),
+    /// so the part alone says what its Worker loads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assets: Option<Vec<AssetJson>>,
+}
+
+/// A file of `[client].assets` in API answers.
+#[derive(Serialize, Clone)]
+pub struct AssetJson {
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    /// Where the page fetches it: `/assets/{sha256}`.
+    pub url: String,
 }
 
 /// A version in API answers.
@@ -76,11 +90,23 @@ pub struct VersionJson {
     pub size: u64,
     pub digest: String,
     pub parts: Vec<PartJson>,
+    /// The files of `[client].assets`, in the manifest's order.
+    pub assets: Vec<AssetJson>,
     pub manifest: lodge_manifest::Manifest,
 }
 
 impl From<VersionRecord> for VersionJson {
     fn from(v: VersionRecord) -> Self {
+        let assets: Vec<AssetJson> = v
+            .assets
+            .iter()
+            .map(|a| AssetJson {
+                url: format!("/assets/{}", a.sha256),
+                name: a.name.clone(),
+                sha256: a.sha256.clone(),
+                size: a.size,
+            })
+            .collect();
         let parts = v
             .manifest
             .parts()
@@ -103,6 +129,7 @@ impl From<VersionRecord> for VersionJson {
                     format!("/client/{}/{sha256}/{entry}", lodge_runtime::BROWSER_KEY)
                 });
                 Some(PartJson {
+                    assets: (p.role == Role::Client).then(|| assets.clone()),
                     browser,
                     role: p.role,
                     component: p.component.to_owned(),
@@ -122,6 +149,7 @@ impl From<VersionRecord> for VersionJson {
             size: v.size,
             digest: v.digest,
             parts,
+            assets,
             manifest: v.manifest,
         }
     }

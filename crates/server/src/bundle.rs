@@ -21,7 +21,8 @@ pub struct BundleLimits {
     pub max_unpacked_bytes: u64,
     /// Uncompressed bytes of one entry.
     pub max_entry_bytes: u64,
-    /// Entries of any kind, directories included.
+    /// Entries of any kind, directories included. The default leaves room
+    /// for the manifest, three components and `[client].assets`' 256 files.
     pub max_entries: usize,
     /// Uncompressed bytes per compressed byte, checked once past 1 MiB.
     pub max_ratio: u64,
@@ -33,7 +34,7 @@ impl Default for BundleLimits {
             max_bundle_bytes: 64 << 20,
             max_unpacked_bytes: 256 << 20,
             max_entry_bytes: 64 << 20,
-            max_entries: 256,
+            max_entries: 512,
             max_ratio: 100,
         }
     }

@@ -147,6 +147,13 @@ impl From<PublishError> for ApiError {
             Manifest(_) => unprocessable("manifest_invalid", &e),
             OverServerLimit { .. } => unprocessable("manifest_over_limit", &e),
             PartMissing { .. } => unprocessable("part_missing", &e),
+            AssetMissing { .. } => unprocessable("asset_missing", &e),
+            TooManyAssets { .. } => unprocessable("assets_too_many", &e),
+            AssetTooLarge { .. } | AssetsTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "assets_too_large",
+                e.to_string(),
+            ),
             Part(e) => part_error(e),
             VersionConflict { .. } => {
                 Self::new(StatusCode::CONFLICT, "version_exists", e.to_string())

@@ -7,6 +7,7 @@
 //! in-process.
 
 mod api;
+mod assets;
 mod auth;
 pub mod bundle;
 mod data_dir;
@@ -29,7 +30,7 @@ pub use lodge_runtime::{
     RoomConfig, compile_child,
 };
 pub use lodge_store::{KvLimits, StorageConfig};
-pub use publish::{Apps, GcConfig, PublishError, ResolveError};
+pub use publish::{Apps, AssetLimits, GcConfig, PublishError, ResolveError};
 
 use anyhow::Context;
 use axum::Router;
@@ -52,6 +53,8 @@ pub struct ServerConfig {
     /// The API token; when `None`, the data directory's token file is used (and created).
     pub token: Option<String>,
     pub limits: BundleLimits,
+    /// How many `[client].assets` a version may list, and how large.
+    pub assets: AssetLimits,
     /// What one component may hold, checked before it is compiled.
     pub component: ComponentLimits,
     /// How uploads are compiled: the `lodge` executable run as
@@ -99,6 +102,7 @@ impl ServerConfig {
             listen,
             token: None,
             limits: BundleLimits::default(),
+            assets: AssetLimits::default(),
             component: ComponentLimits::default(),
             compile: CompileConfig::default(),
             engine: EngineOptions::default(),
@@ -158,6 +162,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(observe::metrics))
         .route("/apps/{app}/rooms/{room}", get(gateway::join))
+        .route("/assets/{sha256}", get(assets::serve))
         .merge(ui::routes())
         .route("/run/{app}", any(run::by_path))
         .route("/run/{app}/", any(run::by_path))
@@ -265,6 +270,7 @@ impl Server {
                 max_http_timeout: config.http.max_timeout,
                 max_http_cpu: config.http.max_cpu,
                 component: config.component,
+                assets: config.assets,
             },
             reserve: lodge_store::DiskReserve::new(
                 &data.join("reserve"),

@@ -63,6 +63,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("wasm4/sound.js"),
     js!("wasm4/runtime.js"),
     js!("caps/wasi.js"),
+    js!("caps/assets.js"),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

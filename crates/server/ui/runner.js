@@ -41,6 +41,7 @@ export class ClientRunner {
       url: new URL(part.browser, location.href).href,
       imports: part.imports,
       capabilities: part.capabilities ?? [],
+      assets: part.assets ?? [],
       data,
       init: { ...init, ...session },
     }, transfer);

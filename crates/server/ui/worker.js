@@ -3,7 +3,7 @@
 // page. The import object is composed from the host modules (caps/) that
 // the part's imports and capabilities choose; the page sends events.
 //
-// page → worker: {type: "start", url, imports, capabilities, data, init},
+// page → worker: {type: "start", url, imports, capabilities, assets, data, init},
 //                {type: "event", event}, {type: "ping", id}
 // worker → page: {type: "ready"}, {type: "logs", lines: [{level, message}]},
 //                {type: "pong", id}, {type: "fault", kind: "trap"|"exit"|"load", message},
@@ -64,8 +64,10 @@ function call(event) {
 }
 
 /** Creates the chosen host modules; their imports make up the import object. */
-function link({ imports, capabilities, data }) {
+function link(part) {
+  const { imports, capabilities, data } = part;
   linked = chooseModules(imports, capabilities).map((module) => module.create({
+    part,
     start: data?.[module.name],
     post: (message, transfer = []) => postMessage(message, transfer),
     deliver: call,
@@ -77,6 +79,9 @@ function link({ imports, capabilities, data }) {
 async function start({ url, init, ...part }) {
   try {
     const imports = link(part);
+    // Host modules that load something first (assets) finish before the
+    // client exists, so its calls can answer synchronously.
+    await Promise.all(linked.map((module) => module.prepare?.()));
     const module = await import(url);
     const instance = await module.instantiate(
       (name) => WebAssembly.compileStreaming(fetch(new URL(name, url))),

@@ -17,8 +17,8 @@ pub use blobs::{BlobStore, FsBlobStore, sha256_hex};
 pub use config::{BlobBackend, KvBackend, OpenError, RegistryBackend, Storage, StorageConfig};
 pub use kv::{Kv, KvError, KvLimits, KvScope, KvStore, LimitedKv, Quota, QuotaExceeded, SqliteKv};
 pub use registry::{
-    AppSummary, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, VersionRecord,
-    VersionSummary,
+    AppSummary, AssetRecord, GcLease, NewVersion, PartRecord, PublishOutcome, Registry,
+    VersionRecord, VersionSummary,
 };
 pub use reserve::DiskReserve;
 pub use sqlite::SqliteRegistry;

@@ -20,6 +20,17 @@ pub struct PartRecord {
     pub exports: Vec<String>,
 }
 
+/// One file of a version's `[client].assets`, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetRecord {
+    /// The path listed in the manifest, which is the name a client reads.
+    pub name: String,
+    /// The file's SHA-256, which is also its blob address.
+    pub sha256: String,
+    /// The file's size in bytes.
+    pub size: u64,
+}
+
 /// A version to publish: everything already validated, blobs already stored.
 #[derive(Debug, Clone)]
 pub struct NewVersion {
@@ -27,6 +38,8 @@ pub struct NewVersion {
     /// Identifies the content: equal digests mean an identical push.
     pub digest: String,
     pub parts: Vec<PartRecord>,
+    /// In the manifest's order.
+    pub assets: Vec<AssetRecord>,
 }
 
 /// A published version.
@@ -34,16 +47,27 @@ pub struct NewVersion {
 pub struct VersionRecord {
     pub manifest: Manifest,
     pub digest: String,
-    /// Total bytes of the version's parts.
+    /// Total bytes of the version's parts and assets.
     pub size: u64,
     /// Milliseconds since the Unix epoch.
     pub created_ms: i64,
     pub parts: Vec<PartRecord>,
+    /// The files of `[client].assets`, in the manifest's order.
+    #[serde(default)]
+    pub assets: Vec<AssetRecord>,
 }
 
 impl VersionRecord {
     pub fn part(&self, role: Role) -> Option<&PartRecord> {
         self.parts.iter().find(|p| p.role == role)
+    }
+
+    /// Every blob the version names: its components and its assets.
+    pub fn blobs(&self) -> impl Iterator<Item = &str> {
+        self.parts
+            .iter()
+            .map(|p| p.sha256.as_str())
+            .chain(self.assets.iter().map(|a| a.sha256.as_str()))
     }
 }
 
@@ -110,8 +134,12 @@ pub trait Registry: Send + Sync + 'static {
     async fn delete_version(&self, app: &AppName, version: &semver::Version) -> Result<bool>;
     /// Removes an app and all its versions. Returns whether it existed.
     async fn delete_app(&self, app: &AppName) -> Result<bool>;
-    /// The hashes of every blob some version still names.
+    /// The hashes of every blob some version still names (as a part or
+    /// an asset).
     async fn referenced_blobs(&self) -> Result<HashSet<String>>;
+    /// A name some version lists the blob `sha256` under as an asset, or
+    /// `None` when no version lists it as one (it may still be a part's).
+    async fn asset_name(&self, sha256: &str) -> Result<Option<String>>;
     /// Takes the garbage-collection lease for `ttl`, unless another holder
     /// has it and it has not expired: then `None`. (PostgreSQL can answer
     /// this with an advisory lock.)

@@ -2,8 +2,8 @@
 
 use crate::registry::highest;
 use crate::{
-    AppSummary, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, Result, StoreError,
-    VersionRecord, VersionSummary, blocking, now_ms,
+    AppSummary, AssetRecord, GcLease, NewVersion, PartRecord, PublishOutcome, Registry, Result,
+    StoreError, VersionRecord, VersionSummary, blocking, now_ms,
 };
 use async_trait::async_trait;
 use lodge_manifest::{AppName, Manifest, Role};
@@ -50,6 +50,22 @@ const MIGRATIONS: &[&str] = &[
         fence INTEGER NOT NULL,
         expires_ms INTEGER NOT NULL
     ) STRICT;
+"#,
+    // The files of a version's `[client].assets`: blobs like components,
+    // named by the path the manifest lists (`ord` keeps its order).
+    r#"
+    CREATE TABLE version_assets (
+        app TEXT NOT NULL,
+        version TEXT NOT NULL,
+        ord INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (app, version, ord),
+        UNIQUE (app, version, name),
+        FOREIGN KEY (app, version) REFERENCES versions(app, version) ON DELETE CASCADE
+    ) STRICT;
+    CREATE INDEX version_assets_by_blob ON version_assets(sha256);
 "#,
 ];
 
@@ -161,12 +177,25 @@ fn load_version(conn: &Connection, app: &str, version: &str) -> Result<Option<Ve
         })
         .collect::<Result<Vec<_>>>()?;
     parts.sort_by_key(|p| p.role);
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, sha256, size FROM version_assets WHERE app = ?1 AND version = ?2 ORDER BY ord",
+    )?;
+    let assets = stmt
+        .query_map(params![app, version], |r| {
+            Ok(AssetRecord {
+                name: r.get(0)?,
+                sha256: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(VersionRecord {
         manifest,
         digest,
         size: size as u64,
         created_ms,
         parts,
+        assets,
     }))
 }
 
@@ -191,7 +220,8 @@ impl Registry for SqliteRegistry {
                 });
             }
             let now = now_ms();
-            let size: u64 = new.parts.iter().map(|p| p.size).sum();
+            let size: u64 = new.parts.iter().map(|p| p.size).sum::<u64>()
+                + new.assets.iter().map(|a| a.size).sum::<u64>();
             let manifest = serde_json::to_string(&new.manifest).expect("manifests serialize");
             tx.execute(
                 "INSERT INTO apps (name, created_ms) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
@@ -213,6 +243,12 @@ impl Registry for SqliteRegistry {
                         serde_json::to_string(&part.imports).expect("strings serialize"),
                         serde_json::to_string(&part.exports).expect("strings serialize"),
                     ],
+                )?;
+            }
+            for (ord, asset) in new.assets.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO version_assets (app, version, ord, name, sha256, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![app, version, ord as i64, asset.name, asset.sha256, asset.size as i64],
                 )?;
             }
             let record = load_version(&tx, &app, &version)?
@@ -315,9 +351,25 @@ impl Registry for SqliteRegistry {
 
     async fn referenced_blobs(&self) -> Result<HashSet<String>> {
         self.with(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT DISTINCT sha256 FROM parts")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT sha256 FROM parts UNION SELECT sha256 FROM version_assets",
+            )?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn asset_name(&self, sha256: &str) -> Result<Option<String>> {
+        let sha256 = sha256.to_owned();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT name FROM version_assets WHERE sha256 = ?1 LIMIT 1",
+                    params![sha256],
+                    |r| r.get(0),
+                )
+                .optional()?)
         })
         .await
     }
@@ -373,6 +425,66 @@ impl Registry for SqliteRegistry {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    // A version's assets are stored in the manifest's order, count as
+    // referenced blobs while it exists, and go with it.
+    #[tokio::test]
+    async fn assets_are_kept_in_order_referenced_and_deleted_with_their_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = SqliteRegistry::open(&dir.path().join("lodge.db")).unwrap();
+        let manifest = Manifest::parse(
+            "[app]\nname = \"pics\"\nversion = \"1.0.0\"\n\n[client]\ncomponent = \"c.wasm\"\nassets = [\"z.png\", \"a.txt\"]\n",
+        )
+        .unwrap();
+        let asset = |name: &str, sha: &str| AssetRecord {
+            name: name.into(),
+            sha256: sha.repeat(64),
+            size: 3,
+        };
+        let assets = vec![asset("z.png", "b"), asset("a.txt", "c")];
+        let outcome = registry
+            .publish(NewVersion {
+                manifest: manifest.clone(),
+                digest: "d".into(),
+                parts: vec![PartRecord {
+                    role: Role::Client,
+                    sha256: "a".repeat(64),
+                    size: 10,
+                    imports: vec![],
+                    exports: vec![],
+                }],
+                assets: assets.clone(),
+            })
+            .await
+            .unwrap();
+        let PublishOutcome::Created(record) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(record.assets, assets);
+        assert_eq!(record.size, 16);
+        let referenced = registry.referenced_blobs().await.unwrap();
+        for sha in ["a", "b", "c"] {
+            assert!(referenced.contains(&sha.repeat(64)), "{sha}");
+        }
+        assert_eq!(
+            registry
+                .asset_name(&"b".repeat(64))
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("z.png")
+        );
+        assert_eq!(registry.asset_name(&"a".repeat(64)).await.unwrap(), None);
+        let name = manifest.app.name.clone();
+        assert!(
+            registry
+                .delete_version(&name, &manifest.app.version)
+                .await
+                .unwrap()
+        );
+        assert!(registry.referenced_blobs().await.unwrap().is_empty());
+        assert_eq!(registry.asset_name(&"b".repeat(64)).await.unwrap(), None);
+    }
 
     /// Two handles on one file stand for two servers sharing the registry.
     #[tokio::test]

@@ -37,6 +37,24 @@ pub enum PublishError {
         component: String,
         listing: String,
     },
+    #[error("[client].assets lists \"{name}\", which is not in the bundle; it holds: {listing}")]
+    AssetMissing { name: String, listing: String },
+    #[error(
+        "[client].assets lists {count} files; this server allows at most {limit} (lodge serve --assets-max-count)"
+    )]
+    TooManyAssets { count: usize, limit: usize },
+    #[error(
+        "asset \"{name}\" is {size} bytes; this server allows at most {limit} bytes per asset (lodge serve --asset-max-bytes)"
+    )]
+    AssetTooLarge { name: String, size: u64, limit: u64 },
+    #[error(
+        "the assets up to \"{name}\" come to {total} bytes; this server allows at most {limit} bytes of assets per version (lodge serve --assets-max-total-bytes)"
+    )]
+    AssetsTooLarge {
+        name: String,
+        total: u64,
+        limit: u64,
+    },
     /// A part was refused (imports, exports, limits) or didn't compile.
     #[error(transparent)]
     Part(#[from] PartError),

@@ -4,15 +4,18 @@
 //! It knows nothing of HTTP: failures are `PublishError`s, which the API
 //! turns into answers at its edge.
 
+mod assets;
 mod error;
 mod gc;
 mod resolve;
 
+pub use assets::AssetLimits;
 pub use error::{PublishError, ResolveError};
 pub use gc::{GcConfig, GcReport};
 pub use resolve::LATEST;
 
 use crate::bundle::{self, Bundle, BundleLimits};
+use assets::CheckedAsset;
 use gc::Candidates;
 use lodge_manifest::{AppName, ClientAbi, MANIFEST_FILE, Manifest, Role};
 use lodge_runtime::{
@@ -71,6 +74,8 @@ pub struct PublishLimits {
     pub max_http_cpu: std::time::Duration,
     /// What one component may hold, checked before it is compiled.
     pub component: ComponentLimits,
+    /// How many `[client].assets` a version may list, and how large.
+    pub assets: AssetLimits,
 }
 
 /// A component of the bundle, checked and compiled, not yet stored.
@@ -149,8 +154,9 @@ impl Apps {
                 })?;
         let manifest = lodge_runtime::capabilities::parse_manifest(manifest_bytes)?;
         self.check_manifest_limits(&manifest)?;
+        let assets = assets::check_assets(&manifest, &bundle, &self.limits.assets)?;
         let parts = self.check_parts(&manifest, bundle).await?;
-        let digest = content_digest(&manifest, &parts);
+        let digest = content_digest(&manifest, &parts, &assets);
         let name = manifest.app.name.clone();
         let version = manifest.app.version.clone();
 
@@ -163,12 +169,19 @@ impl Apps {
             };
         }
         let records = parts.iter().map(|p| p.record.clone()).collect();
-        let stored = self.store_parts(&parts).await;
         // A refused upload takes back the blobs it stored, unless something
         // else names them or stored them again since.
         let refused = || Candidates::Known {
-            hashes: parts.iter().map(|p| p.record.sha256.clone()).collect(),
+            hashes: parts
+                .iter()
+                .map(|p| p.record.sha256.clone())
+                .chain(assets.iter().map(|a| a.record.sha256.clone()))
+                .collect(),
             since: SystemTime::now(),
+        };
+        let stored = match self.store_parts(&parts).await {
+            Ok(()) => self.store_assets(&assets).await,
+            Err(e) => Err(e),
         };
         if let Err(e) = stored {
             self.collect_locked(refused()).await;
@@ -180,12 +193,13 @@ impl Apps {
                 manifest,
                 digest,
                 parts: records,
+                assets: assets.iter().map(|a| a.record.clone()).collect(),
             })
             .await;
         match outcome {
             Ok(PublishOutcome::Created(record)) => {
                 self.forget_latest();
-                self.restore_collected(&parts).await?;
+                self.restore_collected(&parts, &assets).await?;
                 tracing::info!(app = %name, %version, "published");
                 Ok((true, record))
             }
@@ -204,14 +218,22 @@ impl Apps {
     /// After a commit: stores again any blob of the new version that a
     /// collection on another server removed between storing and
     /// committing (it took the blob for a deleted version's).
-    async fn restore_collected(&self, parts: &[CheckedPart]) -> Result<(), PublishError> {
-        for part in parts {
-            if !self.blobs.contains(&part.record.sha256).await? {
+    async fn restore_collected(
+        &self,
+        parts: &[CheckedPart],
+        assets: &[CheckedAsset],
+    ) -> Result<(), PublishError> {
+        let blobs = parts
+            .iter()
+            .map(|p| (&p.record.sha256, &p.bytes))
+            .chain(assets.iter().map(|a| (&a.record.sha256, &a.bytes)));
+        for (sha256, bytes) in blobs {
+            if !self.blobs.contains(sha256).await? {
                 tracing::warn!(
-                    sha256 = part.record.sha256,
+                    sha256 = %sha256,
                     "a blob was collected before its version committed; storing it again"
                 );
-                self.blobs.put(part.bytes.clone()).await?;
+                self.blobs.put(bytes.clone()).await?;
             }
         }
         Ok(())
@@ -397,6 +419,33 @@ impl Apps {
         Ok(())
     }
 
+    async fn store_assets(&self, assets: &[CheckedAsset]) -> Result<(), PublishError> {
+        for asset in assets {
+            let hash = self
+                .blobs
+                .put(asset.bytes.clone())
+                .await
+                .map_err(|e| match e {
+                    StoreError::Full { .. } => PublishError::DiskFull {
+                        doing: format!("storing asset {}", asset.record.name),
+                    },
+                    e => e.into(),
+                })?;
+            debug_assert_eq!(hash, asset.record.sha256);
+        }
+        Ok(())
+    }
+
+    /// The bytes of `sha256` and a name it is listed under, when some
+    /// version lists it as an asset; `None` for any other blob (a
+    /// component is not an asset).
+    pub async fn asset(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, PublishError> {
+        let Some(name) = self.registry.asset_name(sha256).await? else {
+            return Ok(None);
+        };
+        Ok(self.blobs.get(sha256).await?.map(|bytes| (name, bytes)))
+    }
+
     /// The path of a file of a client part prepared for the browser. The
     /// files are made at upload; when they are missing (a cleared cache, a
     /// Lodge upgrade), they are made again from the stored component.
@@ -460,7 +509,7 @@ impl Apps {
             self.forget_latest();
             tracing::info!(app = %name, %version, "version deleted");
             self.collect_locked(Candidates::Known {
-                hashes: record.parts.into_iter().map(|p| p.sha256).collect(),
+                hashes: record.blobs().map(str::to_owned).collect(),
                 since,
             })
             .await;
@@ -500,7 +549,7 @@ impl Apps {
             self.collect_locked(Candidates::Known {
                 hashes: versions
                     .iter()
-                    .flat_map(|v| v.parts.iter().map(|p| p.sha256.clone()))
+                    .flat_map(|v| v.blobs().map(str::to_owned))
                     .collect(),
                 since,
             })
@@ -525,15 +574,22 @@ fn listing(bundle: &Bundle) -> String {
 
 /// Identifies a version's content: the manifest with each component path
 /// replaced by the component's hash, so re-packing the same files under
-/// other names still counts as the same content.
-fn content_digest(manifest: &Manifest, parts: &[CheckedPart]) -> String {
+/// other names still counts as the same content, and each asset's hash
+/// beside its name. (A version without assets digests as it did before
+/// assets existed, so re-pushing it after an upgrade is still "unchanged".)
+fn content_digest(manifest: &Manifest, parts: &[CheckedPart], assets: &[CheckedAsset]) -> String {
     let mut normalized = manifest.clone();
     for part in parts {
         normalized.set_component(part.record.role, part.record.sha256.clone());
     }
-    sha256_hex(
+    let text = if assets.is_empty() {
         serde_json::to_string(&normalized)
-            .expect("manifests serialize")
-            .as_bytes(),
-    )
+    } else {
+        let hashes: Vec<[&str; 2]> = assets
+            .iter()
+            .map(|a| [a.record.name.as_str(), a.record.sha256.as_str()])
+            .collect();
+        serde_json::to_string(&(&normalized, hashes))
+    };
+    sha256_hex(text.expect("manifests serialize").as_bytes())
 }

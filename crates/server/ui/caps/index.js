@@ -14,6 +14,7 @@
 //   };
 //
 // `create` runs once per client, with `host`:
+//   host.part              the part as the page started it ({imports, capabilities, assets, …})
 //   host.start             what the page sent this module at start (a renderer's start data)
 //   host.post(message, transfer)   a message to the page, routed by its `type`
 //   host.deliver(event)    an event into the client (a timer firing)
@@ -21,6 +22,8 @@
 //
 // and returns `imports` (entries of the import object, keyed by interface
 // name without version, as jco looks them up) and any of these hooks:
+//   prepare()              a promise awaited before the client is instantiated
+//                          (loading assets); a rejection stops it with a load fault
 //   beforeCall(event)      an event is about to be delivered
 //   afterCall(event)       it was delivered (or trapped)
 //   flush()                post what the calls so far produced (drawing)
@@ -30,6 +33,7 @@
 // A module stops the client for a reason of its own by throwing ClientStop
 // (client-stop.js).
 
+import assets from "./assets.js";
 import frames from "./frames.js";
 import log from "./log.js";
 import server from "./server.js";
@@ -39,7 +43,7 @@ import types from "./types.js";
 import wasi from "./wasi.js";
 
 /** Every host module the page has. */
-export const HOST_MODULES = [types, terminal, server, timers, frames, log, wasi];
+export const HOST_MODULES = [types, terminal, server, timers, frames, log, wasi, assets];
 
 /** "0.1.3" → "0.1", "1.4.0" → "1": the versions one implementation serves. */
 export function versionLine(version) {
