@@ -5,7 +5,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, appDir, guest, launch, newPage, screenshot } from "./support.mjs";
+import { Server, appDir, guest, join, launch, newPage, screen, screenshot, waitForScreen } from "./support.mjs";
 
 let server;
 let browser;
@@ -24,6 +24,18 @@ capabilities = ["kv"]
 [client]
 component = "${guest("screen_probe")}"
 capabilities = ["screen", "gamepad"]
+`));
+  server.lodge("app", "push", appDir(`[app]
+name = "grid"
+version = "0.1.0"
+description = "A 0.2 client on the text grid."
+
+[room]
+component = "${guest("readme_echo")}"
+capabilities = ["kv"]
+
+[client]
+component = "${guest("screen_terminal")}"
 `));
   browser = await launch();
 });
@@ -278,5 +290,23 @@ test("an injected gamepad, the keyboard's pad and held keys reach the next frame
   await page.mouse.move(rect.x - 20, rect.y - 20);
   await waitForLog(page, /pointer=-?\d+,-?\d+,0,false/);
   await screenshot(page, "screen-gamepad");
+  assert.deepEqual(errors, []);
+});
+
+test("a 0.2 client on the text grid gets 0.2 key events, and frames only once it asks", async () => {
+  const errors = [];
+  const page = await newPage(browser, errors);
+  await join(page, server, "grid", "one", "ada");
+  await waitForScreen(page, /ready: ada \d+x\d+/);
+  await page.keyboard.press("KeyQ");
+  await waitForScreen(page, "key-down KeyQ q");
+  await waitForScreen(page, "key-up KeyQ");
+  await page.waitForTimeout(300);
+  assert.doesNotMatch(await screen(page), /frames:/);
+  await page.keyboard.press("KeyT");
+  await waitForScreen(page, /frames: [1-9]\d\d? /);
+  const box = await page.locator(".terminal").boundingBox();
+  await page.mouse.click(box.x + 30, box.y + 5);
+  await waitForScreen(page, /pointer \d+,0/);
   assert.deepEqual(errors, []);
 });
