@@ -262,17 +262,17 @@ test("an injected gamepad, the keyboard's pad and held keys reach the next frame
   // No pad, no key: slot 0 is the keyboard's pad, nothing held.
   await waitForLog(page, /input pads=\[0x0\/0\.00,0\.00\/0\.00,0\.00\/0\.00,0\.00 - - -\] keys=\[\]/);
 
-  // A pad in slot 2 with A (0) and start (9), the left stick and a trigger.
+  // A pad in slot 2 with A (0) and start (9), the left stick, and the right trigger (7) past half way.
   await page.evaluate(() => {
     const buttons = Array.from({ length: 17 }, (_, i) => ({ pressed: i === 0 || i === 9, value: i === 0 || i === 9 ? 1 : i === 7 ? 0.75 : 0 }));
     window.fakePads = [null, { connected: true, buttons, axes: [0.5, -0.25, 0, 1], index: 1, mapping: "standard" }];
   });
-  await waitForLog(page, /input pads=\[0x0\/\S+ 0x201\/0\.50,-0\.25\/0\.00,1\.00\/0\.00,0\.75 - -\]/);
+  await waitForLog(page, /input pads=\[0x0\/\S+ 0x281\/0\.50,-0\.25\/0\.00,1\.00\/0\.00,0\.75 - -\]/);
 
   // Held keys: listed by code, and the arrows with Z make the keyboard's pad press right and A.
   await page.keyboard.down("ArrowRight");
   await page.keyboard.down("KeyZ");
-  await waitForLog(page, /input pads=\[0x8001\/\S+ 0x201\/\S+ - -\] keys=\[ArrowRight,KeyZ\]/);
+  await waitForLog(page, /input pads=\[0x8001\/\S+ 0x281\/\S+ - -\] keys=\[ArrowRight,KeyZ\]/);
   await page.keyboard.up("ArrowRight");
   await page.keyboard.up("KeyZ");
   await waitForLog(page, /keys=\[\] pointer/, { skip: (await logLines(page)).length - 1 });
