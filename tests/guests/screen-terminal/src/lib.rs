@@ -37,7 +37,10 @@ impl Guest for Grid {
             Event::Init(init) => {
                 clear(BLACK);
                 let grid = size();
-                line(0, &format!("ready: {} {}x{}", init.name, grid.cols, grid.rows));
+                line(
+                    0,
+                    &format!("ready: {} {}x{}", init.name, grid.cols, grid.rows),
+                );
             }
             Event::KeyDown(key) => {
                 if key.code == "KeyT" {
