@@ -38,7 +38,7 @@ class Screen {
 
   /** A new canvas: each client run transfers its own (a canvas transfers once). */
   fresh() {
-    const canvas = h("canvas", { "aria-label": this.label, role: "img", tabindex: 0 });
+    const canvas = h("canvas", { "aria-label": this.label, role: "application", "aria-roledescription": "pixel screen", tabindex: 0 });
     canvas.width = START.width;
     canvas.height = START.height;
     this.box.replaceChildren(canvas);
