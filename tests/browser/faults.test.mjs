@@ -108,7 +108,7 @@ test("a client importing an interface version the page doesn't provide is stoppe
     const response = await route.fetch();
     const app = await response.json();
     for (const part of app.versions.flatMap((v) => v.parts)) {
-      if (part.role === "client") part.imports.push("lodge:app/screen@0.2.0", "lodge:app/terminal@0.2.0");
+      if (part.role === "client") part.imports.push("lodge:app/hologram@0.2.0", "lodge:app/terminal@0.2.0");
     }
     await route.fulfill({ response, json: app });
   });
@@ -116,7 +116,7 @@ test("a client importing an interface version the page doesn't provide is stoppe
   const overlay = page.getByRole("alertdialog", { name: "The client could not start" });
   await overlay.waitFor();
   const text = await overlay.innerText();
-  assert.match(text, /it imports lodge:app\/screen@0\.2\.0, which this page does not provide/);
+  assert.match(text, /it imports lodge:app\/hologram@0\.2\.0, which this page does not provide/);
   assert.match(text, /it imports lodge:app\/terminal@0\.2\.0, but this page provides lodge:app\/terminal only in version 0\.1\.x/);
   await screenshot(page, "fault-unknown-import");
   // Nothing of the client ran: its screen stayed empty.

@@ -49,7 +49,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("runner.js"),
     js!("renderers/index.js"),
     js!("renderers/terminal.js"),
+    js!("renderers/screen.js"),
+    js!("renderers/keys.js"),
     js!("worker.js"),
+    js!("events.js"),
+    js!("frame-loop.js"),
     js!("caps/index.js"),
     js!("caps/client-stop.js"),
     js!("caps/types.js"),
@@ -64,6 +68,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("wasm4/runtime.js"),
     js!("caps/wasi.js"),
     js!("caps/assets.js"),
+    js!("caps/screen.js"),
+    js!("caps/input.js"),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

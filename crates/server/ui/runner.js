@@ -1,7 +1,9 @@
 // The page side of a client part: starts its Worker, relays events in and
 // the host modules' messages out, and watches it. A client that doesn't
 // answer the watchdog's ping within the limit is stuck (a loop, or a very
-// long handler): its Worker is terminated and the page says so.
+// long handler): its Worker is terminated and the page says so. For a
+// client declaring `gamepad`, it polls the Gamepad API every animation
+// frame (a Worker cannot) and sends the pads when they change.
 
 const PING_EVERY_MS = 250;
 /** How long a client may go without answering before it is stopped. */
@@ -41,11 +43,27 @@ export class ClientRunner {
       url: new URL(part.browser, location.href).href,
       imports: part.imports,
       capabilities: part.capabilities ?? [],
+      exports: part.exports ?? [],
       assets: part.assets ?? [],
       data,
       init: { ...init, ...session },
     }, transfer);
     this.watchdog = setInterval(() => this.check(), PING_EVERY_MS);
+    this.padFrame = 0;
+    this.pads = "";
+    if (part.capabilities?.includes("gamepad")) this.pollGamepads();
+  }
+
+  /** Reads the pads every animation frame; sends them to the Worker when they change. */
+  pollGamepads() {
+    if (this.stopped) return;
+    const gamepads = Array.from(navigator.getGamepads?.() ?? [], (pad) => padState(pad)).slice(0, 4);
+    const text = JSON.stringify(gamepads);
+    if (text !== this.pads) {
+      this.pads = text;
+      this.worker.postMessage({ type: "input", gamepads });
+    }
+    this.padFrame = requestAnimationFrame(() => this.pollGamepads());
   }
 
   /** Delivers an event (key, pointer, message, resize, connected, disconnected). */
@@ -107,7 +125,27 @@ export class ClientRunner {
   stop() {
     this.stopped = true;
     this.ticks = false;
+    cancelAnimationFrame(this.padFrame);
     clearInterval(this.watchdog);
     this.worker.terminate();
   }
+}
+
+/**
+ * A Gamepad as the Worker's input state takes it: the standard mapping's
+ * buttons as a bit mask (a button counts as held past half way), the four
+ * stick axes and the two triggers (buttons 6 and 7's values).
+ */
+function padState(pad) {
+  if (!pad?.connected) return { connected: false };
+  let buttons = 0;
+  pad.buttons.forEach((button, i) => {
+    if (i < 32 && (button.pressed || button.value > 0.5)) buttons |= 1 << i;
+  });
+  return {
+    connected: true,
+    buttons: buttons >>> 0,
+    axes: Array.from(pad.axes.slice(0, 4)),
+    triggers: [pad.buttons[6]?.value ?? 0, pad.buttons[7]?.value ?? 0],
+  };
 }

@@ -3,14 +3,25 @@
 // page. The import object is composed from the host modules (caps/) that
 // the part's imports and capabilities choose; the page sends events.
 //
-// page → worker: {type: "start", url, imports, capabilities, assets, data, init},
-//                {type: "event", event}, {type: "ping", id}
+// The page sends every client the same event shapes; events.js turns them
+// into the shapes of the client-events version the part exports. 0.2
+// clients get their frame events from this Worker's frame loop
+// (frame-loop.js): from the start for `screen` clients, after
+// frames.request-ticks(true) for `terminal` ones; 0.1 clients get ticks
+// from the page, as they always did.
+//
+// page → worker: {type: "start", url, imports, capabilities, exports, assets, data, init},
+//                {type: "event", event}, {type: "input", gamepads},
+//                {type: "ping", id}
 // worker → page: {type: "ready"}, {type: "logs", lines: [{level, message}]},
 //                {type: "pong", id}, {type: "fault", kind: "trap"|"exit"|"load", message},
 //                and each host module's own messages ({type: "draw"}, {type: "send"}, …)
 
 import { chooseModules } from "./caps/index.js";
 import { ClientStop } from "./caps/client-stop.js";
+import { InputState } from "./caps/input.js";
+import { eventsVersion, shapesFor } from "./events.js";
+import { FrameLoop } from "./frame-loop.js";
 
 /** Log lines one event may send the page; past it they are counted, not sent. */
 const LOG_LINES_PER_CALL = 200;
@@ -22,6 +33,11 @@ let linked = [];
 let logs = [];
 let logsDropped = 0;
 const queued = [];
+/** The events in the part's version's shapes; set at start. */
+let shape = shapesFor("0.1");
+let version = "0.1";
+let input = new InputState({ gamepad: false });
+const loop = new FrameLoop({ deliver: (event) => call(event, false), snapshot: () => input.snapshot() });
 
 /** Queues a log line; they go to the page in one message after each event. */
 function log(level, message) {
@@ -39,6 +55,7 @@ function flush() {
 
 function stop(kind, message) {
   stopped = true;
+  loop.set(false);
   for (const module of linked) module.dispose?.();
   flush();
   postMessage({ type: "fault", kind, message });
@@ -46,10 +63,19 @@ function stop(kind, message) {
 
 const errorText = (e) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
-/** Delivers one event to the client; a trap or exit stops it for good. */
-function call(event) {
+/**
+ * Delivers one event to the client; a trap or exit stops it for good.
+ * Events from the page (`fromPage`) are in the page's shapes: they update
+ * the input state and are given the part's version's shapes here.
+ */
+function call(event, fromPage = true) {
   if (stopped) return;
   if (!handle) return queued.push(event);
+  if (fromPage) {
+    input.observe(event);
+    event = shape(event);
+    if (!event) return;
+  }
   for (const module of linked) module.beforeCall?.(event);
   try {
     handle(event);
@@ -63,20 +89,34 @@ function call(event) {
   }
 }
 
+/**
+ * Frame events on or off: the Worker's loop for 0.2 clients, the page's
+ * ticks for 0.1 ones.
+ */
+function requestFrames(on) {
+  if (version === "0.1") postMessage({ type: "ticks", on });
+  else loop.set(on);
+}
+
 /** Creates the chosen host modules; their imports make up the import object. */
 function link(part) {
   const { imports, capabilities, data } = part;
   linked = chooseModules(imports, capabilities).map((module) => module.create({
     part,
+    version,
     start: data?.[module.name],
     post: (message, transfer = []) => postMessage(message, transfer),
-    deliver: call,
+    deliver: (event) => call(event, false),
+    requestFrames,
     log,
   }));
   return Object.assign({}, ...linked.map((module) => module.imports));
 }
 
 async function start({ url, init, ...part }) {
+  version = eventsVersion(part.exports);
+  shape = shapesFor(version);
+  input = new InputState({ gamepad: (part.capabilities ?? []).includes("gamepad") });
   try {
     const imports = link(part);
     // Host modules that load something first (assets) finish before the
@@ -94,6 +134,8 @@ async function start({ url, init, ...part }) {
   postMessage({ type: "ready" });
   call({ tag: "init", val: init });
   for (const event of queued.splice(0)) call(event);
+  // A screen is redrawn every frame: its clients get frames from the start.
+  if (version !== "0.1" && part.capabilities?.includes("screen")) loop.set(true);
 }
 
 onmessage = ({ data }) => {
@@ -103,6 +145,9 @@ onmessage = ({ data }) => {
       break;
     case "event":
       call(data.event);
+      break;
+    case "input":
+      input.update(data);
       break;
     case "ping":
       postMessage({ type: "pong", id: data.id });

@@ -19,6 +19,9 @@
 //   host.post(message, transfer)   a message to the page, routed by its `type`
 //   host.deliver(event)    an event into the client (a timer firing)
 //   host.log(level, text)  a line for the page's console
+//   host.part              the part as the page started it ({imports, capabilities, exports, …})
+//   host.version           the client-events version it exports: "0.1" or "0.2"
+//   host.requestFrames(on) frame events on or off (ticks for a 0.1 client)
 //
 // and returns `imports` (entries of the import object, keyed by interface
 // name without version, as jco looks them up) and any of these hooks:
@@ -35,7 +38,9 @@
 
 import assets from "./assets.js";
 import frames from "./frames.js";
+import input, { gamepadModule } from "./input.js";
 import log from "./log.js";
+import screen from "./screen.js";
 import server from "./server.js";
 import terminal from "./terminal.js";
 import timers from "./timers.js";
@@ -43,7 +48,7 @@ import types from "./types.js";
 import wasi from "./wasi.js";
 
 /** Every host module the page has. */
-export const HOST_MODULES = [types, terminal, server, timers, frames, log, wasi, assets];
+export const HOST_MODULES = [types, terminal, server, timers, frames, log, wasi, screen, input, gamepadModule, assets];
 
 /** "0.1.3" → "0.1", "1.4.0" → "1": the versions one implementation serves. */
 export function versionLine(version) {

@@ -1,11 +1,13 @@
 // The page's renderers: what a client part draws on and where its input
-// comes from, chosen by the interfaces the part imports. Each has a half in
-// the Worker: the host module in caps/ that implements its interface.
+// comes from, chosen by the graphics capability the part declares (at most
+// one: `screen`, or the text grid, `terminal`, when it declares none). Each
+// has a half in the Worker: the host module in caps/ that implements its
+// interface.
 //
 // A renderer is a plain object:
 //
 //   export default {
-//     interface: "lodge:app/terminal",     // importing this chooses it
+//     capability: "terminal",              // declaring this chooses it
 //     mount(stage, { label, onEvent }) → view,
 //   };
 //
@@ -17,14 +19,20 @@
 //                       event, start data by host module name ({terminal:
 //                       {size}}), and objects to transfer (an OffscreenCanvas)
 //   outputs             {type: (message) => …} for its host module's messages
+//
+// Input reaches the client as the page's events (events.js gives each
+// client version its shapes): key-down and key-up {key, code, repeat,
+// modifiers}, pointer {kind, x, y, button, buttons, inside, modifiers} and
+// pointer-state {x, y, buttons, inside} (the pointer left).
 //   stop()              the page is left: stop watching the window
 
+import screen from "./screen.js";
 import terminal from "./terminal.js";
 
-const RENDERERS = [terminal];
+const RENDERERS = [screen, terminal];
 
-/** The renderer for a part's imports; the text grid when it imports none. */
-export function chooseRenderer(imports) {
-  const interfaces = imports.map((name) => name.split("@")[0]);
-  return RENDERERS.find((renderer) => interfaces.includes(renderer.interface)) ?? terminal;
+/** The renderer for a part's declared capabilities; the text grid when it declares none. */
+export function chooseRenderer(part) {
+  const declared = part.capabilities ?? [];
+  return RENDERERS.find((renderer) => declared.includes(renderer.capability)) ?? terminal;
 }

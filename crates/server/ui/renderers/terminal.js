@@ -5,28 +5,13 @@
 // caps/terminal.js.
 
 import { h } from "../dom.js";
+import { listenKeys, modifiers } from "./keys.js";
 
 const MIN_COLS = 20;
 const MIN_ROWS = 8;
 const FONT_KEY = "lodge.fontSize";
 const DEFAULT_FG = "rgb(225 228 235)";
 const DEFAULT_BG = "rgb(24 26 33)";
-
-/**
- * Keys the browser keeps: Tab (focus moves), F5, F11, F12, Alt+arrows
- * (history), anything with ⌘, and Ctrl with find, print, save, reload,
- * address bar, tabs, windows and zoom.
- */
-function browserKey(e) {
-  if (["Tab", "F5", "F11", "F12"].includes(e.key)) return true;
-  if (e.metaKey) return true;
-  if (e.altKey && e.key.startsWith("Arrow")) return true;
-  return e.ctrlKey && ["f", "g", "p", "s", "r", "l", "t", "w", "n", "+", "-", "=", "0"].includes(e.key.toLowerCase());
-}
-
-function modifiers(e) {
-  return { shift: e.shiftKey, ctrl: e.ctrlKey, alt: e.altKey, meta: e.metaKey };
-}
 
 /** A WIT rgb record as a CSS colour; cells keep these strings, so runs compare cheaply. */
 const css = ({ r, g, b }) => `rgb(${r} ${g} ${b})`;
@@ -184,12 +169,13 @@ class Terminal {
     return { col, row };
   }
 
+  /** A pointer event on a cell, as the page sends every client (events.js gives 0.1 clients col and row). */
+  pointer(kind, cell, e) {
+    return { kind, x: cell.col, y: cell.row, button: Math.max(0, e.button), buttons: e.buttons & 7, inside: true, modifiers: modifiers(e) };
+  }
+
   listen() {
-    this.el.addEventListener("keydown", (e) => {
-      if (e.isComposing || browserKey(e)) return;
-      e.preventDefault();
-      this.onEvent({ tag: "key", val: { key: e.key, modifiers: modifiers(e) } });
-    });
+    listenKeys(this.el, this.onEvent);
     const pointer = (kind) => (e) => {
       const cell = this.cellAt(e);
       if (!cell) return;
@@ -199,7 +185,7 @@ class Terminal {
         this.lastCell = cell;
         if (same) return;
       }
-      this.onEvent({ tag: "pointer", val: { kind, col: cell.col, row: cell.row, button: Math.max(0, e.button), modifiers: modifiers(e) } });
+      this.onEvent({ tag: "pointer", val: this.pointer(kind, cell, e) });
     };
     this.el.addEventListener("pointerdown", pointer("down"));
     this.el.addEventListener("pointerup", pointer("up"));
@@ -210,13 +196,13 @@ class Terminal {
       if (!cell || e.deltaY === 0) return;
       e.preventDefault();
       const kind = e.deltaY < 0 ? "wheel-up" : "wheel-down";
-      this.onEvent({ tag: "pointer", val: { kind, col: cell.col, row: cell.row, button: 0, modifiers: modifiers(e) } });
+      this.onEvent({ tag: "pointer", val: { ...this.pointer(kind, cell, e), button: 0 } });
     }, { passive: false });
   }
 }
 
 export default {
-  interface: "lodge:app/terminal",
+  capability: "terminal",
   mount(stage, { label, onEvent }) {
     const el = h("div", { "aria-label": label });
     stage.replaceChildren(el);

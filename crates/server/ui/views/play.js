@@ -4,6 +4,7 @@
 import { closeReason, NEW_VERSION } from "../close-codes.js";
 import { h, show, showProblem } from "../dom.js";
 import { nameProblem, ROOM_RULE, savedName, saveName, validName, validRoom } from "../names.js";
+import { KEYBOARD_PAD_HELP } from "../caps/input.js";
 import { chooseRenderer } from "../renderers/index.js";
 import { ClientRunner } from "../runner.js";
 import { TextClient } from "../text-client.js";
@@ -90,13 +91,15 @@ class Session {
       controls,
       h("a", { class: "button", href: `/app/${app}` }, "Leave"),
       this.status);
+    const gamepad = this.clientPart?.capabilities?.includes("gamepad");
     const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
+      gamepad && h("p", { class: "pad-help muted" }, KEYBOARD_PAD_HELP),
       h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.logList));
     main.className = "wide";
 
     if (this.clientPart) {
       // Mounted once the stage is in the page, so it measures its real size.
-      this.view = chooseRenderer(this.clientPart.imports).mount(this.stage, {
+      this.view = chooseRenderer(this.clientPart).mount(this.stage, {
         label: `${app} screen`,
         onEvent: (event) => this.client?.send(event),
       });
