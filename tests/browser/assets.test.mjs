@@ -57,6 +57,7 @@ function probeApp(name, files) {
   const dir = appDir(`[app]
 name = "${name}"
 version = "0.1.0"
+description = "Reads its assets."
 
 [room]
 component = "${guest("readme_echo")}"

@@ -11,7 +11,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\nnot really, but the name says png";
 fn manifest(name: &str, version: &str, assets: &[&str]) -> String {
     let listed: Vec<String> = assets.iter().map(|a| format!("\"{a}\"")).collect();
     format!(
-        "[app]\nname = \"{name}\"\nversion = \"{version}\"\n\n[client]\ncomponent = \"client.wasm\"\ncapabilities = [\"assets\"]\nassets = [{}]\n",
+        "[app]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"Pictures.\"\n\n[client]\ncomponent = \"client.wasm\"\ncapabilities = [\"assets\"]\nassets = [{}]\n",
         listed.join(", ")
     )
 }

@@ -134,6 +134,22 @@ fn every_capability_in_the_table_has_a_guest_that_exercises_it() {
         ("chat client", Role::Client, component("chat_client")),
         ("bad-client", Role::Client, guest_component("bad_client")),
         (
+            "screen-probe",
+            Role::Client,
+            guest_component("screen_probe"),
+        ),
+        ("readme-game", Role::Client, guest_component("readme_game")),
+        (
+            "assets-probe",
+            Role::Client,
+            guest_component("assets_probe"),
+        ),
+        (
+            "aquarium client",
+            Role::Client,
+            component("aquarium_client"),
+        ),
+        (
             "tic-tac-toe http",
             Role::Http,
             component("tic_tac_toe_http"),

@@ -50,7 +50,7 @@ async fn a_data_folder_from_the_previous_release_opens_and_its_app_plays() {
         .await
         .unwrap();
     assert_eq!(old["versions"][0]["assets"], serde_json::json!([]));
-    let manifest = "[app]\nname = \"pictures\"\nversion = \"1.0.0\"\n\n[client]\ncomponent = \"client.wasm\"\ncapabilities = [\"assets\"]\nassets = [\"hello.txt\"]\n";
+    let manifest = "[app]\nname = \"pictures\"\nversion = \"1.0.0\"\ndescription = \"Pictures.\"\n\n[client]\ncomponent = \"client.wasm\"\ncapabilities = [\"assets\"]\nassets = [\"hello.txt\"]\n";
     let client = component("chat_client");
     let dir = AppDir::new(
         manifest,

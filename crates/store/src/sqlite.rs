@@ -433,7 +433,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let registry = SqliteRegistry::open(&dir.path().join("lodge.db")).unwrap();
         let manifest = Manifest::parse(
-            "[app]\nname = \"pics\"\nversion = \"1.0.0\"\n\n[client]\ncomponent = \"c.wasm\"\nassets = [\"z.png\", \"a.txt\"]\n",
+            "[app]\nname = \"pics\"\nversion = \"1.0.0\"\ndescription = \"Pictures.\"\n\n[client]\ncomponent = \"c.wasm\"\nassets = [\"z.png\", \"a.txt\"]\n",
         )
         .unwrap();
         let asset = |name: &str, sha: &str| AssetRecord {
