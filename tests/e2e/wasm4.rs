@@ -45,6 +45,7 @@ async fn a_cartridge_is_checked_published_and_served_as_it_is() {
     let info: serde_json::Value = serde_json::from_str(&body).unwrap();
     let client = &info["versions"][0]["parts"][0];
     assert_eq!(info["versions"][0]["manifest"]["client"]["abi"], "wasm4");
+    assert_eq!(client["abi"], "wasm4");
     let imports = client["imports"].as_array().unwrap();
     assert!(imports.iter().any(|i| i == "env.memory"), "{imports:?}");
     assert!(imports.iter().any(|i| i == "env.rect"), "{imports:?}");

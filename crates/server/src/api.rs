@@ -68,6 +68,10 @@ pub struct PartJson {
     /// so the part alone says what its Worker loads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<Vec<AssetJson>>,
+    /// For a client part: what runs it in the page (`[client].abi`:
+    /// "component", or "wasm4" for a WASM-4 cartridge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abi: Option<lodge_manifest::ClientAbi>,
 }
 
 /// A file of `[client].assets` in API answers.
@@ -130,6 +134,12 @@ impl From<VersionRecord> for VersionJson {
                 });
                 Some(PartJson {
                     assets: (p.role == Role::Client).then(|| assets.clone()),
+                    abi: v
+                        .manifest
+                        .client
+                        .as_ref()
+                        .filter(|_| p.role == Role::Client)
+                        .map(|c| c.abi),
                     browser,
                     role: p.role,
                     component: p.component.to_owned(),
