@@ -52,6 +52,8 @@ export class AudioEngine {
         numberOfInputs: 0,
         numberOfOutputs: 1,
         outputChannelCount: [2],
+        // How late a block may be before the device runs dry: one device period.
+        processorOptions: { budgetMs: (this.context.baseLatency || 0.01) * 1000 },
       });
       this.node.port.onmessage = ({ data }) => data.type === "stats" && this.showStats(data);
       this.node.onprocessorerror = () => this.fail("the sound mixer stopped with an error");

@@ -20,18 +20,22 @@
 // per-channel value lives in typed arrays made once here.
 //
 // Underruns: the audio clock is the count of frames rendered (currentFrame),
-// which only advances when process() runs. When the audio thread misses the
-// output device's deadline, the device plays a gap (or skips a period) and
-// the frames it should have taken are never asked for: from then on, the
-// rendered audio time is behind the wall clock (Date.now(), the only clock a
-// worklet has) by the length of the gap. So each block measures
-//   ahead = frames rendered / sampleRate − wall time elapsed   (ms)
-// which in steady state stays near the output's buffering (it renders ahead
-// of playback) with jitter from thread scheduling. The largest value of each
-// ~200 ms window is compared with the previous window's: a drop of more
-// than UNDERRUN_MS is a gap the listener heard, counted as one underrun
-// (and its length added to lostMs). Slow clock drift moves the windows a
-// little at a time and is followed, not counted.
+// which advances only when process() runs; Date.now() (the only clock a
+// worklet has) is the wall clock. Each block measures
+//   lead = frames rendered / sampleRate − wall time elapsed   (ms)
+// which, while the thread keeps up, stays within a few milliseconds of a
+// steady floor: rendering runs ahead of playback by the output's buffering.
+// A block made later than that steady schedule by more than the output's
+// buffer (`budgetMs`: the context's baseLatency, one device period, passed
+// by the page) cannot have been ready when the device asked for it: the
+// device played a gap. Browsers then render the missed blocks in a burst,
+// so the lead comes back; each such episode is counted once as an underrun
+// and the delay beyond the buffer is added to lostMs. The floor is the
+// smallest lead of the last ~200 ms window without an underrun, so slow
+// drift between the two clocks is followed, not counted. (A stall of the
+// audio thread of 150 ms, made by another processor on the same thread,
+// counts 1 underrun and about 130 ms lost; a healthy thread stays within
+// 1 to 6 ms of its floor with 10 ms of buffer.)
 
 /* global AudioWorkletProcessor, registerProcessor, sampleRate, currentFrame */
 
@@ -45,10 +49,18 @@ const MIN_RAMP_MS = 1;
 const STOP_FADE_MS = 5;
 /** Below this the output is untouched; above it, it bends smoothly towards ±1. */
 const CLIP_KNEE = 0.5;
-/** A drop of the render lead larger than this between two windows is an underrun. */
-const UNDERRUN_MS = 4;
 /** The length of one window of the underrun detector. */
 const WINDOW_MS = 200;
+
+// Indexes into LodgeAudio.timing.
+const T0 = 0; // Date.now() at the first block, or −1 before it
+const FRAME0 = 1; // currentFrame then
+const WINDOW_END = 2; // the frame that ends the current window
+const WINDOW_MIN = 3; // the smallest lead in the current window
+const WINDOW_LATE = 4; // 1 when an underrun started in this window
+const FLOOR = 5; // the steady schedule: the smallest lead of the last clean window
+const LATE = 6; // during an underrun, the most a block was late (ms); else 0
+const MAX_LATE = 7; // the most any block was late (ms), for the stats
 
 const WAVEFORMS = { pulse: 0, triangle: 1, sawtooth: 2, sine: 3, noise: 4 };
 const IDLE = 0;
@@ -82,8 +94,8 @@ function panGains(volume, pan, into, index) {
 }
 
 class LodgeAudio extends AudioWorkletProcessor {
-  constructor() {
-    super();
+  constructor(options) {
+    super(options);
     const msToFrames = sampleRate / 1000;
     this.msToFrames = msToFrames;
 
@@ -118,6 +130,7 @@ class LodgeAudio extends AudioWorkletProcessor {
     this.waiting = new Array(CHANNELS).fill(null);
     this.sounds = new Map();
 
+    this.makeBuses(128);
     this.master = 1;
     this.masterTarget = 1;
     this.muted = false;
@@ -129,7 +142,8 @@ class LodgeAudio extends AudioWorkletProcessor {
     this.lostMs = 0;
     this.skipped = 0;
     this.levels = new Float64Array(9); // peak, sum of squares for output, voices, samples; frames
-    this.timing = new Float64Array(7); // t0, frame0, window end frame, window max, reference, min ahead, max ahead
+    this.timing = new Float64Array(8);
+    this.budgetMs = Math.max(2 * (128 / sampleRate) * 1000, finite(options?.processorOptions?.budgetMs, 10));
     this.resync();
 
     this.port.onmessage = ({ data }) => this.control(data);
@@ -272,36 +286,47 @@ class LodgeAudio extends AudioWorkletProcessor {
   /** Starts the underrun detector afresh (at start, and after a suspension). */
   resync() {
     const t = this.timing;
-    t[0] = -1;
-    t[4] = NaN;
-    t[5] = Infinity;
-    t[6] = -Infinity;
+    t[T0] = -1;
+    t[FLOOR] = NaN;
+    t[LATE] = 0;
   }
 
   /** One block's timing: see the header comment. */
-  measure(frames) {
+  measure() {
     const t = this.timing;
     const now = Date.now();
-    if (t[0] < 0) {
-      t[0] = now;
-      t[1] = currentFrame;
-      t[2] = currentFrame + WINDOW_MS * this.msToFrames;
-      t[3] = -Infinity;
+    if (t[T0] < 0) {
+      t[T0] = now;
+      t[FRAME0] = currentFrame;
+      t[WINDOW_END] = currentFrame + WINDOW_MS * this.msToFrames;
+      t[WINDOW_MIN] = Infinity;
+      t[WINDOW_LATE] = 0;
       return;
     }
-    const ahead = ((currentFrame + frames - t[1]) / sampleRate) * 1000 - (now - t[0]);
-    if (ahead > t[3]) t[3] = ahead;
-    if (currentFrame < t[2]) return;
-    const windowMax = t[3];
-    if (windowMax < t[4] - UNDERRUN_MS) {
-      this.underruns++;
-      this.lostMs += t[4] - windowMax;
+    const ahead = ((currentFrame - t[FRAME0]) / sampleRate) * 1000 - (now - t[T0]);
+    if (ahead < t[WINDOW_MIN]) t[WINDOW_MIN] = ahead;
+    // How much later than its steady schedule this block is being made.
+    const late = t[FLOOR] - ahead;
+    if (late > t[MAX_LATE]) t[MAX_LATE] = late;
+    if (t[LATE] === 0) {
+      if (late > this.budgetMs) {
+        this.underruns++;
+        t[LATE] = late;
+        t[WINDOW_LATE] = 1;
+      }
+    } else if (late > t[LATE]) {
+      t[LATE] = late;
+    } else if (late < this.budgetMs / 2) {
+      // Caught up: the part of the delay the buffer did not cover was heard as a gap.
+      this.lostMs += t[LATE] - this.budgetMs;
+      t[LATE] = 0;
     }
-    t[4] = windowMax;
-    if (windowMax < t[5]) t[5] = windowMax;
-    if (windowMax > t[6]) t[6] = windowMax;
-    t[2] += WINDOW_MS * this.msToFrames;
-    t[3] = -Infinity;
+    if (currentFrame < t[WINDOW_END]) return;
+    // The schedule follows the clocks' slow drift, from windows without a gap.
+    if (t[WINDOW_LATE] === 0 && t[LATE] === 0) t[FLOOR] = t[WINDOW_MIN];
+    t[WINDOW_END] += WINDOW_MS * this.msToFrames;
+    t[WINDOW_MIN] = Infinity;
+    t[WINDOW_LATE] = 0;
   }
 
   process(inputs, outputs) {
@@ -309,14 +334,18 @@ class LodgeAudio extends AudioWorkletProcessor {
     const left = out[0];
     const right = out.length > 1 ? out[1] : out[0];
     const frames = left.length;
-    this.measure(frames);
-    left.fill(0);
-    if (right !== left) right.fill(0);
-    const levels = this.levels;
+    this.measure();
+    if (this.voiceL.length < frames) this.makeBuses(frames);
+    const voiceL = this.voiceL;
+    const voiceR = this.voiceR;
+    const sampleL = this.sampleL;
+    const sampleR = this.sampleR;
+    voiceL.fill(0);
+    voiceR.fill(0);
+    sampleL.fill(0);
+    sampleR.fill(0);
 
     // Voices, each added into the output.
-    let voicePeak = levels[2];
-    let voiceSquares = levels[3];
     for (let v = 0; v < VOICES; v++) {
       let stage = this.stage[v];
       if (stage === IDLE) continue;
@@ -393,11 +422,8 @@ class LodgeAudio extends AudioWorkletProcessor {
           if (waveform === 4) noise = this.random();
         }
         sample *= level;
-        const absolute = Math.abs(sample);
-        if (absolute > voicePeak) voicePeak = absolute;
-        voiceSquares += sample * sample;
-        left[i] += sample * gainL;
-        right[i] += sample * gainR;
+        voiceL[i] += sample * gainL;
+        voiceR[i] += sample * gainR;
       }
       this.stage[v] = stage;
       this.phase[v] = phase;
@@ -408,12 +434,8 @@ class LodgeAudio extends AudioWorkletProcessor {
       this.releaseStep[v] = releaseStep;
       this.noise[v] = noise;
     }
-    levels[2] = voicePeak;
-    levels[3] = voiceSquares;
 
     // Sample channels, read with linear interpolation.
-    let samplePeak = levels[4];
-    let sampleSquares = levels[5];
     for (let c = 0; c < CHANNELS; c++) {
       const sound = this.sound[c];
       if (sound === null) continue;
@@ -435,11 +457,8 @@ class LodgeAudio extends AudioWorkletProcessor {
         if (next >= length) next = looping ? 0 : index;
         const l = (dataL[index] + (dataL[next] - dataL[index]) * fraction) * fade;
         const r = (dataR[index] + (dataR[next] - dataR[index]) * fraction) * fade;
-        const absolute = Math.abs(l) > Math.abs(r) ? Math.abs(l) : Math.abs(r);
-        if (absolute > samplePeak) samplePeak = absolute;
-        sampleSquares += 0.5 * (l * l + r * r);
-        left[i] += l * gainL;
-        right[i] += r * gainR;
+        sampleL[i] += l * gainL;
+        sampleR[i] += r * gainR;
         position += step;
         if (position >= length) {
           if (looping) position %= length;
@@ -463,31 +482,49 @@ class LodgeAudio extends AudioWorkletProcessor {
         this.fadeStep[c] = 0;
       }
     }
-    levels[4] = samplePeak;
-    levels[5] = sampleSquares;
+    this.measureBus(voiceL, voiceR, frames, 2);
+    this.measureBus(sampleL, sampleR, frames, 4);
 
     // Master volume (ramped over the block, so changes don't click) and the soft clip.
     const from = this.master;
     const to = this.muted ? 0 : this.masterTarget;
     const ramp = (to - from) / frames;
-    let outPeak = levels[0];
-    let outSquares = levels[1];
     for (let i = 0; i < frames; i++) {
       const gain = from + ramp * (i + 1);
-      const l = softClip(left[i] * gain);
-      const r = softClip(right[i] * gain);
+      const l = softClip((voiceL[i] + sampleL[i]) * gain);
+      const r = softClip((voiceR[i] + sampleR[i]) * gain);
       left[i] = l;
       if (right !== left) right[i] = r;
-      const absolute = Math.abs(l) > Math.abs(r) ? Math.abs(l) : Math.abs(r);
-      if (absolute > outPeak) outPeak = absolute;
-      outSquares += 0.5 * (l * l + r * r);
     }
     this.master = to;
-    levels[0] = outPeak;
-    levels[1] = outSquares;
-    levels[8] += frames;
+    this.measureBus(left, right, frames, 0);
+    this.levels[8] += frames;
     this.blocks++;
     return true;
+  }
+
+  /** The buses voices and samples are mixed on, made once (and again only if blocks grow). */
+  makeBuses(frames) {
+    this.voiceL = new Float32Array(frames);
+    this.voiceR = new Float32Array(frames);
+    this.sampleL = new Float32Array(frames);
+    this.sampleR = new Float32Array(frames);
+  }
+
+  /** Adds a bus's block to its peak and sum of squares (levels[at], levels[at + 1]). */
+  measureBus(left, right, frames, at) {
+    const levels = this.levels;
+    let peak = levels[at];
+    let squares = levels[at + 1];
+    for (let i = 0; i < frames; i++) {
+      const l = left[i];
+      const r = right[i];
+      const absolute = Math.max(Math.abs(l), Math.abs(r));
+      if (absolute > peak) peak = absolute;
+      squares += 0.5 * (l * l + r * r);
+    }
+    levels[at] = peak;
+    levels[at + 1] = squares;
   }
 
   /** Uniform noise in [−1, 1) from a xorshift generator. */
@@ -517,7 +554,8 @@ class LodgeAudio extends AudioWorkletProcessor {
       windowFrames: levels[8],
       underruns: this.underruns,
       lostMs: this.lostMs,
-      leadMs: { min: this.timing[5], max: this.timing[6] },
+      budgetMs: this.budgetMs,
+      maxLateMs: this.timing[MAX_LATE],
       output: level(0, 1),
       voices: level(2, 3),
       samples: level(4, 5),
