@@ -25,6 +25,16 @@ const MUTED_KEY = "lodge.muted";
 const decibels = (level) => (level > 0 ? `${(20 * Math.log10(level)).toFixed(1)} dB` : "silent");
 
 export class AudioEngine {
+  /** An engine, or null (said on the console) where the browser has no Web Audio. */
+  static start(options) {
+    try {
+      return new AudioEngine(options);
+    } catch (e) {
+      options.onLog([{ level: "warn", message: `sound is off: ${e?.message ?? e}` }]);
+      return null;
+    }
+  }
+
   /**
    * @param {{assets: {name, url}[], onLog: (lines) => void}} options
    *   assets: the part's assets (its sounds are decoded here);

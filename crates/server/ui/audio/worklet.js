@@ -195,7 +195,10 @@ class LodgeAudio extends AudioWorkletProcessor {
     this.sounds.set(String(name), sound);
     for (let c = 0; c < CHANNELS; c++) {
       const waiting = this.waiting[c];
-      if (waiting?.name === name) this.startSample(c, sound, waiting.options);
+      if (waiting?.name === name) {
+        this.waiting[c] = null;
+        this.startSample(c, sound, waiting.options);
+      }
     }
   }
 
@@ -259,8 +262,9 @@ class LodgeAudio extends AudioWorkletProcessor {
     this.decayStep[v] = (1 - this.sustain[v]) / (Math.max(MIN_RAMP_MS, finite(envelope.decayMs, 0)) * ms);
     this.releaseFrames[v] = Math.max(MIN_RAMP_MS, finite(envelope.releaseMs, 0)) * ms;
     panGains(clamp(note.volume, 0, 1) * VOICE_LEVEL, note.pan, this.voiceGain, v);
-    this.stage[v] = duration >= 1 ? ATTACK : IDLE;
-    if (duration < 1) this.release(v);
+    // A note of no duration only releases what the voice played.
+    if (duration >= 1) this.stage[v] = ATTACK;
+    else this.release(v);
   }
 
   release(v) {

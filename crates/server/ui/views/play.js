@@ -88,7 +88,7 @@ class Session {
     const controls = h("span", { class: "controls" });
     // Made right after the Join button (a gesture), so browsers let it play.
     this.audio = this.clientPart?.capabilities?.includes("audio")
-      ? new AudioEngine({ assets: this.clientPart.assets ?? [], onLog: (lines) => this.log(lines) })
+      ? AudioEngine.start({ assets: this.clientPart.assets ?? [], onLog: (lines) => this.log(lines) })
       : null;
     const bar = h("div", { class: "play-bar" },
       h("span", { class: "title" }, room ? `${app} · ${room}` : app),
