@@ -14,10 +14,10 @@
 
 import { h } from "../dom.js";
 
-/** Asset names the mixer plays: what decodeAudioData reads in every browser. */
-export const SOUND_EXTENSIONS = ["wav", "ogg", "mp3"];
+/** Asset names the mixer plays (as caps/audio.js): what decodeAudioData reads in every browser. */
+const SOUND = /\.(wav|ogg|mp3)$/i;
 
-export const isSound = (name) => SOUND_EXTENSIONS.includes(String(name).split(".").pop().toLowerCase());
+const isSound = (name) => SOUND.test(String(name));
 
 const STATS_EVERY_MS = 1000;
 const MUTED_KEY = "lodge.muted";

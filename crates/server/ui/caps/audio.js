@@ -8,7 +8,7 @@ const VOICES = 8;
 const CHANNELS = 8;
 const WAVEFORMS = ["pulse", "triangle", "sawtooth", "sine", "noise"];
 /** Asset names played as sounds (the page decodes these: audio/engine.js). */
-const SOUND_EXTENSIONS = ["wav", "ogg", "mp3"];
+const SOUND = /\.(wav|ogg|mp3)$/i;
 /** The longest time a note or an envelope stage is taken to last: an hour. */
 const MAX_MS = 3_600_000;
 /** Commands one event may post; more would only flood the audio thread. */
@@ -18,7 +18,7 @@ const MAX_COMMANDS_PER_CALL = 1024;
 const clamp = (value, low, high, fallback) => (Number.isFinite(value) ? Math.min(high, Math.max(low, value)) : fallback);
 const milliseconds = (value) => Math.min(MAX_MS, Math.max(0, Number(value) || 0));
 
-const isSound = (name) => SOUND_EXTENSIONS.includes(name.split(".").pop().toLowerCase());
+const isSound = (name) => SOUND.test(name);
 
 /** The sound assets of the part: names from its assets list, or from its manifest. */
 export function soundNames(part) {
