@@ -121,15 +121,17 @@ async function open(page) {
   return latest;
 }
 
-test("voices and a sampled sound play while the client is busy, without an underrun", async () => {
+test("voices and a sampled sound play while the client is busy, without an underrun", { timeout: 180_000 }, async () => {
   const errors = [];
   const page = await newPage(browser, errors);
   let latest = await open(page);
   const first = latest;
   const busyBefore = await page.locator(".terminal").innerText();
 
+  // LODGE_AUDIO_SECONDS=60 makes this the benchmark of BENCHMARKS.md.
+  const seconds = Number(process.env.LODGE_AUDIO_SECONDS ?? 6);
   const windows = [];
-  for (let i = 0; i < 6; i++) windows.push((latest = await nextStats(page, latest)));
+  for (let i = 0; i < seconds; i++) windows.push((latest = await nextStats(page, latest)));
   const last = latest;
   const busyAfter = await page.locator(".terminal").innerText();
   await screenshot(page, "audio-probe");
@@ -142,7 +144,7 @@ test("voices and a sampled sound play while the client is busy, without an under
     samples: Number(w.samples.peak.toFixed(3)),
     output: Number(w.output.peak.toFixed(3)),
   }));
-  console.log(`audio figures, one per second: ${JSON.stringify(figures)}`);
+  if (figures.length <= 10) console.log(`audio figures, one per second: ${JSON.stringify(figures)}`);
 
   // Each second: the voices and the samples were heard.
   for (const w of windows) {
@@ -153,6 +155,8 @@ test("voices and a sampled sound play while the client is busy, without an under
   // The mixer kept up: as many blocks as the time says, and no gap.
   const blocks = last.blocks - first.blocks;
   const expected = (windows.length * last.sampleRate) / 128;
+  console.log(`audio: ${windows.length} s, ${blocks} blocks (${expected.toFixed(0)} expected at ${last.sampleRate} Hz), ` +
+    `${last.underruns} underruns, ${last.lostMs.toFixed(1)} ms lost, the latest block ${last.maxLateMs.toFixed(2)} ms late (budget ${last.budgetMs} ms)`);
   assert.ok(blocks > expected * 0.85 && blocks < expected * 1.15, `${blocks} blocks in ${windows.length} s, about ${expected} expected`);
   assert.equal(last.underruns, 0, `underruns (the most a block was late: ${last.maxLateMs} ms, budget ${last.budgetMs} ms)`);
   assert.equal(last.lostMs, 0);
