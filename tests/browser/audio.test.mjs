@@ -41,6 +41,7 @@ before(async () => {
   const dir = appDir(`[app]
 name = "audio-probe"
 version = "0.1.0"
+description = "Plays every voice and a sample while busy."
 
 [client]
 component = "${guest("audio_probe")}"
