@@ -166,3 +166,68 @@ test("a client's disconnection silences what it started and closes its port", ()
   m.port.onmessage({ data: { type: "disconnect" } });
   assert.equal(closed, true);
 });
+
+/**
+ * Renders `periods` device periods of 4 blocks each, as a device pulls
+ * them, with a stubbed Date.now for the wall clock: each period starts on
+ * schedule (up to 1.6 ms late). In period `stallAt` the audio thread is
+ * stalled `stallMs`; then either it renders the periods it missed in a
+ * burst (`catchUp`, as Chromium does), or the device skipped them.
+ * Returns the wall time the next period would start at.
+ */
+function drive(m, periods, { stallAt = -1, stallMs = 0, catchUp = true, start = 0 } = {}) {
+  const periodMs = (4 * BLOCK * 1000) / RATE;
+  let wall = start;
+  let next = start;
+  const realNow = Date.now;
+  Date.now = () => 1_800_000_000_000 + Math.floor(wall);
+  const block = () => {
+    m.process([], [[new Float32Array(BLOCK), new Float32Array(BLOCK)]]);
+    globalThis.currentFrame += BLOCK;
+    wall += 0.1;
+  };
+  try {
+    for (let p = 0; p < periods; p++) {
+      wall = Math.max(wall, next) + ((p * 13) % 5) * 0.4;
+      let blocks = 4;
+      if (p === stallAt) {
+        wall += stallMs;
+        const missed = Math.floor(stallMs / periodMs);
+        if (catchUp) blocks += 4 * missed;
+        next += catchUp ? missed * periodMs : stallMs;
+      }
+      for (let b = 0; b < blocks; b++) block();
+      next += periodMs;
+    }
+  } finally {
+    Date.now = realNow;
+  }
+  return next;
+}
+
+test("underruns: a steady device counts none; a stall longer than the device period counts one", () => {
+  const { m, stats } = mixer();
+  drive(m, 600);
+  assert.equal(stats().underruns, 0);
+  assert.ok(stats().maxLateMs < 5);
+
+  // A 150 ms stall, then the missed blocks in a burst: one underrun, ~140 ms lost.
+  const caught = mixer();
+  drive(caught.m, 600, { stallAt: 300, stallMs: 150 });
+  const after = caught.stats();
+  assert.equal(after.underruns, 1);
+  assert.ok(after.lostMs > 120 && after.lostMs < 150, `lost ${after.lostMs} ms`);
+
+  // A device that skips the gap instead: one underrun, and the next stall counts again.
+  const skipped = mixer();
+  const next = drive(skipped.m, 300, { stallAt: 150, stallMs: 100, catchUp: false });
+  drive(skipped.m, 300, { stallAt: 150, stallMs: 100, catchUp: false, start: next });
+  const twice = skipped.stats();
+  assert.equal(twice.underruns, 2);
+  assert.ok(twice.lostMs > 150 && twice.lostMs < 200, `lost ${twice.lostMs} ms`);
+
+  // A stall shorter than the device's buffer is no underrun.
+  const short = mixer();
+  drive(short.m, 600, { stallAt: 300, stallMs: 6 });
+  assert.equal(short.stats().underruns, 0);
+});

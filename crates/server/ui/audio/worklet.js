@@ -28,11 +28,13 @@
 // A block made later than that steady schedule by more than the output's
 // buffer (`budgetMs`: the context's baseLatency, one device period, passed
 // by the page) cannot have been ready when the device asked for it: the
-// device played a gap. Browsers then render the missed blocks in a burst,
-// so the lead comes back; each such episode is counted once as an underrun
-// and the delay beyond the buffer is added to lostMs. The floor is the
-// smallest lead of the last ~200 ms window without an underrun, so slow
-// drift between the two clocks is followed, not counted. (A stall of the
+// device played a gap. Each such episode is counted once as an underrun,
+// and the delay beyond the buffer is added to lostMs. An episode ends when
+// the lead comes back (Chromium renders the missed blocks in a burst), or
+// after a whole ~200 ms window without a new one (a device that skipped the
+// gap plays on a new schedule). The floor is the smallest lead of the last
+// window in which no underrun started, so slow drift between the two
+// clocks is followed, not counted. (A stall of the
 // audio thread of 150 ms, made by another processor on the same thread,
 // counts 1 underrun and about 130 ms lost; a healthy thread stays within
 // 1 to 6 ms of its floor with 10 ms of buffer.)
@@ -326,8 +328,16 @@ class LodgeAudio extends AudioWorkletProcessor {
       t[LATE] = 0;
     }
     if (currentFrame < t[WINDOW_END]) return;
-    // The schedule follows the clocks' slow drift, from windows without a gap.
-    if (t[WINDOW_LATE] === 0 && t[LATE] === 0) t[FLOOR] = t[WINDOW_MIN];
+    if (t[WINDOW_LATE] === 0) {
+      if (t[LATE] !== 0) {
+        // A whole window without catching up: the device skipped the gap
+        // and plays on from here, on a new schedule.
+        this.lostMs += t[LATE] - this.budgetMs;
+        t[LATE] = 0;
+      }
+      // The schedule follows the clocks' slow drift, from windows without a gap.
+      t[FLOOR] = t[WINDOW_MIN];
+    }
     t[WINDOW_END] += WINDOW_MS * this.msToFrames;
     t[WINDOW_MIN] = Infinity;
     t[WINDOW_LATE] = 0;
