@@ -87,7 +87,9 @@ class Session {
     /** The renderer's own buttons (zoom) go here once it is mounted. */
     const controls = h("span", { class: "controls" });
     // Made right after the Join button (a gesture), so browsers let it play.
-    this.audio = this.clientPart?.capabilities?.includes("audio")
+    // A WASM-4 cartridge's tones play on the same mixer.
+    const sound = this.clientPart?.capabilities?.includes("audio") || this.clientPart?.manifest?.client?.abi === "wasm4";
+    this.audio = sound
       ? AudioEngine.start({ assets: this.clientPart.assets ?? [], onLog: (lines) => this.log(lines) })
       : null;
     const bar = h("div", { class: "play-bar" },
