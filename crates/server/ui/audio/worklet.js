@@ -34,10 +34,9 @@
 // after a whole ~200 ms window without a new one (a device that skipped the
 // gap plays on a new schedule). The floor is the smallest lead of the last
 // window in which no underrun started, so slow drift between the two
-// clocks is followed, not counted. (A stall of the
-// audio thread of 150 ms, made by another processor on the same thread,
-// counts 1 underrun and about 130 ms lost; a healthy thread stays within
-// 1 to 6 ms of its floor with 10 ms of buffer.)
+// clocks is followed, not counted. (Stopping the page's process or the
+// audio thread for 150 ms counts 1 underrun and about 130 ms lost; a
+// healthy thread stays within 1 to 6 ms of its floor, with 10 ms of buffer.)
 
 /* global AudioWorkletProcessor, registerProcessor, sampleRate, currentFrame */
 
