@@ -15,7 +15,7 @@ export class ClientRunner {
    *   part: the client part from the API ({browser, imports, capabilities});
    *   view: the mounted renderer (renderers/index.js);
    *   session: {room, name} for the client's init event;
-   *   audio: the page's AudioEngine (audio/engine.js) when the part has the "audio" capability;
+   *   audio: the page's AudioEngine (audio/engine.js) when the part plays sound ("audio", or a WASM-4 cartridge);
    *   onLog([{level, message}]) gets each batch of log lines;
    *   onFault({kind: "trap"|"exit"|"load"|"stuck", message}) is called once when the client stops.
    */
