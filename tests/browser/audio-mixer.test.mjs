@@ -231,3 +231,10 @@ test("underruns: a steady device counts none; a stall longer than the device per
   drive(short.m, 600, { stallAt: 300, stallMs: 6 });
   assert.equal(short.stats().underruns, 0);
 });
+
+test("a suspended context (no blocks asked for a while) is no underrun", () => {
+  const { m, stats } = mixer();
+  const next = drive(m, 300);
+  drive(m, 300, { start: next + 5000 });
+  assert.equal(stats().underruns, 0);
+});

@@ -192,3 +192,32 @@ test("the mixer counts an underrun when its thread misses the deadline", async (
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("a suspended sound context offers Sound on, which starts it again", async () => {
+  const errors = [];
+  const page = await newPage(browser, errors);
+  // The page's AudioContext, to suspend it as a browser does without a
+  // gesture (headless Chromium lets every context start).
+  await page.addInitScript(() => {
+    const Original = window.AudioContext;
+    window.AudioContext = class extends Original {
+      constructor(...args) {
+        super(...args);
+        window.testAudioContext = this;
+      }
+    };
+  });
+  let latest = await open(page);
+  const soundOn = page.getByRole("button", { name: "Sound on" });
+  assert.equal(await soundOn.isVisible(), false);
+  await page.evaluate(() => window.testAudioContext.suspend());
+  await soundOn.waitFor();
+  await soundOn.click();
+  await soundOn.waitFor({ state: "hidden" });
+  latest = await nextStats(page, await nextStats(page, latest));
+  assert.equal(await page.evaluate(() => window.testAudioContext.state), "running");
+  assert.ok(latest.voices.peak > 0.05, "voices after Sound on");
+  assert.equal(latest.underruns, 0, "a suspension is no underrun");
+  assert.deepEqual(errors, []);
+  await page.close();
+});

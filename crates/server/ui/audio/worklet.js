@@ -62,6 +62,9 @@ const WINDOW_LATE = 4; // 1 when an underrun started in this window
 const FLOOR = 5; // the steady schedule: the smallest lead of the last clean window
 const LATE = 6; // during an underrun, the most a block was late (ms); else 0
 const MAX_LATE = 7; // the most any block was late (ms), for the stats
+const LAST = 8; // Date.now() at the previous block
+/** No block for this long: the context was suspended (nothing was asked of it), not late. */
+const SUSPENDED_MS = 1000;
 
 const WAVEFORMS = { pulse: 0, triangle: 1, sawtooth: 2, sine: 3, noise: 4 };
 const IDLE = 0;
@@ -143,7 +146,7 @@ class LodgeAudio extends AudioWorkletProcessor {
     this.lostMs = 0;
     this.skipped = 0;
     this.levels = new Float64Array(9); // peak, sum of squares for output, voices, samples; frames
-    this.timing = new Float64Array(8);
+    this.timing = new Float64Array(9);
     this.budgetMs = Math.max(2 * (128 / sampleRate) * 1000, finite(options?.processorOptions?.budgetMs, 10));
     this.resync();
 
@@ -300,6 +303,8 @@ class LodgeAudio extends AudioWorkletProcessor {
   measure() {
     const t = this.timing;
     const now = Date.now();
+    if (t[T0] >= 0 && now - t[LAST] > SUSPENDED_MS) this.resync();
+    t[LAST] = now;
     if (t[T0] < 0) {
       t[T0] = now;
       t[FRAME0] = currentFrame;
