@@ -34,7 +34,8 @@
 // after a whole ~200 ms window without a new one (a device that skipped the
 // gap plays on a new schedule). The floor is the smallest lead of the last
 // window in which no underrun started, so slow drift between the two
-// clocks is followed, not counted. (Stopping the page's process or the
+// clocks is followed, not counted. No block for a second means the context
+// was suspended (nothing was asked of it): the schedule starts afresh. (Stopping the page's process or the
 // audio thread for 150 ms counts 1 underrun and about 130 ms lost; a
 // healthy thread stays within 1 to 6 ms of its floor, with 10 ms of buffer.)
 
