@@ -139,6 +139,7 @@ fn every_capability_in_the_table_has_a_guest_that_exercises_it() {
             guest_component("screen_probe"),
         ),
         ("readme-game", Role::Client, guest_component("readme_game")),
+        ("audio-probe", Role::Client, guest_component("audio_probe")),
         (
             "assets-probe",
             Role::Client,

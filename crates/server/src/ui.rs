@@ -70,6 +70,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("caps/assets.js"),
     js!("caps/screen.js"),
     js!("caps/input.js"),
+    js!("caps/audio.js"),
+    js!("audio/engine.js"),
+    js!("audio/worklet.js"),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

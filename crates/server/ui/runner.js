@@ -11,14 +11,15 @@ export const STUCK_AFTER_MS = 3000;
 
 export class ClientRunner {
   /**
-   * @param {{part, view, session, onSend, onLog, onFault}} options
+   * @param {{part, view, session, audio, onSend, onLog, onFault}} options
    *   part: the client part from the API ({browser, imports, capabilities});
    *   view: the mounted renderer (renderers/index.js);
    *   session: {room, name} for the client's init event;
+   *   audio: the page's AudioEngine (audio/engine.js) when the part plays sound ("audio", or a WASM-4 cartridge);
    *   onLog([{level, message}]) gets each batch of log lines;
    *   onFault({kind: "trap"|"exit"|"load"|"stuck", message}) is called once when the client stops.
    */
-  constructor({ part, view, session, onSend, onLog, onFault }) {
+  constructor({ part, view, session, audio, onSend, onLog, onFault }) {
     this.onLog = onLog;
     this.onFault = onFault;
     this.ticks = false;
@@ -35,6 +36,8 @@ export class ClientRunner {
       ...view.outputs,
     };
     const { init, data, transfer = [] } = view.start();
+    this.audio = audio;
+    const audioPort = audio?.connect();
     this.worker = new Worker("/ui/worker.js", { type: "module", name: "lodge-client" });
     this.worker.onmessage = ({ data }) => this.receive(data);
     this.worker.onerror = (e) => this.fault("load", e.message || "the client's worker failed");
@@ -47,7 +50,8 @@ export class ClientRunner {
       assets: part.assets ?? [],
       data,
       init: { ...init, ...session },
-    }, transfer);
+      audioPort,
+    }, audioPort ? [...transfer, audioPort] : transfer);
     this.watchdog = setInterval(() => this.check(), PING_EVERY_MS);
     this.padFrame = 0;
     this.pads = "";
@@ -128,6 +132,7 @@ export class ClientRunner {
     cancelAnimationFrame(this.padFrame);
     clearInterval(this.watchdog);
     this.worker.terminate();
+    this.audio?.disconnect();
   }
 }
 

@@ -10,7 +10,7 @@
 // frames.request-ticks(true) for `terminal` ones; 0.1 clients get ticks
 // from the page, as they always did.
 //
-// page → worker: {type: "start", url, imports, capabilities, exports, assets, data, init},
+// page → worker: {type: "start", url, imports, capabilities, exports, assets, data, init, audioPort},
 //                {type: "event", event}, {type: "input", gamepads},
 //                {type: "ping", id}
 // worker → page: {type: "ready"}, {type: "logs", lines: [{level, message}]},
@@ -99,12 +99,14 @@ function requestFrames(on) {
 }
 
 /** Creates the chosen host modules; their imports make up the import object. */
-function link(part) {
+function link({ audioPort, ...part }) {
   const { imports, capabilities, data } = part;
   linked = chooseModules(imports, capabilities).map((module) => module.create({
     part,
     version,
     start: data?.[module.name],
+    // The page's sound mixer (audio/engine.js), reached without the page's thread.
+    audio: audioPort ? { post: (command) => audioPort.postMessage(command) } : null,
     post: (message, transfer = []) => postMessage(message, transfer),
     deliver: (event) => call(event, false),
     requestFrames,

@@ -22,6 +22,7 @@
 //   host.part              the part as the page started it ({imports, capabilities, exports, …})
 //   host.version           the client-events version it exports: "0.1" or "0.2"
 //   host.requestFrames(on) frame events on or off (ticks for a 0.1 client)
+//   host.audio             {post(command)} to the page's sound mixer, when the part has "audio"
 //
 // and returns `imports` (entries of the import object, keyed by interface
 // name without version, as jco looks them up) and any of these hooks:
@@ -37,6 +38,7 @@
 // (client-stop.js).
 
 import assets from "./assets.js";
+import audio from "./audio.js";
 import frames from "./frames.js";
 import input, { gamepadModule } from "./input.js";
 import log from "./log.js";
@@ -48,7 +50,7 @@ import types from "./types.js";
 import wasi from "./wasi.js";
 
 /** Every host module the page has. */
-export const HOST_MODULES = [types, terminal, server, timers, frames, log, wasi, screen, input, gamepadModule, assets];
+export const HOST_MODULES = [types, terminal, server, timers, frames, log, wasi, screen, input, gamepadModule, assets, audio];
 
 /** "0.1.3" → "0.1", "1.4.0" → "1": the versions one implementation serves. */
 export function versionLine(version) {

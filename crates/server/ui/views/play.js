@@ -1,6 +1,7 @@
 // The runner page, /play/APP/ROOM: asks for a display name, then runs the
 // app's client part (or the generic text client) connected to the room.
 
+import { AudioEngine } from "../audio/engine.js";
 import { closeReason, NEW_VERSION } from "../close-codes.js";
 import { h, show, showProblem } from "../dom.js";
 import { nameProblem, ROOM_RULE, savedName, saveName, validName, validRoom } from "../names.js";
@@ -85,16 +86,23 @@ class Session {
     this.lines = 0;
     /** The renderer's own buttons (zoom) go here once it is mounted. */
     const controls = h("span", { class: "controls" });
+    // Made right after the Join button (a gesture), so browsers let it play.
+    // A WASM-4 cartridge's tones play on the same mixer.
+    const sound = this.clientPart?.capabilities?.includes("audio") || this.clientPart?.manifest?.client?.abi === "wasm4";
+    this.audio = sound
+      ? AudioEngine.start({ assets: this.clientPart.assets ?? [], onLog: (lines) => this.log(lines) })
+      : null;
     const bar = h("div", { class: "play-bar" },
       h("span", { class: "title" }, room ? `${app} · ${room}` : app),
       h("span", { class: "muted" }, `as ${name}`),
       controls,
+      this.audio?.controls,
       h("a", { class: "button", href: `/app/${app}` }, "Leave"),
       this.status);
     const gamepad = this.clientPart?.capabilities?.includes("gamepad");
     const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
       gamepad && h("p", { class: "pad-help muted" }, KEYBOARD_PAD_HELP),
-      h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.logList));
+      h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.audio?.statsLine, this.logList));
     main.className = "wide";
 
     if (this.clientPart) {
@@ -120,6 +128,7 @@ class Session {
       part: this.clientPart,
       view: this.view,
       session: { room: this.room ?? undefined, name: this.name },
+      audio: this.audio,
       onSend: (payload) => this.sendToRoom(payload),
       onLog: (lines) => this.log(lines),
       onFault: ({ kind, message }) => this.faulted(kind, message),
@@ -233,6 +242,7 @@ class Session {
     this.leaving = true;
     this.client?.stop();
     this.view?.stop();
+    this.audio?.close();
     this.ws?.close(1000, "left");
   }
 }
