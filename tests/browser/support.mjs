@@ -150,3 +150,32 @@ export async function join(page, server, app, room, name) {
   await page.locator(".status.connected").waitFor();
   await page.locator(".terminal").focus();
 }
+
+/**
+ * The screen as shown: a screenshot of the canvas (what the person sees,
+ * after scaling), decoded in the page and sampled at the centre of each
+ * screen pixel. Returns {width, height, scale, pixel(x, y) → [r, g, b]}.
+ */
+export async function readScreen(page, { width, height }) {
+  const canvas = page.locator(".screen canvas");
+  const png = await canvas.screenshot();
+  const { data, shotW, shotH } = await page.evaluate(async ({ base64, width, height }) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: "image/png" }));
+    const scratch = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = scratch.getContext("2d");
+    context.drawImage(bitmap, 0, 0);
+    const all = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    const sx = bitmap.width / width;
+    const sy = bitmap.height / height;
+    const out = [];
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (Math.floor((y + 0.5) * sy) * bitmap.width + Math.floor((x + 0.5) * sx)) * 4;
+        out.push(all[i], all[i + 1], all[i + 2]);
+      }
+    }
+    return { data: out, shotW: bitmap.width, shotH: bitmap.height };
+  }, { base64: png.toString("base64"), width, height });
+  return { shotW, shotH, pixel: (x, y) => data.slice((y * width + x) * 3, (y * width + x) * 3 + 3) };
+}

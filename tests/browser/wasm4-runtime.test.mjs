@@ -33,7 +33,7 @@ const at = (pixels, x, y) => Array.from(pixels.subarray((y * 160 + x) * 4, (y * 
 
 test("the cartridge's drawing lands on the screen in its palette", async () => {
   const { console4, events } = await boot();
-  assert.deepEqual(events.traces, ["cart started"]);
+  assert.deepEqual(events.traces, ["cart started, run 1"]);
   console4.update(NO_INPUT);
   const pixels = console4.pixels();
   assert.deepEqual(at(pixels, 0, 0), RED, "written into the framebuffer directly");

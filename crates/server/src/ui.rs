@@ -66,6 +66,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("wasm4/draw.js"),
     js!("wasm4/sound.js"),
     js!("wasm4/runtime.js"),
+    js!("wasm4/host.js"),
+    js!("wasm4/part.js"),
     js!("caps/wasi.js"),
     js!("caps/assets.js"),
     js!("caps/screen.js"),

@@ -5,21 +5,24 @@
 // client declaring `gamepad`, it polls the Gamepad API every animation
 // frame (a Worker cannot) and sends the pads when they change.
 
+import { diskKey, isCartridge } from "./wasm4/part.js";
+
 const PING_EVERY_MS = 250;
 /** How long a client may go without answering before it is stopped. */
 export const STUCK_AFTER_MS = 3000;
 
 export class ClientRunner {
   /**
-   * @param {{part, view, session, audio, onSend, onLog, onFault}} options
+   * @param {{part, view, session, app, audio, onSend, onLog, onFault}} options
    *   part: the client part from the API ({browser, imports, capabilities});
    *   view: the mounted renderer (renderers/index.js);
    *   session: {room, name} for the client's init event;
+   *   app: the app's name (a WASM-4 cartridge's disk is kept per app);
    *   audio: the page's AudioEngine (audio/engine.js) when the part plays sound ("audio", or a WASM-4 cartridge);
    *   onLog([{level, message}]) gets each batch of log lines;
    *   onFault({kind: "trap"|"exit"|"load"|"stuck", message}) is called once when the client stops.
    */
-  constructor({ part, view, session, audio, onSend, onLog, onFault }) {
+  constructor({ part, view, session, app, audio, onSend, onLog, onFault }) {
     this.onLog = onLog;
     this.onFault = onFault;
     this.ticks = false;
@@ -33,6 +36,7 @@ export class ClientRunner {
       send: ({ payload }) => onSend(payload),
       ticks: ({ on }) => this.setTicks(on),
       ticked: () => (this.tickInFlight = false),
+      "wasm4-disk": ({ bytes }) => saveDisk(app, bytes),
       ...view.outputs,
     };
     const { init, data, transfer = [] } = view.start();
@@ -48,6 +52,8 @@ export class ClientRunner {
       capabilities: part.capabilities ?? [],
       exports: part.exports ?? [],
       assets: part.assets ?? [],
+      abi: part.abi ?? "component",
+      disk: isCartridge(part) ? loadDisk(app) : null,
       data,
       init: { ...init, ...session },
       audioPort,
@@ -55,7 +61,7 @@ export class ClientRunner {
     this.watchdog = setInterval(() => this.check(), PING_EVERY_MS);
     this.padFrame = 0;
     this.pads = "";
-    if (part.capabilities?.includes("gamepad")) this.pollGamepads();
+    if (part.capabilities?.includes("gamepad") || isCartridge(part)) this.pollGamepads();
   }
 
   /** Reads the pads every animation frame; sends them to the Worker when they change. */
@@ -153,4 +159,23 @@ function padState(pad) {
     axes: Array.from(pad.axes.slice(0, 4)),
     triggers: [pad.buttons[6]?.value ?? 0, pad.buttons[7]?.value ?? 0],
   };
+}
+
+/** A WASM-4 cartridge's saved disk for `app`, as bytes (none yet: empty). */
+function loadDisk(app) {
+  try {
+    const saved = localStorage.getItem(diskKey(app));
+    return saved ? Array.from(atob(saved), (c) => c.charCodeAt(0)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keeps a cartridge's disk for next time (storage may be full or off: then it is not kept). */
+function saveDisk(app, bytes) {
+  try {
+    localStorage.setItem(diskKey(app), btoa(String.fromCharCode(...bytes)));
+  } catch {
+    // Nothing to do: the game goes on, its disk is kept for this run only.
+  }
 }

@@ -22,6 +22,8 @@ import { ClientStop } from "./caps/client-stop.js";
 import { InputState } from "./caps/input.js";
 import { eventsVersion, shapesFor } from "./events.js";
 import { FrameLoop } from "./frame-loop.js";
+import { Cartridge } from "./wasm4/host.js";
+import { isCartridge } from "./wasm4/part.js";
 
 /** Log lines one event may send the page; past it they are counted, not sent. */
 const LOG_LINES_PER_CALL = 200;
@@ -98,24 +100,52 @@ function requestFrames(on) {
   else loop.set(on);
 }
 
-/** Creates the chosen host modules; their imports make up the import object. */
-function link({ audioPort, ...part }) {
-  const { imports, capabilities, data } = part;
-  linked = chooseModules(imports, capabilities).map((module) => module.create({
+/** What a host module (or the cartridge host) gets: see caps/index.js. */
+function hostFor(module, { audioPort, ...part }) {
+  return {
     part,
     version,
-    start: data?.[module.name],
+    start: part.data?.[module],
     // The page's sound mixer (audio/engine.js), reached without the page's thread.
     audio: audioPort ? { post: (command) => audioPort.postMessage(command) } : null,
     post: (message, transfer = []) => postMessage(message, transfer),
     deliver: (event) => call(event, false),
     requestFrames,
     log,
-  }));
+  };
+}
+
+/** Creates the chosen host modules; their imports make up the import object. */
+function link(part) {
+  const { imports, capabilities } = part;
+  linked = chooseModules(imports, capabilities).map((module) => module.create(hostFor(module.name, part)));
   return Object.assign({}, ...linked.map((module) => module.imports));
 }
 
+/**
+ * Starts a WASM-4 cartridge (wasm4/host.js): WASM-4's `start` now, its
+ * `update` on the frames of this Worker's loop, drawn on the pixel screen.
+ */
+async function startCartridge(url, part) {
+  version = "0.2";
+  shape = shapesFor(version);
+  // Pads as polled; the keyboard is read with WASM-4's own keys.
+  input = new InputState({ gamepad: true, keyboard: false });
+  try {
+    const cartridge = new Cartridge(hostFor("screen", part));
+    linked = [cartridge.hooks];
+    await cartridge.start(url);
+    handle = (event) => cartridge.handle(event);
+  } catch (e) {
+    return stop("load", `the cartridge could not start: ${e instanceof Error ? e.message : e}`);
+  }
+  postMessage({ type: "ready" });
+  for (const event of queued.splice(0)) call(event);
+  loop.set(true);
+}
+
 async function start({ url, init, ...part }) {
+  if (isCartridge(part)) return startCartridge(url, part);
   version = eventsVersion(part.exports);
   shape = shapesFor(version);
   input = new InputState({ gamepad: (part.capabilities ?? []).includes("gamepad") });

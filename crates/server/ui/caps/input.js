@@ -47,10 +47,18 @@ function gamepad(pad) {
 
 /** The input state of one client, and its snapshot for a frame event. */
 export class InputState {
-  /** @param {{gamepad: boolean}} options  whether the client declared `gamepad` */
-  constructor({ gamepad }) {
+  /**
+   * @param {{gamepad: boolean, keyboard?: boolean}} options  whether the
+   *   client declared `gamepad`, and whether the keyboard stands in for pad 1
+   *   (not for a WASM-4 cartridge, which reads keys its own way)
+   */
+  constructor({ gamepad, keyboard = true }) {
     this.gamepad = gamepad;
+    this.keyboard = keyboard;
     this.keys = new Set();
+    /** Keys and pointer buttons that went down since the last snapshot, so a tap between two frames is seen. */
+    this.tapped = new Set();
+    this.clicked = 0;
     this.pads = [];
     this.pointer = { x: 0, y: 0, buttons: 0, inside: false };
     this.arrows = true;
@@ -63,10 +71,12 @@ export class InputState {
       if (code.startsWith("Arrow")) this.arrows = true;
       else if (code === "KeyW" || code === "KeyD") this.arrows = false;
       if (this.keys.size < MAX_KEYS || this.keys.has(code)) this.keys.add(code);
+      this.tapped.add(code);
     } else if (event.tag === "key-up") {
       this.keys.delete(event.val.code);
     } else if (event.tag === "pointer" || event.tag === "pointer-state") {
       const { x, y, buttons, inside } = event.val;
+      this.clicked |= buttons & ~this.pointer.buttons;
       this.pointer = { x, y, buttons, inside };
     }
   }
@@ -76,20 +86,27 @@ export class InputState {
     if (gamepads) this.pads = gamepads;
   }
 
-  /** The WIT snapshot record. */
+  /**
+   * The WIT snapshot record: what is held now, and what went down since
+   * the last snapshot even if it already came up.
+   */
   snapshot() {
+    const keys = new Set([...this.keys, ...[...this.tapped].slice(0, MAX_KEYS)]);
+    const pointer = { ...this.pointer, buttons: this.pointer.buttons | this.clicked };
+    this.tapped.clear();
+    this.clicked = 0;
     const gamepads = Array.from({ length: GAMEPAD_SLOTS }, (_, i) => (this.gamepad ? gamepad(this.pads[i]) : disconnected()));
-    if (this.gamepad) {
+    if (this.gamepad && this.keyboard) {
       const pad = gamepads[0];
       const extra = this.arrows ? BESIDE_ARROWS : AMONG_WASD;
-      for (const code of this.keys) {
+      for (const code of keys) {
         const button = ALWAYS[code] ?? extra[code];
         if (button !== undefined) pad.buttons = (pad.buttons | (1 << button)) >>> 0;
       }
       // The keyboard is always there, so pad 1 always is.
       pad.connected = true;
     }
-    return { gamepads, keys: [...this.keys], pointer: { ...this.pointer } };
+    return { gamepads, keys: [...keys].slice(0, MAX_KEYS), pointer };
   }
 }
 

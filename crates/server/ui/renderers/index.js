@@ -28,11 +28,14 @@
 
 import screen from "./screen.js";
 import terminal from "./terminal.js";
+import { isCartridge } from "../wasm4/part.js";
 
 const RENDERERS = [screen, terminal];
 
 /** The renderer for a part's declared capabilities; the text grid when it declares none. */
 export function chooseRenderer(part) {
+  // A WASM-4 cartridge draws on a 160×160 pixel screen.
+  if (isCartridge(part)) return screen;
   const declared = part.capabilities ?? [];
   return RENDERERS.find((renderer) => declared.includes(renderer.capability)) ?? terminal;
 }

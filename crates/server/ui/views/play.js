@@ -9,6 +9,7 @@ import { KEYBOARD_PAD_HELP } from "../caps/input.js";
 import { chooseRenderer } from "../renderers/index.js";
 import { ClientRunner } from "../runner.js";
 import { TextClient } from "../text-client.js";
+import { isCartridge, WASM4_KEYS_HELP } from "../wasm4/part.js";
 
 const FAULT_TITLES = {
   trap: "The client crashed",
@@ -88,7 +89,8 @@ class Session {
     const controls = h("span", { class: "controls" });
     // Made right after the Join button (a gesture), so browsers let it play.
     // A WASM-4 cartridge's tones play on the same mixer.
-    const sound = this.clientPart?.capabilities?.includes("audio") || this.clientPart?.manifest?.client?.abi === "wasm4";
+    const cartridge = isCartridge(this.clientPart);
+    const sound = this.clientPart?.capabilities?.includes("audio") || cartridge;
     this.audio = sound
       ? AudioEngine.start({ assets: this.clientPart.assets ?? [], onLog: (lines) => this.log(lines) })
       : null;
@@ -100,8 +102,9 @@ class Session {
       h("a", { class: "button", href: `/app/${app}` }, "Leave"),
       this.status);
     const gamepad = this.clientPart?.capabilities?.includes("gamepad");
+    const padHelp = cartridge ? WASM4_KEYS_HELP : gamepad && KEYBOARD_PAD_HELP;
     const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
-      gamepad && h("p", { class: "pad-help muted" }, KEYBOARD_PAD_HELP),
+      padHelp && h("p", { class: "pad-help muted" }, padHelp),
       h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.audio?.statsLine, this.logList));
     main.className = "wide";
 
@@ -128,6 +131,7 @@ class Session {
       part: this.clientPart,
       view: this.view,
       session: { room: this.room ?? undefined, name: this.name },
+      app: this.app,
       audio: this.audio,
       onSend: (payload) => this.sendToRoom(payload),
       onLog: (lines) => this.log(lines),

@@ -7,8 +7,8 @@
 // mixer; the disk is kept by the page, per app.
 
 import screenModule from "../caps/screen.js";
-import { Wasm4 } from "./runtime.js";
 import { SIZE } from "./draw.js";
+import { Wasm4 } from "./runtime.js";
 
 const BUTTON_1 = 1;
 const BUTTON_2 = 2;
@@ -23,9 +23,6 @@ const KEYS = {
   KeyZ: BUTTON_2, KeyC: BUTTON_2, KeyN: BUTTON_2, Comma: BUTTON_2,
   ArrowLeft: LEFT, ArrowRight: RIGHT, ArrowUp: UP, ArrowDown: DOWN,
 };
-
-/** The keyboard help the play page shows for cartridges. */
-export const WASM4_KEYS_HELP = "Keyboard: arrows to move, X or Space for button 1, Z for button 2 (or a gamepad: A and B)";
 
 /** Standard-mapping buttons (bit numbers) as WASM-4 gamepad bits. */
 const PAD = [[0, BUTTON_1], [1, BUTTON_2], [12, UP], [13, DOWN], [14, LEFT], [15, RIGHT]];
@@ -66,7 +63,7 @@ export class Cartridge {
    * @param host  the Worker's host object for modules ({start, post, log, audio, part})
    */
   constructor(host) {
-    this.screenHost = screenModule.create({ ...host, start: host.start });
+    this.screenHost = screenModule.create(host);
     this.present = this.screenHost.imports["lodge:app/screen"].present;
     this.pixels = new Uint8ClampedArray(SIZE * SIZE * 4);
     this.bytes = new Uint8Array(this.pixels.buffer);

@@ -45,8 +45,7 @@ unsafe extern "C" {
     fn tone(frequency: u32, duration: u32, volume: u32, flags: u32);
     fn diskr(dest: *mut u8, size: u32) -> u32;
     fn diskw(src: *const u8, size: u32) -> u32;
-    #[link_name = "traceUtf8"]
-    fn trace_utf8(text: *const u8, byte_length: usize);
+    fn tracef(format: *const u8, args: *const u8);
 }
 
 /// An 8×8 1bpp arrow pointing right.
@@ -59,6 +58,12 @@ static mut BOX_Y: i32 = 100;
 static mut RUNS: u32 = 0;
 static mut PREVIOUS: u8 = 0;
 static mut TONES: u32 = 0;
+static mut MOUSE_BEFORE: u8 = 0;
+
+/// Traces `format` (NUL-terminated, with `%d`s) with the numbers `args`.
+fn trace_numbers(format: &[u8], args: &[i32]) {
+    unsafe { tracef(format.as_ptr(), args.as_ptr().cast()) }
+}
 
 fn text(s: &str, x: i32, y: i32) {
     unsafe { text_utf8(s.as_ptr(), s.len(), x, y) }
@@ -90,8 +95,7 @@ fn start() {
         diskr(runs.as_mut_ptr(), 4);
         RUNS = u32::from_le_bytes(runs) + 1;
         diskw(RUNS.to_le_bytes().as_ptr(), 4);
-        let hello = "cart started";
-        trace_utf8(hello.as_ptr(), hello.len());
+        trace_numbers(b"cart started, run %d\0", &[RUNS as i32]);
     }
 }
 
@@ -117,7 +121,16 @@ fn update() {
             TONES += 1;
             // 262 Hz sliding to 523 Hz, 4 frames attack, 30 sustain, 10 release; pulse 50%.
             tone(262 | (523 << 16), (4 << 24) | 30 | (10 << 8), 80, 0b1000);
+            trace_numbers(b"tone %d\0", &[TONES as i32]);
         }
+        let mouse = *MOUSE_BUTTONS;
+        if mouse & MOUSE_LEFT != 0 && MOUSE_BEFORE & MOUSE_LEFT == 0 {
+            trace_numbers(
+                b"click %d %d\0",
+                &[i32::from(*MOUSE_X), i32::from(*MOUSE_Y)],
+            );
+        }
+        MOUSE_BEFORE = mouse;
 
         // The top-left 10×10 pixels in colour 2 (red), written to the
         // framebuffer directly: 2 bits per pixel, leftmost in the low bits.
