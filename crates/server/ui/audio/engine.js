@@ -124,9 +124,9 @@ export class AudioEngine {
   stateChanged() {
     const state = this.context.state;
     this.soundOn.hidden = state !== "suspended";
-    // The context did not run for a while: the mixer's timing starts again.
-    if (state === "running" && this.wasSuspended) this.tell((port) => port.postMessage({ type: "resync" })).catch(() => {});
-    this.wasSuspended = state === "suspended";
+    // The context stops asking for sound: the mixer's timing starts again
+    // with the next block it renders, so the pause is not counted as a gap.
+    if (state !== "running" && this.node) this.node.port.postMessage({ type: "resync" });
   }
 
   setMuted(muted) {

@@ -9,7 +9,7 @@
 //   {type: "disconnect"}           that client stopped: close its port, silence everything
 //   {type: "sound", name, channels: [Float32Array…], sampleRate}   a decoded sound asset
 //   {type: "mute", muted}          the play bar's toggle (on top of the master volume)
-//   {type: "resync"}               the context was suspended: restart the timing reference
+//   {type: "resync"}               the context is suspended: time the next block afresh
 //   {type: "stats", id}            answered with {type: "stats", id, …} (see stats())
 // Messages on a client's port (from caps/audio.js, already validated):
 //   {type: "note", voice, note}, {type: "release", voice},
