@@ -138,7 +138,7 @@ capabilities = ["kv"]
 
 [client]
 component = "${guest("bench_screen")}"
-capabilities = ["screen", "audio"]
+capabilities = ["screen"]
 `));
 const rows = [];
 try {

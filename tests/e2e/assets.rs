@@ -180,7 +180,9 @@ async fn uploads_over_an_asset_limit_are_refused_with_the_limit_and_store_nothin
     );
     let small = vec![b'a'; 800];
     let big = vec![b'b'; 1001];
-    let cases: [(&[(&str, &[u8])], &[&str]); 3] = [
+    // (the asset files, what the refusal must say)
+    type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a [&'a str]);
+    let cases: [Case; 3] = [
         (
             &[("a.txt", b"1"), ("b.txt", b"2"), ("c.txt", b"3")],
             &["lists 3 files", "at most 2", "--assets-max-count"],

@@ -1,8 +1,7 @@
 //! The client of `tests/browser/bench-canvas.mjs`: every frame it redraws
 //! the whole 320×180 RGBA screen (a moving gradient) and presents it. The
 //! room name says how long to stay busy first ("busy-12": 12 ms of work per
-//! frame) and, with "sound", keeps a note playing on each voice. After
-//! `SECONDS` it logs the frames it drew and their intervals.
+//! frame). After `SECONDS` it logs the frames it drew and their intervals.
 
 wit_bindgen::generate!({
     path: ["../../../wit", "../../../wit/v0.2"],
@@ -12,7 +11,6 @@ wit_bindgen::generate!({
 
 use exports::lodge::app0_2_0::client_events::{Event, Guest};
 use lodge::app0_1_0::log;
-use lodge::app0_2_0::audio;
 use lodge::app0_2_0::screen::{self, Mode, PixelFormat};
 use std::cell::RefCell;
 
@@ -24,7 +22,6 @@ const SECONDS: f64 = 10.0;
 struct Bench {
     pixels: Vec<u8>,
     busy_ms: f64,
-    sound: bool,
     started: Option<f64>,
     last: Option<f64>,
     intervals: Vec<f64>,
@@ -44,30 +41,6 @@ fn busy(ms: f64) {
     }
 }
 
-fn note(voice: u8) -> audio::Note {
-    let waveforms = [
-        audio::Waveform::Pulse,
-        audio::Waveform::Triangle,
-        audio::Waveform::Sawtooth,
-        audio::Waveform::Noise,
-    ];
-    audio::Note {
-        waveform: waveforms[voice as usize % 4],
-        duty: 0.25,
-        frequency: 110.0 * f32::from(voice + 1),
-        slide_to: None,
-        duration_ms: 60_000,
-        envelope: audio::Envelope {
-            attack_ms: 5,
-            decay_ms: 50,
-            sustain: 0.6,
-            release_ms: 100,
-        },
-        volume: 0.1,
-        pan: 0.0,
-    }
-}
-
 struct Client;
 
 impl Guest for Client {
@@ -79,7 +52,6 @@ impl Guest for Client {
                     .split('-')
                     .find_map(|part| part.parse::<f64>().ok())
                     .unwrap_or(0.0);
-                b.sound = room.contains("sound");
                 b.pixels = vec![0; WIDTH * HEIGHT * 4];
                 let mode = Mode {
                     width: WIDTH as u16,
@@ -87,11 +59,6 @@ impl Guest for Client {
                     format: PixelFormat::Rgba8,
                 };
                 screen::set_mode(mode).expect("320×180 is a valid mode");
-                if b.sound {
-                    for voice in 0..8 {
-                        audio::play(voice, note(voice));
-                    }
-                }
             }
             Event::Frame(frame) if !b.done => {
                 busy(b.busy_ms);
