@@ -153,3 +153,9 @@ console.log("target                 run  frames    fps  p95 ms  dropped  CPU (co
 for (const r of rows) {
   console.log(`${r.target.padEnd(22)} ${String(r.run).padStart(3)} ${String(r.frames).padStart(7)} ${r.fps.toFixed(1).padStart(6)} ${r.p95.toFixed(1).padStart(7)} ${String(r.dropped).padStart(8)} ${r.cpu.toFixed(2).padStart(12)}`);
 }
+const mean = (target) => {
+  const runs = rows.filter((r) => r.target === target);
+  return { fps: runs.reduce((a, r) => a + r.fps, 0) / runs.length, cpu: runs.reduce((a, r) => a + r.cpu, 0) / runs.length };
+};
+const [lodgeMean, plainMean] = [mean(rows[0].target), mean("plain page")];
+console.log(`mean: lodge ${lodgeMean.fps.toFixed(1)} fps at ${lodgeMean.cpu.toFixed(3)} cores; plain ${plainMean.fps.toFixed(1)} fps at ${plainMean.cpu.toFixed(3)} cores; CPU ratio ${(lodgeMean.cpu / plainMean.cpu).toFixed(2)}×`);
