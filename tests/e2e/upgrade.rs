@@ -40,15 +40,11 @@ async fn a_data_folder_from_the_previous_release_opens_and_its_app_plays() {
 
     // The migrated registry (schema 3) takes what this release adds: a
     // version with assets, listed and served, beside the old version.
-    let old: serde_json::Value = server
-        .http()
-        .get(server.api("/api/apps/echo"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get_json = |path: &'static str| async {
+        let response = server.http().get(server.api(path)).send().await.unwrap();
+        response.json::<serde_json::Value>().await.unwrap()
+    };
+    let old = get_json("/api/apps/echo").await;
     assert_eq!(old["versions"][0]["assets"], serde_json::json!([]));
     let manifest = "[app]\nname = \"pictures\"\nversion = \"1.0.0\"\ndescription = \"Pictures.\"\n\n[client]\ncomponent = \"client.wasm\"\ncapabilities = [\"assets\"]\nassets = [\"hello.txt\"]\n";
     let client = component("chat_client");
@@ -60,15 +56,7 @@ async fn a_data_folder_from_the_previous_release_opens_and_its_app_plays() {
         ],
     );
     server.ok(&["app", "push", dir.path()]);
-    let shown: serde_json::Value = server
-        .http()
-        .get(server.api("/api/apps/pictures"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown = get_json("/api/apps/pictures").await;
     let url = shown["versions"][0]["assets"][0]["url"].as_str().unwrap();
     let served = server.http().get(server.api(url)).send().await.unwrap();
     assert_eq!(served.status(), 200);

@@ -336,43 +336,36 @@ impl Apps {
             let input = bytes.clone();
             let cartridge = role == Role::Client
                 && manifest.client.as_ref().map(|c| c.abi) == Some(ClientAbi::Wasm4);
-            if cartridge {
+            let (prepared, artifact) = if cartridge {
                 // A WASM-4 cartridge: checked against WASM-4's API and
                 // served as it is; there is nothing to compile or transpile.
                 let prepared = wasm4::check_cartridge(&file, &input)?;
-                checked.push(CheckedPart {
-                    file,
-                    record: PartRecord {
-                        role,
-                        sha256: sha256_hex(&input),
-                        size: input.len() as u64,
-                        imports: prepared.imports,
-                        exports: prepared.exports,
-                    },
-                    artifact: Arc::new(Artifact::Browser(wasm4::prepare_cartridge(&input))),
-                    bytes: Vec::from(input),
-                });
-                continue;
-            }
-            let prepared = tokio::task::spawn_blocking(move || {
-                check_part(role, &capabilities, &file, &input, &limits)
-            })
-            .await
-            .map_err(PublishError::task("checking a part"))??;
-            let artifact = match role {
-                Role::Client => {
-                    let (input, file) = (bytes.clone(), part.component.to_owned());
-                    tokio::task::spawn_blocking(move || {
-                        transpile_client(&input)
-                            .map(Artifact::Browser)
-                            .map_err(|reason| PartError::Browser { file, reason })
-                    })
-                    .await
-                    .map_err(PublishError::task("preparing a client part"))??
-                }
-                Role::Room | Role::Http => {
-                    Artifact::Compiled(self.compiler.compile(part.component, bytes.clone()).await?)
-                }
+                (
+                    prepared,
+                    Artifact::Browser(wasm4::prepare_cartridge(&input)),
+                )
+            } else {
+                let prepared = tokio::task::spawn_blocking(move || {
+                    check_part(role, &capabilities, &file, &input, &limits)
+                })
+                .await
+                .map_err(PublishError::task("checking a part"))??;
+                let artifact = match role {
+                    Role::Client => {
+                        let (input, file) = (bytes.clone(), part.component.to_owned());
+                        tokio::task::spawn_blocking(move || {
+                            transpile_client(&input)
+                                .map(Artifact::Browser)
+                                .map_err(|reason| PartError::Browser { file, reason })
+                        })
+                        .await
+                        .map_err(PublishError::task("preparing a client part"))??
+                    }
+                    Role::Room | Role::Http => Artifact::Compiled(
+                        self.compiler.compile(part.component, bytes.clone()).await?,
+                    ),
+                };
+                (prepared, artifact)
             };
             let bytes = Vec::from(bytes);
             checked.push(CheckedPart {
