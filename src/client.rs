@@ -24,6 +24,48 @@ pub struct Connection {
     /// The data directory of a local server, to find its token.
     #[arg(long = "data", env = "LODGE_DATA", global = true, hide = true)]
     pub data: Option<PathBuf>,
+    /// A certificate (PEM) to trust for an https:// server besides the
+    /// web's roots: a self-signed one, or a private CA's.
+    #[arg(long, env = "LODGE_CA_CERT", global = true)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl Connection {
+    /// TLS for https:// and wss://: the web's root certificates, and
+    /// `--ca-cert` when given.
+    pub fn tls(&self) -> anyhow::Result<std::sync::Arc<rustls::ClientConfig>> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+        };
+        if let Some(path) = &self.ca_cert {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    anyhow!(
+                        "--ca-cert {}: not a readable PEM certificate: {e:?}",
+                        path.display()
+                    )
+                })?;
+            if certs.is_empty() {
+                anyhow::bail!("--ca-cert {}: holds no certificate", path.display());
+            }
+            for cert in certs {
+                roots
+                    .add(cert)
+                    .with_context(|| format!("--ca-cert {}", path.display()))?;
+            }
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .context("setting up TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(std::sync::Arc::new(config))
+    }
 }
 
 /// Appended to a `401` when the CLI found no token to send.
@@ -59,6 +101,7 @@ impl ApiClient {
         });
         let http = reqwest::Client::builder()
             .user_agent(concat!("lodge/", env!("CARGO_PKG_VERSION")))
+            .tls_backend_preconfigured((*connection.tls()?).clone())
             .build()
             .context("building the HTTP client")?;
         Ok(Self { base, token, http })
@@ -89,11 +132,14 @@ impl ApiClient {
         request: reqwest::RequestBuilder,
     ) -> anyhow::Result<T> {
         let response = request.send().await.map_err(|e| {
-            anyhow!(
-                "could not reach the server at {}: {}",
-                self.base,
-                root_cause(&e)
-            )
+            let cause = root_cause(&e);
+            // A certificate the web's roots don't vouch for: say how to trust it.
+            let hint = if cause.contains("certificate") {
+                "; for a self-signed or private CA's certificate, pass --ca-cert FILE (or set LODGE_CA_CERT)"
+            } else {
+                ""
+            };
+            anyhow!("could not reach the server at {}: {cause}{hint}", self.base)
         })?;
         let status = response.status();
         let body = response

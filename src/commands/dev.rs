@@ -85,6 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         server: url.clone(),
         token: None,
         data: Some(data.path().to_owned()),
+        ca_cert: None,
     })?;
     let name = manifest.app.name.to_string();
     print_urls(&url, &manifest, &args.domain, addr.port());

@@ -31,10 +31,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let base = args.connection.server.trim_end_matches('/');
     let ws_base = if let Some(rest) = base.strip_prefix("http://") {
         format!("ws://{rest}")
-    } else if base.starts_with("https://") {
-        bail!("`lodge join` speaks plain ws:// only for now; use an http:// server URL");
+    } else if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
     } else {
-        bail!("--server {base:?} must start with http://");
+        bail!("--server {base:?} must start with http:// or https://");
     };
     let mut url = reqwest::Url::parse(&format!("{ws_base}/apps/{app}/rooms/{room}"))
         .with_context(|| format!("{app}/{room} does not make a valid URL"))?;
@@ -42,7 +42,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(version) = version {
         url.query_pairs_mut().append_pair("version", version);
     }
-    let (socket, _) = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let tls = tokio_tungstenite::Connector::Rustls(args.connection.tls()?);
+    let connecting =
+        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, Some(tls));
+    let (socket, _) = match connecting.await {
         Ok(ok) => ok,
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             let body = response.body().as_deref().unwrap_or_default();

@@ -23,6 +23,12 @@ pub struct Args {
     /// The API token writes must present; when unset, one is created in the data directory.
     #[arg(long, env = "LODGE_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Serve HTTPS and WSS with this certificate chain (PEM; needs --tls-key).
+    #[arg(long, env = "LODGE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM; needs --tls-cert).
+    #[arg(long, env = "LODGE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The largest bundle accepted, in bytes (compressed).
     #[arg(long, default_value_t = BundleLimits::default().max_bundle_bytes)]
     max_bundle_bytes: u64,
@@ -303,16 +309,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         allow_private_outbound: args.http_allow_private_outbound,
     };
     config.restart_rooms_on_publish = args.restart_rooms_on_publish;
+    config.tls = args
+        .tls_cert
+        .zip(args.tls_key)
+        .map(|(cert, key)| lodge_server::TlsFiles { cert, key });
     config.domain = args
         .domain
         .map(|d| d.trim_matches('.').to_ascii_lowercase());
     let server = Server::bind(config).await?;
-    let addr = server
-        .local_addr()
-        .context("reading the listening address")?;
+    let url = server.url().context("reading the listening address")?;
     // Scripts and tests read this line to find the port.
-    println!("lodge listening on http://{addr}");
-    tracing::info!(%addr, "serving");
+    println!("lodge listening on {url}");
+    tracing::info!(%url, "serving");
     server.run(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

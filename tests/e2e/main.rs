@@ -23,5 +23,6 @@ mod registry;
 mod regression;
 mod rooms;
 mod snake;
+mod tls;
 mod upgrade;
 mod wasm4;

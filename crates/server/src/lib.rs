@@ -19,6 +19,7 @@ mod names;
 mod observe;
 pub mod publish;
 mod run;
+mod tls;
 mod ui;
 
 pub use auth::{TOKEN_FILE, Token};
@@ -31,6 +32,7 @@ pub use lodge_runtime::{
 };
 pub use lodge_store::{KvLimits, StorageConfig};
 pub use publish::{Apps, AssetLimits, GcConfig, PublishError, ResolveError};
+pub use tls::{TlsError, TlsFiles};
 
 use anyhow::Context;
 use axum::Router;
@@ -92,6 +94,9 @@ pub struct ServerConfig {
     /// Stop an app's rooms when a new version is published, telling members
     /// to rejoin (close 1012), so they run the new version (`lodge dev`).
     pub restart_rooms_on_publish: bool,
+    /// Serve HTTPS and WSS with this certificate and key (`--tls-cert`,
+    /// `--tls-key`); plain HTTP when `None`.
+    pub tls: Option<TlsFiles>,
 }
 
 impl ServerConfig {
@@ -119,6 +124,7 @@ impl ServerConfig {
             domain: None,
             disk_reserve_bytes: 8 << 20,
             restart_rooms_on_publish: false,
+            tls: None,
         }
     }
 }
@@ -181,6 +187,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// A bound, ready server.
 pub struct Server {
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<AppState>,
     connections: ConnectionLimits,
     room_scope_days: u32,
@@ -296,10 +303,12 @@ impl Server {
                 "the open-file limit allows fewer connections than --max-connections"
             );
         }
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         Ok(Self {
             room_scope_days: config.kv.room_scope_days,
             connections,
             listener,
+            tls,
             state: Arc::new(AppState {
                 apps,
                 token,
@@ -324,6 +333,12 @@ impl Server {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The URL this server answers at: `https://ADDR` with TLS, else `http://ADDR`.
+    pub fn url(&self) -> std::io::Result<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        Ok(format!("{scheme}://{}", self.local_addr()?))
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
@@ -355,8 +370,12 @@ impl Server {
             }
         };
         let metrics = self.state.metrics.clone();
+        let endpoint = listener::Endpoint {
+            listener: self.listener,
+            tls: self.tls,
+        };
         listener::serve(
-            self.listener,
+            endpoint,
             router(self.state),
             self.connections,
             metrics,

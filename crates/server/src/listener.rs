@@ -22,6 +22,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
@@ -168,6 +170,12 @@ impl AsyncWrite for Counted {
     }
 }
 
+/// Where connections come from: the bound socket, and TLS when it serves HTTPS.
+pub(crate) struct Endpoint {
+    pub listener: TcpListener,
+    pub tls: Option<TlsAcceptor>,
+}
+
 /// Answers a connection over a limit with a 503 naming it, without waiting
 /// for the client: a fresh socket's send buffer always takes it.
 fn refuse(stream: TcpStream, limit: &'static str, limits: &ConnectionLimits) {
@@ -193,7 +201,7 @@ fn refuse(stream: TcpStream, limit: &'static str, limits: &ConnectionLimits) {
 /// accepting, runs `drain` (rooms say goodbye), and waits up to `grace` for
 /// requests in flight.
 pub(crate) async fn serve(
-    listener: TcpListener,
+    Endpoint { listener, tls }: Endpoint,
     router: Router,
     limits: ConnectionLimits,
     metrics: Metrics,
@@ -232,22 +240,47 @@ pub(crate) async fn serve(
         };
         // Room messages are small and latency matters more than packet count.
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Counted {
+        let stream = Counted {
             stream,
             _admitted: admitted,
-        });
-        let service =
-            router
-                .clone()
-                .map_request(move |mut request: axum::http::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request.map(Body::new)
-                });
-        let connection = http
-            .serve_connection(io, TowerToHyperService::new(service))
-            .with_upgrades();
-        let stopping = stopping.clone();
+        };
+        let over_tls = tls.is_some();
+        let service = router
+            .clone()
+            .map_request(move |mut request: axum::http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.map(Body::new)
+            })
+            .map_response(move |mut response: axum::response::Response| {
+                if over_tls {
+                    response.headers_mut().insert(
+                        axum::http::header::STRICT_TRANSPORT_SECURITY,
+                        axum::http::HeaderValue::from_static(crate::tls::HSTS),
+                    );
+                }
+                response
+            });
+        let service = TowerToHyperService::new(service);
+        let (http, tls, stopping) = (http.clone(), tls.clone(), stopping.clone());
+        let handshake_timeout = limits.header_timeout;
         running.spawn(async move {
+            let stream = match tls {
+                None => Either::Left(stream),
+                // The handshake must finish within the header timeout, like
+                // a request's headers, so a silent client can't hold a socket.
+                Some(tls) => {
+                    match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => Either::Right(stream),
+                        Ok(Err(e)) => {
+                            return tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                        }
+                        Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            };
+            let connection = http
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             let mut connection = std::pin::pin!(connection);
             // Once stopping, finish the request in flight and close; an
             // upgraded WebSocket has left this future already.
