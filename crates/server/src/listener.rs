@@ -234,7 +234,11 @@ pub(crate) async fn serve(
             Ok(admitted) => admitted,
             Err(limit) => {
                 metrics.limit_reached(limit);
-                refuse(stream, limit, &limits);
+                // Over TLS a plain-text answer would only be a handshake
+                // error; the connection is closed instead.
+                if tls.is_none() {
+                    refuse(stream, limit, &limits);
+                }
                 continue;
             }
         };

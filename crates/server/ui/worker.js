@@ -141,6 +141,7 @@ async function startCartridge(url, part) {
   }
   postMessage({ type: "ready" });
   for (const event of queued.splice(0)) call(event);
+  loop.start = performance.now();
   loop.set(true);
 }
 
@@ -167,6 +168,8 @@ async function start({ url, init, ...part }) {
   call({ tag: "init", val: init });
   for (const event of queued.splice(0)) call(event);
   // A screen is redrawn every frame: its clients get frames from the start.
+  // `time-ms` counts from here: loading (assets, compiling) is not the client's time.
+  loop.start = performance.now();
   if (version !== "0.1" && part.capabilities?.includes("screen")) loop.set(true);
 }
 

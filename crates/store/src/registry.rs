@@ -140,6 +140,9 @@ pub trait Registry: Send + Sync + 'static {
     /// A name some version lists the blob `sha256` under as an asset, or
     /// `None` when no version lists it as one (it may still be a part's).
     async fn asset_name(&self, sha256: &str) -> Result<Option<String>>;
+    /// Whether some version has the blob `sha256` as its client part (only
+    /// those are prepared for and served to the browser).
+    async fn is_client_part(&self, sha256: &str) -> Result<bool>;
     /// Takes the garbage-collection lease for `ttl`, unless another holder
     /// has it and it has not expired: then `None`. (PostgreSQL can answer
     /// this with an advisory lock.)

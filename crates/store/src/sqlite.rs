@@ -360,12 +360,27 @@ impl Registry for SqliteRegistry {
         .await
     }
 
+    async fn is_client_part(&self, sha256: &str) -> Result<bool> {
+        let sha256 = sha256.to_owned();
+        self.with(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT 1 FROM parts WHERE sha256 = ?1 AND role = 'client' LIMIT 1",
+                    params![sha256],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
+        })
+        .await
+    }
+
     async fn asset_name(&self, sha256: &str) -> Result<Option<String>> {
         let sha256 = sha256.to_owned();
         self.with(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT name FROM version_assets WHERE sha256 = ?1 LIMIT 1",
+                    "SELECT name FROM version_assets WHERE sha256 = ?1 ORDER BY app, version, ord LIMIT 1",
                     params![sha256],
                     |r| r.get(0),
                 )

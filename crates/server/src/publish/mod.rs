@@ -450,7 +450,9 @@ impl Apps {
         if let Some(path) = self.browser.file(sha256, name) {
             return Ok(Some(path));
         }
-        if self.browser.contains(sha256) {
+        // Only a version's client part is made for the browser: never a
+        // room or http part, nor an asset, whatever its bytes.
+        if self.browser.contains(sha256) || !self.registry.is_client_part(sha256).await? {
             return Ok(None);
         }
         // Under the write lock, so garbage collection can't take the folder
@@ -459,8 +461,7 @@ impl Apps {
         if self.browser.contains(sha256) {
             return Ok(self.browser.file(sha256, name));
         }
-        let referenced = self.registry.referenced_blobs().await?;
-        if !referenced.contains(sha256) {
+        if !self.registry.is_client_part(sha256).await? {
             return Ok(None);
         }
         let Some(bytes) = self.blobs.get(sha256).await? else {

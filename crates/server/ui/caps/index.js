@@ -14,12 +14,11 @@
 //   };
 //
 // `create` runs once per client, with `host`:
-//   host.part              the part as the page started it ({imports, capabilities, assets, …})
+//   host.part              the part as the page started it ({imports, capabilities, exports, assets, abi, …})
 //   host.start             what the page sent this module at start (a renderer's start data)
 //   host.post(message, transfer)   a message to the page, routed by its `type`
 //   host.deliver(event)    an event into the client (a timer firing)
 //   host.log(level, text)  a line for the page's console
-//   host.part              the part as the page started it ({imports, capabilities, exports, …})
 //   host.version           the client-events version it exports: "0.1" or "0.2"
 //   host.requestFrames(on) frame events on or off (ticks for a 0.1 client)
 //   host.audio             {post(command)} to the page's sound mixer, when the part has "audio"

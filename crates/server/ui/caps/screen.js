@@ -77,8 +77,8 @@ function create(host) {
   function convert(pixels, { x, y, width, height }) {
     const stride = mode.width;
     if (mode.format === "rgba8") {
-      const source = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.byteLength / 4);
       const aligned = pixels.byteOffset % 4 === 0;
+      const source = aligned ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.byteLength / 4) : null;
       for (let row = y; row < y + height; row++) {
         const start = row * stride + x;
         if (aligned) {

@@ -19,12 +19,12 @@
 //                       event, start data by host module name ({terminal:
 //                       {size}}), and objects to transfer (an OffscreenCanvas)
 //   outputs             {type: (message) => …} for its host module's messages
+//   stop()              the page is left: stop watching the window
 //
 // Input reaches the client as the page's events (events.js gives each
 // client version its shapes): key-down and key-up {key, code, repeat,
 // modifiers}, pointer {kind, x, y, button, buttons, inside, modifiers} and
 // pointer-state {x, y, buttons, inside} (the pointer left).
-//   stop()              the page is left: stop watching the window
 
 import screen from "./screen.js";
 import terminal from "./terminal.js";

@@ -55,8 +55,10 @@ export function wasm4Input({ gamepads, keys, pointer }) {
   };
 }
 
-/** A display frame shorter than this since the last update waits (60 updates a second). */
-const UPDATE_EVERY_MS = 1000 / 60 - 2;
+/** WASM-4's frame: `update` runs 60 times a second, whatever the display's rate. */
+const UPDATE_MS = 1000 / 60;
+/** How early a display frame may come and still run the next update (jitter). */
+const EARLY_MS = 2;
 
 export class Cartridge {
   /**
@@ -92,8 +94,10 @@ export class Cartridge {
   handle(event) {
     if (event.tag !== "frame") return;
     const { timeMs, input } = event.val;
-    if (timeMs - this.lastUpdate < UPDATE_EVERY_MS) return;
-    this.lastUpdate = timeMs;
+    if (timeMs - this.lastUpdate < UPDATE_MS - EARLY_MS) return;
+    // The update's slot on a 60 Hz clock, so a 90 or 144 Hz display still
+    // runs 60 updates a second; after a stall, the clock starts again.
+    this.lastUpdate = Math.max(this.lastUpdate + UPDATE_MS, timeMs - UPDATE_MS);
     this.console.update(wasm4Input(input));
     this.console.pixels(this.pixels);
     this.present(this.bytes, undefined);

@@ -107,7 +107,7 @@ export class Wasm4 {
   }
 }
 
-/** Character codes of `text` for the font (codes past 255 draw as a box). */
+/** Character codes of `text` for the font (printable ASCII; anything else, WASM-4's button glyphs at 0x80-0x87 included, draws as a box). */
 const latin1 = (text) => Array.from(text, (ch) => Math.min(ch.codePointAt(0), 0x7f + 1));
 
 /** `tracef`'s printf: %c %d %x %s %f read in turn from the argument stack at `args`. */
