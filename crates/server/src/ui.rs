@@ -74,6 +74,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("caps/input.js"),
     js!("caps/audio.js"),
     js!("audio/engine.js"),
+    js!("audio/sounds.js"),
     js!("audio/worklet.js"),
 ];
 

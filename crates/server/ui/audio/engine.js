@@ -13,11 +13,8 @@
 // thread, so neither a busy page nor a busy client holds the sound up.
 
 import { h } from "../dom.js";
+import { isSound } from "./sounds.js";
 
-/** Asset names the mixer plays (as caps/audio.js): what decodeAudioData reads in every browser. */
-const SOUND = /\.(wav|ogg|mp3)$/i;
-
-const isSound = (name) => SOUND.test(String(name));
 
 const STATS_EVERY_MS = 1000;
 const MUTED_KEY = "lodge.muted";

@@ -4,11 +4,11 @@
 // (audio/worklet.js) through the port the page handed over. The mixer
 // keeps playing what it was told while the client is busy.
 
+import { isSound } from "../audio/sounds.js";
+
 const VOICES = 8;
 const CHANNELS = 8;
 const WAVEFORMS = ["pulse", "triangle", "sawtooth", "sine", "noise"];
-/** Asset names played as sounds (the page decodes these: audio/engine.js). */
-const SOUND = /\.(wav|ogg|mp3)$/i;
 /** The longest time a note or an envelope stage is taken to last: an hour. */
 const MAX_MS = 3_600_000;
 /** Commands one event may post; more would only flood the audio thread. */
@@ -18,7 +18,6 @@ const MAX_COMMANDS_PER_CALL = 1024;
 const clamp = (value, low, high, fallback) => (Number.isFinite(value) ? Math.min(high, Math.max(low, value)) : fallback);
 const milliseconds = (value) => Math.min(MAX_MS, Math.max(0, Number(value) || 0));
 
-const isSound = (name) => SOUND.test(name);
 
 /** The sound assets of the part: names from its assets list, or from its manifest. */
 export function soundNames(part) {

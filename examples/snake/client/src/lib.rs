@@ -185,6 +185,15 @@ impl Client for Arena {
             Some(FromRoom::Welcome(id)) => self.me = Some(id),
             Some(FromRoom::State(state)) => {
                 self.play_sounds(&state);
+                // A snake comes back heading right with no turn pending:
+                // the next direction pressed must be sent again.
+                let respawned = state
+                    .happenings
+                    .iter()
+                    .any(|(what, who)| *what == Happening::Spawned && Some(*who) == self.me);
+                if respawned {
+                    self.sent = None;
+                }
                 self.previous = self.current.replace(state);
                 self.arrived_ms = self.now_ms;
             }
