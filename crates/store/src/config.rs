@@ -4,7 +4,8 @@
 //! (PostgreSQL, Redis, object storage) are more variants here.
 
 use crate::{
-    BlobStore, FsBlobStore, Kv, KvLimits, LimitedKv, Registry, SqliteKv, SqliteRegistry, StoreError,
+    Accounts, BlobStore, FsBlobStore, Kv, KvLimits, LimitedKv, Registry, SqliteKv, SqliteRegistry,
+    StoreError,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub struct StorageConfig {
 #[derive(Clone)]
 pub struct Storage {
     pub registry: Arc<dyn Registry>,
+    /// Accounts live with the registry (apps' collaborators refer to both).
+    pub accounts: Arc<dyn Accounts>,
     pub kv: Arc<dyn Kv>,
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -82,13 +85,14 @@ impl StorageConfig {
 
     /// Opens (creating and migrating) every backend.
     pub async fn open(&self) -> Result<Storage, OpenError> {
-        let registry: Arc<dyn Registry> = match &self.registry {
+        let (registry, accounts): (Arc<dyn Registry>, Arc<dyn Accounts>) = match &self.registry {
             RegistryBackend::Sqlite { path } => {
-                Arc::new(SqliteRegistry::open(path).map_err(|source| OpenError {
+                let sqlite = Arc::new(SqliteRegistry::open(path).map_err(|source| OpenError {
                     setting: "registry",
                     location: path.display().to_string(),
                     source,
-                })?)
+                })?);
+                (sqlite.clone(), sqlite)
             }
         };
         let kv: Arc<dyn Kv> = match &self.kv {
@@ -112,6 +116,7 @@ impl StorageConfig {
         };
         Ok(Storage {
             registry,
+            accounts,
             kv,
             blobs,
         })

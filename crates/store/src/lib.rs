@@ -6,13 +6,20 @@
 //! a cluster can put PostgreSQL, Redis or S3-compatible storage behind the
 //! same traits without touching the rest of Lodge.
 
+mod accounts;
 mod blobs;
 mod config;
 mod kv;
 mod registry;
 mod reserve;
 mod sqlite;
+mod sqlite_accounts;
 
+pub use accounts::{
+    Account, AccountId, AccountRole, AccountUsage, Accounts, AppMember, AppRole, CreateRefused,
+    InviteRecord, MemberRefused, NewAccount, NewToken, PublishRefusal, Publisher, QuotaKind,
+    QuotaOverrides, QuotaRefusal, Quotas, SessionRecord, TokenRecord,
+};
 pub use blobs::{BlobStore, FsBlobStore, sha256_hex};
 pub use config::{BlobBackend, KvBackend, OpenError, RegistryBackend, Storage, StorageConfig};
 pub use kv::{Kv, KvError, KvLimits, KvScope, KvStore, LimitedKv, Quota, QuotaExceeded, SqliteKv};

@@ -1,6 +1,7 @@
 //! The app registry: which apps exist, their immutable versions and parts.
 
 use crate::Result;
+use crate::accounts::{PublishRefusal, Publisher};
 use async_trait::async_trait;
 use lodge_manifest::{AppName, Manifest, Role};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,10 @@ pub struct NewVersion {
     pub parts: Vec<PartRecord>,
     /// In the manifest's order.
     pub assets: Vec<AssetRecord>,
+    /// Who publishes: checked against the app's collaborators and its
+    /// owner's quotas, and made the owner of a new app. `None` publishes
+    /// without an owner (what tests of the registry alone do).
+    pub publisher: Option<Publisher>,
 }
 
 /// A published version.
@@ -80,6 +85,8 @@ pub enum PublishOutcome {
     Unchanged(VersionRecord),
     /// The version exists with different content; versions are immutable.
     Conflict(VersionRecord),
+    /// The publisher may not push to the app, or a quota would be exceeded.
+    Refused(PublishRefusal),
 }
 
 /// One line of the app list.

@@ -67,6 +67,56 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX version_assets_by_blob ON version_assets(sha256);
 "#,
+    // Accounts (issue 12). Secrets are stored as SHA-256 digests, passwords
+    // as Argon2id hashes (empty: none yet). Apps published before this
+    // migration get the first admin as their owner on start-up.
+    r#"
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        disabled INTEGER NOT NULL DEFAULT 0,
+        quotas TEXT NOT NULL DEFAULT '{}',
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        secret_hash TEXT PRIMARY KEY,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX sessions_by_account ON sessions(account);
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER,
+        last_used_ms INTEGER
+    ) STRICT;
+    CREATE INDEX api_tokens_by_account ON api_tokens(account);
+    CREATE TABLE invites (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        code_hash TEXT NOT NULL UNIQUE,
+        created_by INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        used_by INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        used_ms INTEGER
+    ) STRICT;
+    CREATE TABLE app_members (
+        app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'maintainer')),
+        added_ms INTEGER NOT NULL,
+        PRIMARY KEY (app, account)
+    ) STRICT;
+    CREATE INDEX app_members_by_account ON app_members(account);
+"#,
 ];
 
 /// The registry in a SQLite database.
@@ -92,7 +142,7 @@ impl SqliteRegistry {
         })
     }
 
-    async fn with<T: Send + 'static>(
+    pub(crate) async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -133,7 +183,7 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<()> 
     Ok(())
 }
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
@@ -222,6 +272,11 @@ impl Registry for SqliteRegistry {
             let now = now_ms();
             let size: u64 = new.parts.iter().map(|p| p.size).sum::<u64>()
                 + new.assets.iter().map(|a| a.size).sum::<u64>();
+            if let Some(publisher) = &new.publisher
+                && let Some(refusal) = crate::sqlite_accounts::check_publish(&tx, &app, publisher, size)?
+            {
+                return Ok(PublishOutcome::Refused(refusal));
+            }
             let manifest = serde_json::to_string(&new.manifest).expect("manifests serialize");
             tx.execute(
                 "INSERT INTO apps (name, created_ms) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
@@ -231,6 +286,13 @@ impl Registry for SqliteRegistry {
                 "INSERT INTO versions (app, version, manifest, digest, size, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![app, version, manifest, new.digest, size as i64, now],
             )?;
+            if let Some(publisher) = &new.publisher {
+                tx.execute(
+                    "INSERT INTO app_members (app, account, role, added_ms)
+                     SELECT ?1, ?2, 'owner', ?3 WHERE NOT EXISTS (SELECT 1 FROM app_members WHERE app = ?1)",
+                    params![app, publisher.account, now],
+                )?;
+            }
             for part in &new.parts {
                 tx.execute(
                     "INSERT INTO parts (app, version, role, sha256, size, imports, exports) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -459,6 +521,7 @@ mod tests {
         let assets = vec![asset("z.png", "b"), asset("a.txt", "c")];
         let outcome = registry
             .publish(NewVersion {
+                publisher: None,
                 manifest: manifest.clone(),
                 digest: "d".into(),
                 parts: vec![PartRecord {
