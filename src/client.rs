@@ -17,8 +17,9 @@ pub struct Connection {
     )]
     pub server: String,
     /// The API token, for writes, logs and unlisted rooms. When absent, the
-    /// token file of a server on this machine is used (from --data or
-    /// LODGE_DATA, or the default data directory).
+    /// token `lodge login` stored for this server is used, else the token
+    /// file of a server on this machine (from --data or LODGE_DATA, or the
+    /// default data directory).
     #[arg(long, env = "LODGE_TOKEN", hide_env_values = true, global = true)]
     pub token: Option<String>,
     /// The data directory of a local server, to find its token.
@@ -31,6 +32,16 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The server's URL as `lodge login` keys it.
+    pub fn server_key(&self) -> String {
+        self.server.trim_end_matches('/').to_owned()
+    }
+
+    /// What `lodge login` stored for this server.
+    pub fn login(&self) -> Option<crate::credentials::Login> {
+        crate::credentials::login_for(&self.server_key())
+    }
+
     /// TLS for https:// and wss://: the web's root certificates, and
     /// `--ca-cert` when given.
     pub fn tls(&self) -> anyhow::Result<std::sync::Arc<rustls::ClientConfig>> {
@@ -69,7 +80,7 @@ impl Connection {
 }
 
 /// Appended to a `401` when the CLI found no token to send.
-pub const NO_TOKEN_HINT: &str = "no token found: pass --token or set LODGE_TOKEN; a local server keeps it in its data directory's `token` file";
+pub const NO_TOKEN_HINT: &str = "no token found: sign in with `lodge login`, or pass --token or set LODGE_TOKEN; a local server keeps its operator token in its data directory's `token` file";
 
 /// The default data directory of `lodge serve`.
 pub fn default_data_dir() -> PathBuf {
@@ -92,13 +103,17 @@ impl ApiClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("--server {base:?} must start with http:// or https://");
         }
-        let token = connection.token.clone().or_else(|| {
-            let dir = connection.data.clone().unwrap_or_else(default_data_dir);
-            std::fs::read_to_string(dir.join(lodge_server::TOKEN_FILE))
-                .ok()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-        });
+        let token = connection
+            .token
+            .clone()
+            .or_else(|| connection.login().map(|l| l.token))
+            .or_else(|| {
+                let dir = connection.data.clone().unwrap_or_else(default_data_dir);
+                std::fs::read_to_string(dir.join(lodge_server::TOKEN_FILE))
+                    .ok()
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+            });
         let http = reqwest::Client::builder()
             .user_agent(concat!("lodge/", env!("CARGO_PKG_VERSION")))
             .tls_backend_preconfigured((*connection.tls()?).clone())
@@ -114,6 +129,11 @@ impl ApiClient {
     /// Whether a token was found (flag, environment or token file).
     pub fn has_token(&self) -> bool {
         self.token.is_some()
+    }
+
+    /// Starts a request to `path` that sends no token (signing in).
+    pub fn request_anonymous(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
     }
 
     /// Starts a request to `path` (under the server's base URL).

@@ -2,6 +2,7 @@
 
 mod client;
 mod commands;
+mod credentials;
 mod output;
 mod pack;
 
@@ -31,6 +32,17 @@ enum Command {
     Logs(commands::logs::Args),
     /// Join a room from the terminal: each typed line is sent, each message printed.
     Join(commands::join::Args),
+    /// Sign in to a server: a token for this CLI, kept in your config directory.
+    Login(commands::account::LoginArgs),
+    /// Create an account on a server, and sign in with it.
+    Signup(commands::account::LoginArgs),
+    /// Sign out: revoke the token `lodge login` kept, and forget it.
+    Logout(commands::account::ConnectionArgs),
+    /// Who you are signed in as, your apps and quotas.
+    Whoami(commands::account::ConnectionArgs),
+    /// Create, list and revoke your API tokens (for scripts and CI).
+    #[command(subcommand)]
+    Token(commands::token::Command),
     /// Compile one uploaded component for the server that runs this (internal).
     #[command(name = "__compile", hide = true)]
     Compile(commands::compile::Args),
@@ -61,6 +73,11 @@ fn main() -> ExitCode {
             Command::Rooms(command) => commands::rooms::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Join(args) => commands::join::run(args).await,
+            Command::Login(args) => commands::account::login(args, false).await,
+            Command::Signup(args) => commands::account::login(args, true).await,
+            Command::Logout(args) => commands::account::logout(args).await,
+            Command::Whoami(args) => commands::account::whoami(args).await,
+            Command::Token(command) => commands::token::run(command).await,
             Command::Compile(_) => unreachable!("handled before the runtime starts"),
         }
     });

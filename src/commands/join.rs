@@ -1,4 +1,5 @@
-//! `lodge join APP/ROOM --name NAME`: a room from the terminal.
+//! `lodge join APP/ROOM --name NAME`: a room from the terminal, as a guest,
+//! or under your username when `lodge login` signed you in to the server.
 
 use crate::client::Connection;
 use anyhow::{Context, bail};
@@ -13,9 +14,16 @@ pub struct Args {
     /// APP/ROOM to join, or APP@VERSION/ROOM for a room running that version
     /// (by default a new room starts with the latest version).
     target: String,
-    /// Your display name in the room.
+    /// Your display name in the room, as a guest. When `lodge login` signed
+    /// you in to this server, you join under your username instead.
+    #[arg(long, required_unless_present = "signed_in")]
+    name: Option<String>,
+    /// Join as a guest even when signed in.
+    #[arg(long, conflicts_with = "signed_in")]
+    guest: bool,
+    /// Join under your username; fails unless `lodge login` signed you in.
     #[arg(long)]
-    name: String,
+    signed_in: bool,
     #[command(flatten)]
     connection: Connection,
 }
@@ -38,13 +46,43 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut url = reqwest::Url::parse(&format!("{ws_base}/apps/{app}/rooms/{room}"))
         .with_context(|| format!("{app}/{room} does not make a valid URL"))?;
-    url.query_pairs_mut().append_pair("name", &args.name);
+    if let Some(name) = &args.name {
+        url.query_pairs_mut().append_pair("name", name);
+    }
     if let Some(version) = version {
         url.query_pairs_mut().append_pair("version", version);
     }
+    // Only `lodge login`'s token makes you a member by account: the
+    // operator's token (LODGE_TOKEN) is not a player.
+    let login = if args.guest {
+        None
+    } else {
+        args.connection.login()
+    };
+    if args.signed_in && login.is_none() {
+        bail!("not signed in to {base}: run `lodge login` first, or join as a guest with --name");
+    }
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            url.as_str(),
+        )
+        .context("building the request")?;
+    if let Some(login) = &login {
+        request.headers_mut().insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", login.token)
+                .parse()
+                .context("the stored token is not a valid header")?,
+        );
+    }
+    let who = match (&login, &args.name) {
+        (Some(login), _) => login.username.clone(),
+        (None, Some(name)) => name.clone(),
+        (None, None) => unreachable!("clap requires --name or --signed-in"),
+    };
     let tls = tokio_tungstenite::Connector::Rustls(args.connection.tls()?);
     let connecting =
-        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, Some(tls));
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(tls));
     let (socket, _) = match connecting.await {
         Ok(ok) => ok,
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
@@ -57,10 +95,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         Err(e) => bail!("could not reach {ws_base}: {e}"),
     };
-    eprintln!(
-        "joined {app}/{room} as {}; type lines to send, Ctrl-D to leave",
-        args.name
-    );
+    let how = if login.is_some() { "your account " } else { "" };
+    eprintln!("joined {app}/{room} as {how}{who}; type lines to send, Ctrl-D to leave");
     let (mut sink, mut stream) = socket.split();
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;

@@ -1,5 +1,6 @@
 //! One module per `lodge` subcommand.
 
+pub mod account;
 pub mod app;
 pub mod compile;
 pub mod dev;
@@ -7,3 +8,4 @@ pub mod join;
 pub mod logs;
 pub mod rooms;
 pub mod serve;
+pub mod token;

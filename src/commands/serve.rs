@@ -3,8 +3,8 @@
 use crate::client::default_data_dir;
 use anyhow::Context;
 use lodge_server::{
-    AssetLimits, BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits, GcConfig,
-    HttpConfig, KvLimits, RoomConfig, Server, ServerConfig,
+    AccountsConfig, AssetLimits, BundleLimits, CompileConfig, ComponentLimits, ConnectionLimits,
+    GcConfig, HttpConfig, KvLimits, Quotas, RoomConfig, Server, ServerConfig,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -216,6 +216,43 @@ pub struct Args {
     /// members to rejoin (close code 1012), so they run the new version.
     #[arg(long)]
     restart_rooms_on_publish: bool,
+    /// Who may create an account: anyone (open), people with an invite code
+    /// an admin made (invite), or nobody (closed).
+    #[arg(long, env = "LODGE_SIGNUP", default_value = "open", value_parser = ["open", "invite", "closed"])]
+    signup: String,
+    /// The first admin's username, created on the first start.
+    #[arg(long, env = "LODGE_ADMIN_USER", default_value = "admin")]
+    admin_user: String,
+    /// The first admin's password, set if the admin has none yet; without
+    /// it, a one-time setup link is printed.
+    #[arg(
+        long = "admin-password",
+        env = "LODGE_ADMIN_PASSWORD",
+        hide_env_values = true,
+        hide = true
+    )]
+    admin_password: Option<String>,
+    /// Apps one account may own (admins have no quotas).
+    #[arg(long, default_value_t = Quotas::default().apps)]
+    quota_apps: u64,
+    /// Versions one app may have.
+    #[arg(long, default_value_t = Quotas::default().versions_per_app)]
+    quota_versions: u64,
+    /// Bytes of components and assets in all of one account's apps.
+    #[arg(long, default_value_t = Quotas::default().stored_bytes)]
+    quota_stored_bytes: u64,
+    /// Bytes of kv data in all of one account's apps.
+    #[arg(long, default_value_t = Quotas::default().kv_bytes)]
+    quota_kv_bytes: u64,
+    /// Sign-in and sign-up attempts per minute from one client address.
+    #[arg(long, default_value_t = AccountsConfig::default().signin_per_address_per_minute)]
+    signin_per_minute: u32,
+    /// Sign-in attempts per minute to one account.
+    #[arg(long, default_value_t = AccountsConfig::default().signin_per_account_per_minute)]
+    signin_per_account_per_minute: u32,
+    /// How long a browser stays signed in, in days.
+    #[arg(long, default_value_t = 30)]
+    session_days: u64,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -316,10 +353,30 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.domain = args
         .domain
         .map(|d| d.trim_matches('.').to_ascii_lowercase());
+    config.accounts = AccountsConfig {
+        signup: args
+            .signup
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--signup: {e}"))?,
+        admin_username: args.admin_user,
+        admin_password: args.admin_password,
+        quotas: Quotas {
+            apps: args.quota_apps,
+            versions_per_app: args.quota_versions,
+            stored_bytes: args.quota_stored_bytes,
+            kv_bytes: args.quota_kv_bytes,
+        },
+        signin_per_address_per_minute: args.signin_per_minute.max(1),
+        signin_per_account_per_minute: args.signin_per_account_per_minute.max(1),
+        session_lifetime: Duration::from_secs(args.session_days.max(1) * 86_400),
+    };
     let server = Server::bind(config).await?;
     let url = server.url().context("reading the listening address")?;
     // Scripts and tests read this line to find the port.
     println!("lodge listening on {url}");
+    if let Some(link) = server.setup_link() {
+        println!("set the admin's password (once) at {link}");
+    }
     tracing::info!(%url, "serving");
     server.run(shutdown_signal()).await?;
     tracing::info!("stopped");

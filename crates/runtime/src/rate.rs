@@ -1,8 +1,9 @@
-//! Rate limits per client address: a token bucket for each address seen
-//! recently, so one client can't do a costly thing (start rooms, later sign
-//! in) faster than a person would.
+//! Rate limits per client address (or per account): a token bucket for each
+//! key seen recently, so one client can't do a costly thing (start rooms,
+//! sign in) faster than a person would.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -10,10 +11,11 @@ use std::time::{Duration, Instant};
 /// Addresses remembered before full buckets are forgotten.
 const PRUNE_ABOVE: usize = 10_000;
 
-/// Allows `per_minute` events per client address, in bursts of up to that many.
-pub struct RateLimiter {
+/// Allows `per_minute` events per key (by default a client address), in
+/// bursts of up to that many.
+pub struct RateLimiter<K = IpAddr> {
     per_minute: u32,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 struct Bucket {
@@ -21,7 +23,7 @@ struct Bucket {
     at: Instant,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq> RateLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_minute: per_minute.max(1),
@@ -33,8 +35,8 @@ impl RateLimiter {
         self.per_minute
     }
 
-    /// Takes one token for `client`; when none is left, how long until one is.
-    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+    /// Takes one token for `key`; when none is left, how long until one is.
+    pub fn take(&self, key: K) -> Result<(), Duration> {
         let now = Instant::now();
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
@@ -42,7 +44,7 @@ impl RateLimiter {
         if buckets.len() > PRUNE_ABOVE {
             buckets.retain(|_, b| b.refilled(now, per_second, capacity) < capacity);
         }
-        let bucket = buckets.entry(subscriber(client)).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: capacity,
             at: now,
         });
@@ -54,6 +56,13 @@ impl RateLimiter {
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
         }
+    }
+}
+
+impl RateLimiter<IpAddr> {
+    /// Takes one token for `client`'s subscriber (see [`subscriber`]).
+    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        self.take(subscriber(client))
     }
 }
 

@@ -1,6 +1,9 @@
 //! The JSON API under `/api`: list, show, upload and delete apps.
 
 use crate::AppState;
+use crate::accounts::caller::Caller;
+use crate::accounts::routes::{MemberJson, members_json};
+use crate::accounts::scopes::Scope;
 use crate::error::ApiError;
 use crate::publish::{PublishError, ResolveError};
 use axum::Json;
@@ -9,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use lodge_manifest::{AppName, Role};
 use lodge_runtime::rooms::close;
-use lodge_store::{AppSummary, PartRecord, VersionRecord};
+use lodge_store::{AppRole, AppSummary, PartRecord, VersionRecord};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -34,11 +37,14 @@ pub struct AppListItem {
     pub live_rooms: usize,
     /// Members in those rooms.
     pub live_members: usize,
+    /// The account the app belongs to.
+    pub owner: Option<String>,
 }
 
 impl From<AppSummary> for AppListItem {
     fn from(a: AppSummary) -> Self {
         Self {
+            owner: None,
             live_rooms: 0,
             live_members: 0,
             name: a.name.to_string(),
@@ -174,6 +180,8 @@ pub struct AppList {
 pub struct AppDetail {
     pub name: String,
     pub latest: String,
+    /// Who may push and delete: owners first, then maintainers.
+    pub members: Vec<MemberJson>,
     pub versions: Vec<VersionJson>,
 }
 
@@ -222,11 +230,21 @@ fn no_app(name: &AppName) -> ApiError {
 
 pub async fn list_apps(State(state): Shared) -> Result<Json<AppList>, ApiError> {
     let apps = state.apps.registry.list_apps().await?;
+    let owners: std::collections::HashMap<String, String> = state
+        .auth
+        .store
+        .app_owners()
+        .await?
+        .into_iter()
+        .map(|(app, account)| (app.to_string(), account.username))
+        .collect();
     let apps = apps
         .into_iter()
         .map(|summary| {
             let rooms = state.rooms.list(summary.name.as_str());
+            let owner = owners.get(summary.name.as_str()).cloned();
             let mut item = AppListItem::from(summary);
+            item.owner = owner;
             item.live_rooms = rooms.len();
             item.live_members = rooms.iter().map(|r| r.members).sum();
             item
@@ -243,6 +261,7 @@ pub async fn show_app(
     let versions = state.apps.registry.versions(&name).await?;
     let latest = versions.first().ok_or_else(|| no_app(&name))?;
     Ok(Json(AppDetail {
+        members: members_json(&state, &name).await?,
         name: name.to_string(),
         latest: latest.manifest.app.version.to_string(),
         versions: versions.into_iter().map(VersionJson::from).collect(),
@@ -260,10 +279,20 @@ pub async fn show_version(
 
 pub async fn upload(
     State(state): Shared,
+    caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<PublishAnswer>), ApiError> {
-    state.token.check(&headers)?;
+    let scopes = caller.scopes();
+    if !scopes
+        .0
+        .iter()
+        .any(|s| matches!(s, Scope::PublishAll | Scope::Publish(_)))
+    {
+        return Err(crate::accounts::caller::forbidden(
+            "this token has no publish scope (publish:* or publish:APP)",
+        ));
+    }
     let limit = state.apps.limits().max_bundle_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -274,7 +303,25 @@ pub async fn upload(
     if declared.is_some_and(|n| n > limit.saturating_add(crate::bundle::DRAIN_BYTES)) {
         return Err(PublishError::from(crate::bundle::BundleError::TooLarge { limit }).into());
     }
-    let (created, record) = state.apps.publish(body).await?;
+    let publisher = lodge_store::Publisher {
+        account: caller.account.id,
+        admin: caller.is_admin(),
+        quotas: state.auth.quotas,
+    };
+    let in_scope = move |app: &AppName| scopes.may_publish(app);
+    let (created, record) = state.apps.publish(body, Some(publisher), &in_scope).await?;
+    if !created {
+        // Identical content was already there: still only for its collaborators.
+        let app = &record.manifest.app.name;
+        caller
+            .require_app_role(
+                &state.auth,
+                app,
+                AppRole::Maintainer,
+                Scope::Publish(app.clone()),
+            )
+            .await?;
+    }
     if created && state.restart_rooms_on_publish {
         let app = &record.manifest.app;
         state
@@ -306,28 +353,23 @@ pub async fn upload(
 
 pub async fn delete_app(
     State(state): Shared,
-    headers: HeaderMap,
+    caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
-    state.token.check(&headers)?;
     let name = app_name(&name)?;
+    caller
+        .require_app_role(
+            &state.auth,
+            &name,
+            AppRole::Owner,
+            Scope::Publish(name.clone()),
+        )
+        .await?;
     let deleted = state.apps.delete_app(&name).await?;
     if deleted == 0 {
         return Err(no_app(&name));
     }
-    state
-        .rooms
-        .stop(
-            name.as_str(),
-            None,
-            close::GOING_AWAY,
-            "the app was deleted",
-        )
-        .await;
-    if let Err(e) = state.kv.delete_app(name.as_str()).await {
-        tracing::warn!(app = %name, error = %e, "could not delete the app's kv data");
-    }
-    state.logs.forget(name.as_str());
+    forget_app(&state, &name, "the app was deleted").await;
     Ok(Json(DeleteAnswer {
         name: name.to_string(),
         version: None,
@@ -335,13 +377,33 @@ pub async fn delete_app(
     }))
 }
 
+/// After an app's last version is gone: its rooms stop (telling members
+/// `reason`), and its kv data and logs go.
+pub(crate) async fn forget_app(state: &AppState, name: &AppName, reason: &str) {
+    state
+        .rooms
+        .stop(name.as_str(), None, close::GOING_AWAY, reason)
+        .await;
+    if let Err(e) = state.kv.delete_app(name.as_str()).await {
+        tracing::warn!(app = %name, error = %e, "could not delete the app's kv data");
+    }
+    state.logs.forget(name.as_str());
+}
+
 pub async fn delete_version(
     State(state): Shared,
-    headers: HeaderMap,
+    caller: Caller,
     Path((name, v)): Path<(String, String)>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
-    state.token.check(&headers)?;
     let name = app_name(&name)?;
+    caller
+        .require_app_role(
+            &state.auth,
+            &name,
+            AppRole::Maintainer,
+            Scope::Publish(name.clone()),
+        )
+        .await?;
     let version = version(&name, &v)?;
     if !state.apps.delete_version(&name, &version).await? {
         return Err(ResolveError::NoVersion {

@@ -1,7 +1,6 @@
-//! The API token: where it comes from, and checking `Authorization: Bearer`.
+//! The operator's token (`LODGE_TOKEN`, or the data folder's token file):
+//! where it comes from. It acts as the first admin, with every scope.
 
-use crate::error::ApiError;
-use axum::http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
@@ -23,26 +22,14 @@ impl Token {
         }
     }
 
-    /// Accepts a request whose `Authorization` header carries this token.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let unauthorized =
-            |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
-        let value = headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("this needs the API token: send `Authorization: Bearer TOKEN` (the CLI reads --token, LODGE_TOKEN, or a local server's token file)"))?;
-        let given = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token)
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
+    /// Whether `given` is this token, compared in constant time.
+    pub fn matches(&self, given: &str) -> bool {
         let given: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
-        if given == self.digest {
-            Ok(())
-        } else {
-            Err(unauthorized("the API token is wrong"))
-        }
+        given
+            .iter()
+            .zip(self.digest.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     }
 }
 

@@ -158,6 +158,10 @@ impl From<PublishError> for ApiError {
             VersionConflict { .. } => {
                 Self::new(StatusCode::CONFLICT, "version_exists", e.to_string())
             }
+            OutOfScope { .. } | NotACollaborator { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            OverQuota(_) => Self::new(StatusCode::FORBIDDEN, "quota_exceeded", e.to_string()),
             DiskFull { doing } => Self::disk_full(&doing),
             Io { doing, source } => Self::io(&doing, &source),
             Store(e) => e.into(),

@@ -8,9 +8,11 @@ use crate::listener::ClientAddr;
 use crate::publish::ResolveError;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::SinkExt;
 use lodge_manifest::Role;
+use lodge_runtime::rooms::JoinRefused;
 use lodge_runtime::rooms::{close, valid_room_name};
 use lodge_runtime::{Membership, Outgoing, Payload, RoomSpec};
 use serde::Deserialize;
@@ -51,6 +53,7 @@ pub async fn join(
     ClientAddr(client): ClientAddr,
     Path((app, room)): Path<(String, String)>,
     Query(query): Query<JoinQuery>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let app = app_name(&app)?;
@@ -62,9 +65,23 @@ pub async fn join(
             ),
         ));
     }
-    let name = query.name.unwrap_or_default();
+    // A signed-in member (session cookie, or a token) joins under their
+    // username; a guest under a display name no account has.
+    let account = state
+        .auth
+        .identify(&axum::http::Method::GET, &headers)
+        .await?
+        .map(|caller| caller.account.username);
+    let name = match &account {
+        Some(username) => username.clone(),
+        None => query.name.unwrap_or_default(),
+    };
     crate::names::check_display_name(&name)
         .map_err(|problem| ApiError::bad_request("invalid_member_name", problem.to_string()))?;
+    let refusal = match &account {
+        Some(_) => None,
+        None => guest_refusal(&state, &name).await?,
+    };
     let pinned = query.version.is_some();
     let record = state
         .apps
@@ -106,6 +123,20 @@ pub async fn join(
         .read_buffer_size(4096)
         .on_upgrade(move |mut socket| async move {
             let _open = OpenConnection::new(connections);
+            let refusal = refusal.or_else(|| {
+                (MERGE_REQUIRE_ACCOUNT && account.is_none()).then(|| JoinRefused {
+                    code: close::SIGN_IN_REQUIRED,
+                    reason: "this app's rooms are for signed-in members: sign in, then join".into(),
+                })
+            });
+            if let Some(refused) = refusal {
+                let _ = tokio::time::timeout(
+                    SEND_TIMEOUT,
+                    socket.send(close_frame(refused.code, &refused.reason)),
+                )
+                .await;
+                return;
+            }
             match rooms.join(spec, pinned, &room, &name, client).await {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
                 Err(refused) => {
@@ -118,6 +149,27 @@ pub async fn join(
             }
         }))
 }
+
+/// Why a guest may not use `name`: it is an account's username (in any case).
+async fn guest_refusal(state: &AppState, name: &str) -> Result<Option<JoinRefused>, ApiError> {
+    let Ok(username) = crate::accounts::usernames::normalize(name) else {
+        return Ok(None);
+    };
+    Ok(state
+        .auth
+        .store
+        .account_by_name(&username)
+        .await?
+        .map(|account| JoinRefused {
+            code: close::NAME_TAKEN,
+            reason: format!(
+                "\"{name}\" is the name of an account: sign in as {}, or join under another name",
+                account.username
+            ),
+        }))
+}
+
+const MERGE_REQUIRE_ACCOUNT: bool = false;
 
 /// A frame for a payload; text that isn't UTF-8 (never sent by the runtime) is dropped.
 fn to_message(payload: Payload) -> Option<Message> {

@@ -6,6 +6,7 @@
 //! router from an [`AppState`] ([`Server::state`]), which tests can drive
 //! in-process.
 
+pub mod accounts;
 mod api;
 mod assets;
 mod auth;
@@ -14,6 +15,7 @@ mod data_dir;
 mod error;
 mod gateway;
 mod headers;
+mod json;
 mod listener;
 mod names;
 mod observe;
@@ -22,6 +24,7 @@ mod run;
 mod tls;
 mod ui;
 
+pub use accounts::{AccountsConfig, SignupPolicy};
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
 pub use error::ApiError;
@@ -30,14 +33,14 @@ pub use lodge_runtime::{
     COMPILE_COMMAND, CompileChild, CompileConfig, ComponentLimits, EngineOptions, HttpConfig,
     RoomConfig, compile_child,
 };
-pub use lodge_store::{KvLimits, StorageConfig};
+pub use lodge_store::{KvLimits, QuotaOverrides, Quotas, StorageConfig};
 pub use publish::{Apps, AssetLimits, GcConfig, PublishError, ResolveError};
 pub use tls::{TlsError, TlsFiles};
 
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get};
+use axum::routing::{any, delete, get, patch, post, put};
 use lodge_runtime::{
     AppLogs, BrowserCache, CompiledCache, Compiler, ComponentLoader, GuestThreads, HttpParts,
     MemoryBudget, Metrics, Rooms, Shared, new_engine, start_ticker,
@@ -97,6 +100,8 @@ pub struct ServerConfig {
     /// Serve HTTPS and WSS with this certificate and key (`--tls-cert`,
     /// `--tls-key`); plain HTTP when `None`.
     pub tls: Option<TlsFiles>,
+    /// Sign-up policy, the first admin, quotas and sign-in limits.
+    pub accounts: AccountsConfig,
 }
 
 impl ServerConfig {
@@ -125,6 +130,7 @@ impl ServerConfig {
             disk_reserve_bytes: 8 << 20,
             restart_rooms_on_publish: false,
             tls: None,
+            accounts: AccountsConfig::default(),
         }
     }
 }
@@ -132,7 +138,8 @@ impl ServerConfig {
 /// Everything request handlers share.
 pub struct AppState {
     pub apps: Apps,
-    pub token: Token,
+    /// Accounts, sessions, tokens, and the operator's token.
+    pub auth: accounts::Auth,
     pub rooms: Rooms,
     pub logs: AppLogs,
     pub metrics: Metrics,
@@ -151,6 +158,7 @@ pub struct AppState {
 
 /// The HTTP routes.
 pub fn router(state: Arc<AppState>) -> Router {
+    use accounts::{admin, routes as acc};
     let api = Router::new()
         .route("/apps", get(api::list_apps).post(api::upload))
         .route("/apps/{name}", get(api::show_app).delete(api::delete_app))
@@ -159,7 +167,34 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(api::show_version).delete(api::delete_version),
         )
         .route("/apps/{name}/rooms", get(observe::list_rooms))
+        .route("/apps/{name}/rooms/{room}", delete(observe::stop_room))
         .route("/apps/{name}/logs", get(observe::logs))
+        .route("/apps/{name}/members", get(acc::list_members))
+        .route(
+            "/apps/{name}/members/{username}",
+            put(acc::put_member).delete(acc::delete_member),
+        )
+        .route("/apps/{name}/transfer", post(admin::transfer_app))
+        .route("/signup", post(acc::signup))
+        .route(
+            "/session",
+            post(acc::create_session).delete(acc::delete_session),
+        )
+        .route("/setup", get(acc::setup_state).post(acc::setup))
+        .route("/me", get(acc::me).delete(acc::delete_me))
+        .route("/me/password", put(acc::change_password))
+        .route("/me/sessions", delete(acc::delete_all_sessions))
+        .route("/tokens", get(acc::list_tokens).post(acc::create_token))
+        .route("/tokens/{id}", delete(acc::delete_token))
+        .route("/users", get(admin::list_users))
+        .route(
+            "/users/{username}",
+            patch(admin::change_user).delete(admin::delete_user),
+        )
+        .route(
+            "/invites",
+            get(admin::list_invites).post(admin::create_invite),
+        )
         .fallback(api::not_found)
         // Uploads enforce their own limits while streaming.
         .layer(DefaultBodyLimit::disable());
@@ -186,6 +221,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// A bound, ready server.
 pub struct Server {
+    /// The first admin's one-time setup link, while it has no password.
+    setup_link: Option<String>,
     listener: tokio::net::TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<AppState>,
@@ -304,14 +341,33 @@ impl Server {
             );
         }
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let (auth, setup_code) =
+            accounts::Auth::start(storage.accounts, token, &config.accounts, tls.is_some())
+                .await
+                .context("starting accounts")?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let setup_link = setup_code.map(|code| {
+            format!(
+                "{scheme}://{}/setup#code={code}",
+                listener
+                    .local_addr()
+                    .map_or_else(|_| config.listen.to_string(), |a| a.to_string())
+            )
+        });
+        if let Some(link) = &setup_link {
+            tracing::warn!(
+                "the admin account has no password yet: open {link} to set it (or start with LODGE_ADMIN_PASSWORD)"
+            );
+        }
         Ok(Self {
+            setup_link,
             room_scope_days: config.kv.room_scope_days,
             connections,
             listener,
             tls,
             state: Arc::new(AppState {
                 apps,
-                token,
+                auth,
                 rooms,
                 logs,
                 metrics,
@@ -324,6 +380,11 @@ impl Server {
                 reported_headers: Default::default(),
             }),
         })
+    }
+
+    /// The first admin's one-time setup link, while the admin has no password.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     /// What the handlers share, for driving [`router`] in-process (tests).
@@ -351,6 +412,7 @@ impl Server {
             self.room_scope_days,
         ));
         let collection = tokio::spawn(collect_garbage(self.state.clone()));
+        let budgets = tokio::spawn(keep_kv_budgets(self.state.clone()));
         let state = self.state.clone();
         // Members hear why, instead of seeing their connection drop: stop
         // every room, then give the relays a moment to send the close.
@@ -386,6 +448,7 @@ impl Server {
         .await;
         expiry.abort();
         collection.abort();
+        budgets.abort();
         Ok(())
     }
 }
@@ -419,6 +482,60 @@ async fn collect_garbage(state: Arc<AppState>) {
         ticks.tick().await;
         state.apps.collect_garbage().await;
     }
+}
+
+/// How often each app's share of its owner's kv quota is worked out again.
+const KV_BUDGET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Holds each account's apps, together, to the account's kv quota: every
+/// few seconds, each app of a non-admin owner may grow by what the quota
+/// leaves after the owner's other apps. (Within one app the quota is exact;
+/// across apps growing at once it may be passed by one interval's writes.)
+async fn keep_kv_budgets(state: Arc<AppState>) {
+    let mut ticks = tokio::time::interval(KV_BUDGET_INTERVAL);
+    loop {
+        ticks.tick().await;
+        let (owners, used) = match (
+            state.auth.store.app_owners().await,
+            state.kv.app_bytes().await,
+        ) {
+            (Ok(owners), Ok(used)) => (owners, used),
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "reading app owners for kv quotas failed");
+                continue;
+            }
+            (_, Err(e)) => {
+                tracing::warn!(error = %e, "reading kv usage for kv quotas failed");
+                continue;
+            }
+        };
+        state
+            .kv
+            .set_app_budgets(kv_budgets(&owners, &used, state.auth.quotas));
+    }
+}
+
+/// Each app's kv budget: its owner's kv quota less what the owner's other
+/// apps hold. Admins' apps have none (only the server's per-app limit).
+fn kv_budgets(
+    owners: &[(lodge_manifest::AppName, lodge_store::Account)],
+    used: &std::collections::HashMap<String, u64>,
+    defaults: Quotas,
+) -> std::collections::HashMap<String, u64> {
+    let mut by_owner: std::collections::HashMap<i64, u64> = Default::default();
+    for (app, owner) in owners {
+        *by_owner.entry(owner.id).or_default() += used.get(app.as_str()).copied().unwrap_or(0);
+    }
+    owners
+        .iter()
+        .filter(|(_, owner)| !owner.is_admin())
+        .map(|(app, owner)| {
+            let quota = defaults.with(&owner.quotas).kv_bytes;
+            let own = used.get(app.as_str()).copied().unwrap_or(0);
+            let others = by_owner[&owner.id] - own;
+            (app.to_string(), quota.saturating_sub(others))
+        })
+        .collect()
 }
 
 /// Instances the pool holds beyond the room and http budgets: rooms

@@ -1,20 +1,23 @@
 //! Seeing what runs: live rooms, app logs and Prometheus metrics.
 //!
 //! A room's name is what lets people join it, and logs carry member names
-//! and whatever the app writes, so: logs need the API token; the room list
-//! shows everyone the rooms an app marks public (`[room].visibility`), and
-//! shows a caller with the token every room.
+//! and whatever the app writes, so: logs are for the app's collaborators
+//! (and admins) with the `rooms` scope; the room list shows everyone the
+//! rooms an app marks public (`[room].visibility`), and shows them every room.
 
 use crate::AppState;
+use crate::accounts::caller::{Caller, MaybeCaller};
+use crate::accounts::scopes::Scope;
 use crate::api::{app_name, rfc3339};
 use crate::error::ApiError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use lodge_manifest::RoomVisibility;
+use lodge_manifest::{AppName, RoomVisibility};
+use lodge_store::AppRole;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -33,20 +36,21 @@ pub struct RoomList {
     pub rooms: Vec<RoomJson>,
 }
 
-/// `GET /api/apps/{app}/rooms`: every live room with the API token, the
-/// public ones without. A wrong token is refused rather than treated as
-/// none, so a client learns its token is wrong.
+/// `GET /api/apps/{app}/rooms`: every live room for the app's
+/// collaborators and admins (with the `rooms` scope), the public ones for
+/// everyone else. A wrong token is refused rather than treated as none, so
+/// a client learns its token is wrong.
 pub async fn list_rooms(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    MaybeCaller(caller): MaybeCaller,
     Path(app): Path<String>,
 ) -> Result<Json<RoomList>, ApiError> {
-    let everything = headers.contains_key(header::AUTHORIZATION);
-    if everything {
-        state.token.check(&headers)?;
-    }
     let app = app_name(&app)?;
     state.apps.resolve(&app, None, None).await?;
+    let everything = match caller {
+        Some(caller) => may_watch(&state, &caller, &app).await.is_ok(),
+        None => false,
+    };
     let rooms = state
         .rooms
         .list(app.as_str())
@@ -74,17 +78,17 @@ pub struct LogQuery {
 }
 
 /// The app's log as newline-delimited JSON; with `follow=true` the response
-/// stays open and streams new lines as they happen. Needs the API token
-/// (the app owner's, once there are accounts).
+/// stays open and streams new lines as they happen. For the app's
+/// collaborators and admins, with the `rooms` scope.
 pub async fn logs(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(app): Path<String>,
     Query(query): Query<LogQuery>,
 ) -> Result<Response, ApiError> {
-    state.token.check(&headers)?;
     let app = app_name(&app)?;
     state.apps.resolve(&app, None, None).await?;
+    may_watch(&state, &caller, &app).await?;
     let (lines, receiver) = state.logs.read(app.as_str(), query.room.as_deref());
     let encode = |line: &lodge_runtime::LogLine| {
         let mut text = serde_json::to_string(line).expect("log lines serialize");
@@ -103,6 +107,43 @@ pub async fn logs(
         Body::from_stream(futures::stream::iter(past))
     };
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// Whether `caller` may see all of `app`'s rooms and its logs, and stop rooms.
+async fn may_watch(state: &AppState, caller: &Caller, app: &AppName) -> Result<(), ApiError> {
+    caller
+        .require_app_role(&state.auth, app, AppRole::Maintainer, Scope::Rooms)
+        .await
+}
+
+/// `DELETE /api/apps/{app}/rooms/{room}`: stops a live room; its members
+/// are told why (close 1001).
+pub async fn stop_room(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((app, room)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = app_name(&app)?;
+    state.apps.resolve(&app, None, None).await?;
+    may_watch(&state, &caller, &app).await?;
+    let reason = format!("the room was stopped by {}", caller.account.username);
+    if !state
+        .rooms
+        .stop_room(
+            app.as_str(),
+            &room,
+            lodge_runtime::rooms::close::GOING_AWAY,
+            &reason,
+        )
+        .await
+    {
+        return Err(ApiError::not_found(format!(
+            "{app} has no live room \"{room}\""
+        )));
+    }
+    Ok(Json(
+        serde_json::json!({ "app": app.to_string(), "room": room, "stopped": true }),
+    ))
 }
 
 /// Lines from a broadcast receiver; a follower that falls behind skips ahead.

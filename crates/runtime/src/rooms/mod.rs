@@ -42,8 +42,11 @@ pub mod close {
     pub const KICKED: u16 = 4003;
     /// The room could not start (see the app log).
     pub const UNAVAILABLE: u16 = 4004;
-    /// The room has `unique-names` and a member already has this name.
+    /// The room has `unique-names` and a member already has this name, or
+    /// a guest asked for the name of an account.
     pub const NAME_TAKEN: u16 = 4005;
+    /// The app's rooms are for signed-in members (`[room].require-account`).
+    pub const SIGN_IN_REQUIRED: u16 = 4006;
 }
 
 /// A message between a member and its room.
@@ -567,6 +570,24 @@ impl Rooms {
                 })
                 .await;
         }
+    }
+
+    /// Stops one room of an app, closing its members with `code` and
+    /// `reason`. Returns whether it was running.
+    pub async fn stop_room(&self, app: &str, room: &str, code: u16, reason: &str) -> bool {
+        let tx = {
+            let live = self.inner.live.lock().expect("rooms lock");
+            live.get(&(app.to_owned(), room.to_owned()))
+                .map(|room| room.tx.clone())
+        };
+        let Some(tx) = tx else { return false };
+        let _ = tx
+            .send(Event::Stop {
+                code,
+                reason: reason.to_owned(),
+            })
+            .await;
+        true
     }
 }
 

@@ -65,6 +65,18 @@ pub enum PublishError {
         name: AppName,
         version: semver::Version,
     },
+    /// The caller's token is scoped to other apps.
+    #[error("this token may not publish {app}: that needs the publish:{app} or publish:* scope")]
+    OutOfScope { app: AppName },
+    /// The app belongs to other accounts.
+    #[error(
+        "{app} belongs to {}: only its owners and maintainers may push to it or delete it; choose another [app].name, or ask an owner to add you as a collaborator",
+        .owners.join(", ")
+    )]
+    NotACollaborator { app: AppName, owners: Vec<String> },
+    /// An account quota would be exceeded.
+    #[error("{}", quota_message(.0))]
+    OverQuota(lodge_store::QuotaRefusal),
     /// A write found no space; `doing` names what it was.
     #[error("the server's disk is full: {doing} failed")]
     DiskFull { doing: String },
@@ -131,4 +143,42 @@ pub enum ResolveError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// "over the stored bytes quota of alice: 1.0 MiB of 1.0 MiB used, and this
+/// adds 12.0 KiB; ..." — the quota, the account, the use and the way out.
+pub fn quota_message(refusal: &lodge_store::QuotaRefusal) -> String {
+    use lodge_store::QuotaKind;
+    let (name, flag) = refusal.quota.describe();
+    let amount = |n: u64| match refusal.quota {
+        QuotaKind::StoredBytes | QuotaKind::KvBytes => size(n),
+        QuotaKind::Apps | QuotaKind::VersionsPerApp => n.to_string(),
+    };
+    let remedy = match refusal.quota {
+        QuotaKind::Apps => "delete an app",
+        QuotaKind::VersionsPerApp => "delete old versions (lodge app rm APP@VERSION)",
+        QuotaKind::StoredBytes | QuotaKind::KvBytes => "delete versions or apps",
+    };
+    format!(
+        "over the \"{name}\" quota of account {}: {} used of {}, and this adds {}; {remedy}, or ask the operator to raise it (lodge serve {flag}, or per account)",
+        refusal.account,
+        amount(refusal.used),
+        amount(refusal.limit),
+        amount(refusal.adding),
+    )
+}
+
+/// Bytes for people: `512 B`, `12.0 KiB`, `3.4 MiB`, `1.0 GiB`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }

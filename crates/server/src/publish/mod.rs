@@ -134,6 +134,8 @@ impl Apps {
     pub async fn publish(
         &self,
         body: axum::body::Body,
+        publisher: Option<lodge_store::Publisher>,
+        in_scope: &(dyn Fn(&AppName) -> bool + Send + Sync),
     ) -> Result<(bool, VersionRecord), PublishError> {
         let _permit = self
             .uploads
@@ -153,6 +155,11 @@ impl Apps {
                     listing: listing(&bundle),
                 })?;
         let manifest = lodge_runtime::capabilities::parse_manifest(manifest_bytes)?;
+        if !in_scope(&manifest.app.name) {
+            return Err(PublishError::OutOfScope {
+                app: manifest.app.name.clone(),
+            });
+        }
         self.check_manifest_limits(&manifest)?;
         let assets = assets::check_assets(&manifest, &bundle, &self.limits.assets)?;
         let parts = self.check_parts(&manifest, bundle).await?;
@@ -194,6 +201,7 @@ impl Apps {
                 digest,
                 parts: records,
                 assets: assets.iter().map(|a| a.record.clone()).collect(),
+                publisher,
             })
             .await;
         match outcome {
@@ -207,6 +215,15 @@ impl Apps {
             Ok(PublishOutcome::Conflict(_)) => {
                 self.collect_locked(refused()).await;
                 Err(PublishError::VersionConflict { name, version })
+            }
+            Ok(PublishOutcome::Refused(refusal)) => {
+                self.collect_locked(refused()).await;
+                Err(match refusal {
+                    lodge_store::PublishRefusal::NotACollaborator { owners } => {
+                        PublishError::NotACollaborator { app: name, owners }
+                    }
+                    lodge_store::PublishRefusal::OverQuota(quota) => PublishError::OverQuota(quota),
+                })
             }
             Err(e) => {
                 self.collect_locked(refused()).await;

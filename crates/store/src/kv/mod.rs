@@ -15,6 +15,8 @@ pub use sqlite::SqliteKv;
 
 use crate::StoreError;
 use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 /// Whose data: one room's (by name), or the app's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -70,7 +72,9 @@ pub enum KvError {
     ValueTooLarge(u32),
     #[error("the scope is full ({0} bytes, --kv-scope-bytes)")]
     ScopeFull(u64),
-    #[error("the app's data is full ({0} bytes in all its scopes, --kv-app-bytes)")]
+    #[error(
+        "the app's data is full ({0} bytes in all its scopes: --kv-app-bytes, or what its owner's kv quota leaves)"
+    )]
     AppFull(u64),
     #[error(
         "the app has data in its most room scopes ({0}, --kv-room-scopes); rooms' data unwritten for {1} days is removed"
@@ -120,6 +124,11 @@ pub trait Kv: Send + Sync + 'static {
     /// Removes room scopes no one wrote to since `before_ms` (of rooms long
     /// gone); returns how many.
     async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError>;
+    /// The bytes (keys plus values) every app holds, by app.
+    async fn app_bytes(&self) -> Result<HashMap<String, u64>, KvError>;
+    /// Narrows the per-app quota of some apps below `max_app_bytes` (what
+    /// is left of their owner's account quota); replaces the last call's.
+    fn set_app_budgets(&self, budgets: HashMap<String, u64>);
 }
 
 /// What a kv backend implements. Keys and values arrive already within
@@ -165,6 +174,8 @@ pub trait KvStore: Send + Sync + 'static {
     ) -> Result<i64, KvError>;
     async fn delete_app(&self, app: &str) -> Result<(), KvError>;
     async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError>;
+    /// The bytes (keys plus values) every app holds, by app.
+    async fn app_bytes(&self) -> Result<HashMap<String, u64>, KvError>;
 }
 
 /// The most keys one `list_keys` returns, whatever the caller asks.
@@ -174,11 +185,33 @@ pub const MAX_LIST: u32 = 10_000;
 pub struct LimitedKv<S> {
     store: S,
     limits: KvLimits,
+    /// Apps held to less than `limits.max_app_bytes` (by their account's quota).
+    budgets: RwLock<HashMap<String, u64>>,
 }
 
 impl<S: KvStore> LimitedKv<S> {
     pub fn new(store: S, limits: KvLimits) -> Self {
-        Self { store, limits }
+        Self {
+            store,
+            limits,
+            budgets: RwLock::default(),
+        }
+    }
+
+    /// The limits for a write of `app`'s.
+    fn limits_for(&self, app: &str) -> KvLimits {
+        let budget = self
+            .budgets
+            .read()
+            .expect("kv budgets lock")
+            .get(app)
+            .copied();
+        KvLimits {
+            max_app_bytes: budget.map_or(self.limits.max_app_bytes, |b| {
+                b.min(self.limits.max_app_bytes)
+            }),
+            ..self.limits
+        }
     }
 
     fn check_key(&self, key: &str) -> Result<(), KvError> {
@@ -211,7 +244,9 @@ impl<S: KvStore> Kv for LimitedKv<S> {
         if value.len() > self.limits.max_value_bytes as usize {
             return Err(KvError::ValueTooLarge(self.limits.max_value_bytes));
         }
-        self.store.set(app, scope, key, value, self.limits).await
+        self.store
+            .set(app, scope, key, value, self.limits_for(app))
+            .await
     }
 
     async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError> {
@@ -241,7 +276,7 @@ impl<S: KvStore> Kv for LimitedKv<S> {
     ) -> Result<i64, KvError> {
         self.check_key(key)?;
         self.store
-            .increment(app, scope, key, delta, self.limits)
+            .increment(app, scope, key, delta, self.limits_for(app))
             .await
     }
 
@@ -251,5 +286,13 @@ impl<S: KvStore> Kv for LimitedKv<S> {
 
     async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError> {
         self.store.expire_room_scopes(before_ms).await
+    }
+
+    async fn app_bytes(&self) -> Result<HashMap<String, u64>, KvError> {
+        self.store.app_bytes().await
+    }
+
+    fn set_app_budgets(&self, budgets: HashMap<String, u64>) {
+        *self.budgets.write().expect("kv budgets lock") = budgets;
     }
 }

@@ -5,6 +5,7 @@ use super::{KvError, KvLimits, KvScope, KvStore};
 use crate::{Result, StoreError};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Schema migrations, applied in order (`PRAGMA user_version` counts them).
@@ -329,6 +330,20 @@ impl KvStore for SqliteKv {
             conn.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv_apps WHERE app = ?1", params![app])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn app_bytes(&self) -> Result<HashMap<String, u64>, KvError> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT app, bytes FROM kv_apps")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut bytes = HashMap::new();
+            for row in rows {
+                let (app, n) = row?;
+                bytes.insert(app, n.max(0) as u64);
+            }
+            Ok(bytes)
         })
         .await
     }

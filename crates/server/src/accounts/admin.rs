@@ -1,0 +1,216 @@
+//! The admin's routes: users (list, disable, quotas, delete), invite codes,
+//! and moving an app to another owner.
+
+use super::caller::Caller;
+use super::routes::{AccountJson, UsageJson, delete_account, usage_of};
+use super::{SignupPolicy, secrets, usernames};
+use crate::AppState;
+use crate::api::{app_name, rfc3339};
+use crate::error::ApiError;
+use crate::json::JsonBody;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lodge_store::{Account, QuotaOverrides, Quotas};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+type Shared = State<Arc<AppState>>;
+
+/// The longest an invite code lives, in days.
+const MAX_INVITE_DAYS: u32 = 365;
+
+/// A user in the admin's list.
+#[derive(Serialize)]
+pub struct UserJson {
+    #[serde(flatten)]
+    pub account: AccountJson,
+    /// The quotas in force (`null` for admins), and the account's own overrides.
+    pub quotas: Option<Quotas>,
+    pub quota_overrides: QuotaOverrides,
+    pub usage: UsageJson,
+}
+
+async fn user_json(state: &AppState, account: &Account) -> Result<UserJson, ApiError> {
+    Ok(UserJson {
+        account: account.into(),
+        quotas: (!account.is_admin()).then(|| state.auth.quotas.with(&account.quotas)),
+        quota_overrides: account.quotas,
+        usage: usage_of(state, account).await?,
+    })
+}
+
+async fn named(state: &AppState, username: &str) -> Result<Account, ApiError> {
+    let name =
+        usernames::normalize(username).map_err(|e| ApiError::bad_request("invalid_username", e))?;
+    state
+        .auth
+        .store
+        .account_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no account \"{name}\"")))
+}
+
+/// `GET /api/users`.
+pub async fn list_users(
+    State(state): Shared,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin()?;
+    let mut users = Vec::new();
+    for account in state.auth.store.list_accounts().await? {
+        users.push(user_json(&state, &account).await?);
+    }
+    Ok(Json(serde_json::json!({ "users": users })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    #[serde(default)]
+    disabled: Option<bool>,
+    /// Replaces the account's overrides; `{}` goes back to the defaults.
+    #[serde(default)]
+    quotas: Option<QuotaOverrides>,
+}
+
+/// `PATCH /api/users/{username}`: disables or enables, and sets quotas.
+pub async fn change_user(
+    State(state): Shared,
+    caller: Caller,
+    Path(username): Path<String>,
+    JsonBody(change): JsonBody<UserChange>,
+) -> Result<Json<UserJson>, ApiError> {
+    caller.require_admin()?;
+    let account = named(&state, &username).await?;
+    if let Some(disabled) = change.disabled {
+        if disabled && account.id == state.auth.admin {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "first_admin",
+                "the first admin can't be disabled: the operator's token acts as this account",
+            ));
+        }
+        state.auth.store.set_disabled(account.id, disabled).await?;
+        tracing::info!(username = %account.username, disabled, "account changed");
+    }
+    if let Some(quotas) = change.quotas {
+        state.auth.store.set_quotas(account.id, quotas).await?;
+        tracing::info!(username = %account.username, ?quotas, "quotas set");
+    }
+    let account = named(&state, &username).await?;
+    Ok(Json(user_json(&state, &account).await?))
+}
+
+/// `DELETE /api/users/{username}`: deletes an account and the apps it alone owned.
+pub async fn delete_user(
+    State(state): Shared,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<Json<super::routes::AccountDeleted>, ApiError> {
+    caller.require_admin()?;
+    let account = named(&state, &username).await?;
+    Ok(Json(delete_account(&state, &account).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+/// `POST /api/invites`: a single-use invite code, shown once.
+pub async fn create_invite(
+    State(state): Shared,
+    caller: Caller,
+    JsonBody(body): JsonBody<InviteRequest>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require_admin()?;
+    let days = body.expires_in_days.unwrap_or(7);
+    if !(1..=MAX_INVITE_DAYS).contains(&days) {
+        return Err(ApiError::bad_request(
+            "invalid_expiry",
+            format!("expires_in_days: use 1-{MAX_INVITE_DAYS}"),
+        ));
+    }
+    let code = secrets::new_secret("");
+    let record = state
+        .auth
+        .store
+        .create_invite(
+            secrets::digest(&code),
+            caller.account.id,
+            lodge_store::now_ms() + i64::from(days) * 86_400_000,
+        )
+        .await?;
+    let note = (state.auth.signup != SignupPolicy::Invite).then(|| {
+        format!(
+            "sign-up is {} on this server (--signup), so the code is not needed or not accepted",
+            state.auth.signup.name()
+        )
+    });
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": record.id,
+            "code": code,
+            "expires": rfc3339(record.expires_ms),
+            "signup_path": format!("/signup#invite={code}"),
+            "note": note,
+        })),
+    ))
+}
+
+/// `GET /api/invites`: every invite, used or not, without codes.
+pub async fn list_invites(
+    State(state): Shared,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin()?;
+    let now = lodge_store::now_ms();
+    let invites: Vec<serde_json::Value> = state
+        .auth
+        .store
+        .invites()
+        .await?
+        .into_iter()
+        .map(|i| {
+            serde_json::json!({
+                "id": i.id,
+                "created_by": i.created_by,
+                "created": rfc3339(i.created_ms),
+                "expires": rfc3339(i.expires_ms),
+                "used_by": i.used_by,
+                "expired": i.used_by.is_none() && i.expires_ms <= now,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "invites": invites })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    to: String,
+}
+
+/// `POST /api/apps/{app}/transfer`: makes another account the app's only owner.
+pub async fn transfer_app(
+    State(state): Shared,
+    caller: Caller,
+    Path(app): Path<String>,
+    JsonBody(body): JsonBody<Transfer>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin()?;
+    let app = app_name(&app)?;
+    let to = named(&state, &body.to).await?;
+    if !state.auth.store.transfer_app(&app, to.id).await? {
+        return Err(crate::publish::ResolveError::NoApp(app).into());
+    }
+    tracing::info!(%app, to = %to.username, "app transferred");
+    Ok(Json(serde_json::json!({
+        "name": app.to_string(),
+        "members": super::routes::members_json(&state, &app).await?,
+    })))
+}
