@@ -56,6 +56,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Let another account push to an app (as a maintainer, or an owner).
+    Share {
+        app: String,
+        username: String,
+        /// maintainer: pushes and deletes versions; owner: also deletes the
+        /// app and manages who shares it.
+        #[arg(long, default_value = "maintainer", value_parser = ["maintainer", "owner"])]
+        role: String,
+    },
+    /// Take an account off an app's collaborators (or leave it yourself).
+    Unshare { app: String, username: String },
 }
 
 #[derive(Deserialize)]
@@ -214,6 +225,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Share {
+            app,
+            username,
+            role,
+        } => {
+            let answer: serde_json::Value = client
+                .send(
+                    client
+                        .request(Method::PUT, &format!("/api/apps/{app}/members/{username}"))
+                        .json(&serde_json::json!({ "role": role })),
+                )
+                .await?;
+            print_members(&app, &answer);
+            Ok(())
+        }
+        Command::Unshare { app, username } => {
+            let answer: serde_json::Value = client
+                .send(client.request(
+                    Method::DELETE,
+                    &format!("/api/apps/{app}/members/{username}"),
+                ))
+                .await?;
+            print_members(&app, &answer);
+            Ok(())
+        }
         Command::Rm { app, json } => {
             let (name, version) = split_app(&app);
             let path = match version {
@@ -243,6 +279,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// "talk: alice (owner), bob (maintainer)".
+fn print_members(app: &str, answer: &serde_json::Value) {
+    let members: Vec<String> = answer["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m["username"].as_str().unwrap_or_default(),
+                m["role"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    println!("{app}: {}", members.join(", "));
 }
 
 fn pack_to_file(dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<()> {

@@ -51,6 +51,7 @@ async fn lodge_dev_rebuilds_and_repushes_on_change_and_rooms_restart() {
         child,
         url: url.clone(),
         data: dir.to_owned(),
+        setup: Default::default(),
     };
     until_line(&lines, &format!("{url}/play/devved/lobby"));
     until_line(&lines, &format!("{url}/run/devved/"));

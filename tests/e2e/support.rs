@@ -56,12 +56,20 @@ pub struct Server {
     pub child: Child,
     pub url: String,
     pub data: PathBuf,
+    /// The first admin's setup link, once the server printed one.
+    pub setup: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Server {
     /// Starts a server on `data` with the test token and extra arguments.
     pub fn start(data: &Path, extra: &[&str]) -> Server {
         Self::start_with(data, extra, Some(TOKEN))
+    }
+
+    /// Starts `command` (the lodge binary, with its own environment) as a
+    /// server with the test token.
+    pub fn start_command(command: Command, data: &Path, extra: &[&str]) -> Server {
+        Self::spawn(command, data, extra, Some(TOKEN))
     }
 
     pub fn start_with(data: &Path, extra: &[&str], token: Option<&str>) -> Server {
@@ -94,10 +102,15 @@ impl Server {
         let mut child = command.spawn().expect("starting lodge serve");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let setup = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let setup_seen = setup.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("lodge listening on ") {
                     let _ = tx.send(url.to_owned());
+                } else if let Some(link) = line.strip_prefix("set the admin's password (once) at ")
+                {
+                    *setup_seen.lock().unwrap() = Some(link.to_owned());
                 }
             }
         });
@@ -108,6 +121,21 @@ impl Server {
             child,
             url,
             data: data.to_owned(),
+            setup,
+        }
+    }
+
+    /// The setup link the server printed (waiting a moment for it), if any.
+    pub fn setup_link(&self) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(link) = self.setup.lock().unwrap().clone() {
+                return Some(link);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -404,6 +432,34 @@ impl Ws {
         let tcp = connect_from(server, from).await.expect("connecting");
         let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
         match tokio_tungstenite::client_async(url, tcp).await {
+            Ok((stream, _)) => Ok(Ws { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
+                response.status().as_u16(),
+                String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                    .into_owned(),
+            )),
+            Err(e) => panic!("connecting: {e}"),
+        }
+    }
+
+    /// Joins `app/room` with `Authorization: Bearer token` (a signed-in
+    /// member); an HTTP refusal comes back as its status and body.
+    pub async fn join_with_token(
+        server: &Server,
+        app: &str,
+        room: &str,
+        token: &str,
+    ) -> Result<Ws, (u16, String)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!(
+            "{}/apps/{app}/rooms/{room}",
+            server.url.replace("http://", "ws://")
+        );
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
             Ok((stream, _)) => Ok(Ws { stream }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
                 response.status().as_u16(),

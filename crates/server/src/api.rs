@@ -322,6 +322,9 @@ pub async fn upload(
             )
             .await?;
     }
+    if created {
+        state.refresh_kv_budgets().await;
+    }
     if created && state.restart_rooms_on_publish {
         let app = &record.manifest.app;
         state

@@ -495,23 +495,31 @@ async fn keep_kv_budgets(state: Arc<AppState>) {
     let mut ticks = tokio::time::interval(KV_BUDGET_INTERVAL);
     loop {
         ticks.tick().await;
+        state.refresh_kv_budgets().await;
+    }
+}
+
+impl AppState {
+    /// Works out again what each app may hold in kv under its owner's
+    /// quota: periodically, and at once when quotas or owners change or a
+    /// new app is published.
+    pub async fn refresh_kv_budgets(&self) {
         let (owners, used) = match (
-            state.auth.store.app_owners().await,
-            state.kv.app_bytes().await,
+            self.auth.store.app_owners().await,
+            self.kv.app_bytes().await,
         ) {
             (Ok(owners), Ok(used)) => (owners, used),
             (Err(e), _) => {
                 tracing::warn!(error = %e, "reading app owners for kv quotas failed");
-                continue;
+                return;
             }
             (_, Err(e)) => {
                 tracing::warn!(error = %e, "reading kv usage for kv quotas failed");
-                continue;
+                return;
             }
         };
-        state
-            .kv
-            .set_app_budgets(kv_budgets(&owners, &used, state.auth.quotas));
+        self.kv
+            .set_app_budgets(kv_budgets(&owners, &used, self.auth.quotas));
     }
 }
 

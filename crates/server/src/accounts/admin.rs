@@ -96,6 +96,7 @@ pub async fn change_user(
     }
     if let Some(quotas) = change.quotas {
         state.auth.store.set_quotas(account.id, quotas).await?;
+        state.refresh_kv_budgets().await;
         tracing::info!(username = %account.username, ?quotas, "quotas set");
     }
     let account = named(&state, &username).await?;
@@ -208,6 +209,7 @@ pub async fn transfer_app(
     if !state.auth.store.transfer_app(&app, to.id).await? {
         return Err(crate::publish::ResolveError::NoApp(app).into());
     }
+    state.refresh_kv_budgets().await;
     tracing::info!(%app, to = %to.username, "app transferred");
     Ok(Json(serde_json::json!({
         "name": app.to_string(),
