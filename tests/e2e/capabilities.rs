@@ -122,6 +122,11 @@ fn every_capability_in_the_table_has_a_guest_that_exercises_it() {
     let guests: Vec<(&str, Role, Vec<u8>)> = vec![
         ("misbehave", Role::Room, guest_component("misbehave")),
         ("presence", Role::Room, guest_component("presence")),
+        (
+            "identity-probe",
+            Role::Room,
+            guest_component("identity_probe"),
+        ),
         ("readme-echo", Role::Room, guest_component("readme_echo")),
         (
             "readme-client",

@@ -16,6 +16,7 @@ mod full_disk;
 mod hardening;
 mod hostile;
 mod http;
+mod identity;
 mod origin;
 mod outbound;
 mod properties;

@@ -78,6 +78,10 @@ pub struct RoomPart {
     /// (compared trimmed and case-insensitively).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unique_names: bool,
+    /// Only signed-in members may join the app's rooms; guests (a display
+    /// name and no account) are refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_account: bool,
 }
 
 /// `[room].visibility`: whether anyone may list the app's live rooms. A
@@ -394,6 +398,8 @@ mod raw {
         pub visibility: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         pub unique_names: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub require_account: bool,
     }
 
     #[derive(Deserialize, Serialize)]
@@ -477,6 +483,7 @@ mod raw {
                         capabilities,
                         visibility,
                         unique_names: room.unique_names,
+                        require_account: room.require_account,
                     })
                 })
                 .transpose()?;
@@ -559,6 +566,7 @@ mod raw {
                     visibility: (r.visibility != RoomVisibility::default())
                         .then(|| r.visibility.name().to_owned()),
                     unique_names: r.unique_names,
+                    require_account: r.require_account,
                 }),
                 client: m.client.as_ref().map(|c| Client {
                     component: c.component.clone(),

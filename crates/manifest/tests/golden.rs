@@ -63,6 +63,7 @@ fn a_complete_manifest_parses_with_every_field() {
     assert_eq!(room.capabilities.len(), 2);
     assert_eq!(room.visibility, lodge_manifest::RoomVisibility::Public);
     assert!(room.unique_names);
+    assert!(room.require_account);
     assert_eq!(m.http.as_ref().unwrap().allowed_hosts, ["api.example.com"]);
     assert_eq!(m.parts().len(), 3);
     // Rendering back to TOML and parsing again gives the same manifest.
@@ -95,12 +96,29 @@ fn rooms_are_unlisted_with_any_names_unless_the_manifest_says_otherwise() {
     let room = m.room.as_ref().unwrap();
     assert_eq!(room.visibility, lodge_manifest::RoomVisibility::Unlisted);
     assert!(!room.unique_names);
+    assert!(!room.require_account);
     // Defaults are left out when serialized, so the content digest of a
     // manifest that doesn't use them is what it was before they existed.
     let json = serde_json::to_string(&m).unwrap();
     assert!(
-        !json.contains("visibility") && !json.contains("unique"),
+        !json.contains("visibility") && !json.contains("unique") && !json.contains("require"),
         "{json}"
     );
     assert!(!m.to_toml().contains("visibility"));
+}
+
+#[test]
+fn an_app_may_require_signed_in_members() {
+    let text = "[app]\nname='a'\nversion='0.1.0'\ndescription=''\n[room]\ncomponent='r.wasm'\nrequire-account = true\n";
+    let m = Manifest::parse(text).unwrap();
+    assert!(m.room.as_ref().unwrap().require_account);
+    let toml = m.to_toml();
+    assert!(toml.contains("require-account = true"), "{toml}");
+    assert_eq!(Manifest::parse(&toml).unwrap(), m);
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(json["room"]["require-account"], true);
+    // Saying the default is the same manifest as not saying it.
+    let explicit = Manifest::parse(&text.replace("true", "false")).unwrap();
+    assert!(!explicit.room.as_ref().unwrap().require_account);
+    assert!(!explicit.to_toml().contains("require-account"));
 }

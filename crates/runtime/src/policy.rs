@@ -116,6 +116,31 @@ mod tests {
     }
 
     #[test]
+    fn identity_is_0_2_for_rooms_that_declare_it_and_never_for_other_parts() {
+        let identity = [CapabilityName::new("identity").unwrap()];
+        assert_eq!(
+            check_import(Role::Room, &[], "lodge:app/identity@0.2.0"),
+            Err(Denial::NeedsCapability("identity"))
+        );
+        assert_eq!(
+            check_import(Role::Room, &identity, "lodge:app/identity@0.2.0"),
+            Ok(())
+        );
+        // It never existed in 0.1.0.
+        assert!(matches!(
+            check_import(Role::Room, &identity, "lodge:app/identity@0.1.0"),
+            Err(Denial::VersionUnsupported { .. })
+        ));
+        for role in [Role::Client, Role::Http] {
+            assert_eq!(
+                check_import(role, &identity, "lodge:app/identity@0.2.0"),
+                Err(Denial::NotInWorld),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
     fn older_wasi_is_fine_and_newer_is_refused() {
         assert_eq!(
             check_import(Role::Http, &[], "wasi:http/types@0.2.0"),

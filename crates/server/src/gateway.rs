@@ -110,6 +110,7 @@ pub async fn join(
             .min(config.max_memory_bytes),
         visibility: room_part.visibility,
         unique_names: room_part.unique_names,
+        require_account: room_part.require_account,
     };
     let max_message_bytes = config.max_message_bytes;
     let ping_interval = state.ping_interval;
@@ -124,7 +125,7 @@ pub async fn join(
         .on_upgrade(move |mut socket| async move {
             let _open = OpenConnection::new(connections);
             let refusal = refusal.or_else(|| {
-                (MERGE_REQUIRE_ACCOUNT && account.is_none()).then(|| JoinRefused {
+                (spec.require_account && account.is_none()).then(|| JoinRefused {
                     code: close::SIGN_IN_REQUIRED,
                     reason: "this app's rooms are for signed-in members: sign in, then join".into(),
                 })
@@ -137,7 +138,10 @@ pub async fn join(
                 .await;
                 return;
             }
-            match rooms.join(spec, pinned, &room, &name, client).await {
+            match rooms
+                .join(spec, pinned, &room, &name, account, client)
+                .await
+            {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
                 Err(refused) => {
                     let _ = tokio::time::timeout(
@@ -168,8 +172,6 @@ async fn guest_refusal(state: &AppState, name: &str) -> Result<Option<JoinRefuse
             ),
         }))
 }
-
-const MERGE_REQUIRE_ACCOUNT: bool = false;
 
 /// A frame for a payload; text that isn't UTF-8 (never sent by the runtime) is dropped.
 fn to_message(payload: Payload) -> Option<Message> {

@@ -4,8 +4,9 @@
 //! Lodge runs one instance of it per named room and calls it one event at a
 //! time: joins, messages, leaves and timers. From inside a handler, talk to
 //! members with [`members`], keep data with [`kv`], schedule work with
-//! [`timers`], see the app's other live rooms with [`presence`] and write
-//! to the app's log with [`log`].
+//! [`timers`], see the app's other live rooms with [`presence`], tell
+//! signed-in members from guests with [`identity`] and write to the app's
+//! log with [`log`].
 //!
 //! ```ignore
 //! use lodge_sdk::{Member, MemberId, Message, Room, members};
@@ -24,6 +25,7 @@
 
 #[doc(hidden)]
 pub mod bindings;
+pub mod identity;
 pub mod kv;
 pub mod log;
 pub mod members;
@@ -43,6 +45,7 @@ pub type MemberId = u64;
 pub struct Member {
     /// Unique within the room.
     pub id: MemberId,
-    /// The display name they joined with.
+    /// The name they joined with; [`identity`] tells whether they signed in
+    /// with an account or are a guest with a display name.
     pub name: String,
 }

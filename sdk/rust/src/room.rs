@@ -73,7 +73,7 @@ macro_rules! export_room {
                 }
             }
 
-            $crate::bindings::export_room_bindings!(Export with_types_in $crate::bindings);
+            $crate::bindings::export_room_bindings!(Export with_types_in $crate::bindings::generated);
         };
     };
 }

@@ -18,6 +18,9 @@ use wasmtime::component::{HasSelf, Linker};
 /// A connected member, as the room sees it.
 pub(crate) struct MemberSlot {
     pub name: String,
+    /// The account the member signed in with; `None` for a guest, whose
+    /// name is only a display name (`identity` tells the guest).
+    pub account: Option<String>,
     pub outbox: mpsc::Sender<Payload>,
     /// Bytes waiting in `outbox`.
     pub queued: Arc<AtomicUsize>,
@@ -33,9 +36,12 @@ pub(crate) struct Members {
     pub members: BTreeMap<u64, MemberSlot>,
     /// The member whose `on-join` is running: sends reach them if accepted.
     pub joining: Option<(u64, MemberSlot)>,
+    /// The member whose `on-leave` is running, and their account: a room
+    /// may still ask who they were.
+    pub leaving: Option<(u64, Option<String>)>,
     /// Members removed during a call (kicked, too slow), whose `on-leave`
     /// runs once the call returns.
-    pub deferred_leaves: Vec<(u64, String, Instant)>,
+    pub deferred_leaves: Vec<(u64, String, Option<String>, Instant)>,
     /// A limit a host call reached during the current call: the room ends
     /// with this reason once the call returns.
     pub fault: Option<String>,
@@ -57,6 +63,7 @@ pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
         room: room.name.to_owned(),
         members: BTreeMap::new(),
         joining: None,
+        leaving: None,
         deferred_leaves: Vec::new(),
         fault: None,
         logs: ctx.shared.logs.clone(),
@@ -72,6 +79,17 @@ pub(super) fn link(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
 }
 
 impl Members {
+    /// A member in the room, or the one joining (whose `on-join` is running).
+    pub(super) fn reachable(&self, id: u64) -> Option<&MemberSlot> {
+        match self.members.get(&id) {
+            Some(slot) => Some(slot),
+            None => match &self.joining {
+                Some((joining, slot)) if *joining == id => Some(slot),
+                _ => None,
+            },
+        }
+    }
+
     /// Whether the room may send `payload`: a message past the limit is a
     /// fault that ends the room (its members could never receive it).
     fn may_send(&mut self, payload: &Payload) -> bool {
@@ -93,12 +111,8 @@ impl Members {
     /// Queues a payload for one member, disconnecting them when their outbox
     /// is full, by count or by bytes.
     fn deliver(&mut self, id: u64, payload: &Payload) {
-        let slot = match self.members.get(&id) {
-            Some(slot) => slot,
-            None => match &self.joining {
-                Some((joining, slot)) if *joining == id => slot,
-                _ => return,
-            },
+        let Some(slot) = self.reachable(id) else {
+            return;
         };
         let len = payload.len();
         let queued = slot.queued.fetch_add(len, Ordering::Relaxed) + len;
@@ -138,7 +152,8 @@ impl Members {
     /// Takes a member out of the room during a call; `on-leave` follows it.
     fn remove(&mut self, id: u64) {
         if let Some(slot) = self.members.remove(&id) {
-            self.deferred_leaves.push((id, slot.name, slot.joined));
+            self.deferred_leaves
+                .push((id, slot.name, slot.account, slot.joined));
         }
     }
 }
@@ -212,6 +227,42 @@ impl members::Host for Members {
                 format!("member #{who} kicked: {reason}"),
             );
             self.remove(who);
+        }
+    }
+}
+
+#[cfg(test)]
+impl Members {
+    /// An empty room's members, for tests of the host calls.
+    pub(super) fn for_tests() -> Self {
+        Members {
+            app: "app".into(),
+            room: "room".into(),
+            members: BTreeMap::new(),
+            joining: None,
+            leaving: None,
+            deferred_leaves: Vec::new(),
+            fault: None,
+            logs: AppLogs::default(),
+            metrics: Metrics::default(),
+            outbox_bytes: 1 << 20,
+            max_message_bytes: 64 << 10,
+        }
+    }
+}
+
+#[cfg(test)]
+impl MemberSlot {
+    /// A member whose connection nobody reads, for tests of the host calls.
+    pub(super) fn for_tests(name: &str, account: Option<&str>) -> Self {
+        let (outbox, _inbox) = mpsc::channel(1);
+        MemberSlot {
+            name: name.into(),
+            account: account.map(str::to_owned),
+            outbox,
+            queued: Arc::default(),
+            closer: crate::rooms::Closer::new(),
+            joined: Instant::now(),
         }
     }
 }

@@ -15,6 +15,7 @@
 //! a name lookup, an outbound request to an unlisted host), so components
 //! from real toolchains run unmodified.
 
+mod identity;
 mod kv;
 mod linkers;
 mod log;
@@ -51,7 +52,7 @@ pub enum Package {
 /// `lodge:app@0.1.0`, `wit/`: the room, client and http worlds.
 pub const LODGE_0_1: semver::Version = semver::Version::new(0, 1, 0);
 /// `lodge:app@0.2.0`, `wit/v0.2/`: the client world with pixels, sound,
-/// gamepads and assets.
+/// gamepads and assets, and the room world with `identity`.
 pub const LODGE_0_2: semver::Version = semver::Version::new(0, 2, 0);
 
 impl Package {
@@ -187,6 +188,18 @@ pub static CAPABILITIES: &[Capability] = &[
         group: None,
         link: Some(presence::link),
         instance: Some(presence::instance),
+    },
+    Capability {
+        name: "identity",
+        summary: "whether a member signed in, and with which account (else they are a guest with a display name)",
+        package: Package::Lodge(&LODGE_0_2),
+        interfaces: &["lodge:app/identity"],
+        declared_by: &[Room],
+        granted_to: &[],
+        group: None,
+        link: Some(identity::link),
+        // Reads the member slots `members` keeps.
+        instance: None,
     },
     Capability {
         name: "terminal",

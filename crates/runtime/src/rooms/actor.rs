@@ -185,9 +185,13 @@ impl RoomActor {
             };
             let Some(event) = event else { break };
             let outcome = match event {
-                Event::Join { name, reply } => {
+                Event::Join {
+                    name,
+                    account,
+                    reply,
+                } => {
                     self.joined_once = true;
-                    self.join(&mut running, name, reply).await
+                    self.join(&mut running, name, account, reply).await
                 }
                 Event::Message {
                     member, payload, ..
@@ -208,7 +212,8 @@ impl RoomActor {
                     Some(slot) => {
                         let stay = STAYED.min(self.inner.config.idle_grace);
                         self.stayed |= slot.joined.elapsed() >= stay;
-                        self.leave(&mut running, member, slot.name).await
+                        self.leave(&mut running, member, slot.name, slot.account)
+                            .await
                     }
                     None => Ok(()),
                 },
@@ -305,6 +310,7 @@ impl RoomActor {
         &mut self,
         running: &mut Running,
         name: String,
+        account: Option<String>,
         reply: tokio::sync::oneshot::Sender<JoinReply>,
     ) -> Result<(), Crash> {
         let max = self.spec.max_members;
@@ -337,6 +343,7 @@ impl RoomActor {
             id,
             MemberSlot {
                 name: name.clone(),
+                account: account.clone(),
                 outbox,
                 queued: queued.clone(),
                 closer: closer.clone(),
@@ -390,33 +397,47 @@ impl RoomActor {
                 if reply.send(JoinReply::Joined(Box::new(membership))).is_ok() {
                     running.members_mut().members.insert(id, slot);
                     self.inner.shared.metrics.members.inc();
-                    self.log("info", format!("{name} (#{id}) joined"));
+                    let signed_in = match &account {
+                        Some(account) => format!(", signed in as {account}"),
+                        None => String::new(),
+                    };
+                    self.log("info", format!("{name} (#{id}{signed_in}) joined"));
                 } else {
                     // The connection went away while joining: it leaves at once.
                     self.inner.shared.metrics.members.inc();
-                    return self.leave(running, id, name).await;
+                    return self.leave(running, id, name, account).await;
                 }
                 Ok(())
             }
         }
     }
 
-    async fn leave(&mut self, running: &mut Running, id: u64, name: String) -> Result<(), Crash> {
+    async fn leave(
+        &mut self,
+        running: &mut Running,
+        id: u64,
+        name: String,
+        account: Option<String>,
+    ) -> Result<(), Crash> {
         self.inner.shared.metrics.members.dec();
         self.log("info", format!("{name} (#{id}) left"));
         let member = types::Member { id, name };
-        self.call(running, |events, store| {
-            Box::pin(async move { events.call_on_leave(store, &member).await })
-        })
-        .await
+        running.members_mut().leaving = Some((id, account));
+        let result = self
+            .call(running, |events, store| {
+                Box::pin(async move { events.call_on_leave(store, &member).await })
+            })
+            .await;
+        running.members_mut().leaving = None;
+        result
     }
 
     /// `on-leave` for members removed during calls (kicked, too slow).
     async fn run_deferred_leaves(&mut self, running: &mut Running) -> Result<(), Crash> {
         let stay = STAYED.min(self.inner.config.idle_grace);
-        while let Some((id, name, joined)) = running.members_mut().deferred_leaves.pop() {
+        while let Some((id, name, account, joined)) = running.members_mut().deferred_leaves.pop() {
             self.stayed |= joined.elapsed() >= stay;
-            self.leave(running, id, name).await?;
+            self.leave(running, id, name, account).await?;
         }
         Ok(())
     }

@@ -85,6 +85,9 @@ pub struct RoomSpec {
     pub visibility: RoomVisibility,
     /// `[room].unique-names`: a join whose name is taken is refused.
     pub unique_names: bool,
+    /// `[room].require-account`: only signed-in members may join (the
+    /// gateway refuses guests before joining).
+    pub require_account: bool,
 }
 
 /// Server-wide room settings (`lodge serve` flags).
@@ -155,7 +158,7 @@ pub struct Closer {
 }
 
 impl Closer {
-    fn new() -> Arc<Self> {
+    pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
             token: CancellationToken::new(),
             reason: Mutex::new(None),
@@ -323,6 +326,8 @@ impl LocalMembership {
 pub(crate) enum Event {
     Join {
         name: String,
+        /// The account the member signed in with; `None` for a guest.
+        account: Option<String>,
         reply: oneshot::Sender<JoinReply>,
     },
     Message {
@@ -453,13 +458,16 @@ impl Rooms {
     /// Joins `room` of the app in `spec` as `name`, starting the room if it
     /// isn't running (when the server's and the app's room limits and the
     /// `client` address's start rate allow). With `pinned`, a room running
-    /// another version refuses.
+    /// another version refuses. `account` is the account the member signed
+    /// in with (the caller verified it), `None` for a guest; the room's
+    /// `identity` capability tells the guest which.
     pub async fn join(
         &self,
         spec: RoomSpec,
         pinned: bool,
         room: &str,
         name: &str,
+        account: Option<String>,
         client: IpAddr,
     ) -> Result<Membership, JoinRefused> {
         let key = (spec.app.clone(), room.to_owned());
@@ -512,6 +520,7 @@ impl Rooms {
             let sent = tx
                 .send(Event::Join {
                     name: name.to_owned(),
+                    account: account.clone(),
                     reply,
                 })
                 .await;
