@@ -131,3 +131,46 @@ async fn an_app_requiring_signed_in_members_is_published_with_it() {
         "{shown}"
     );
 }
+
+/// A signed-in member (a token here; the page sends its session cookie)
+/// is their account to the room; an app that requires sign-in closes on
+/// guests with 4006 before its room sees them.
+#[tokio::test]
+async fn a_signed_in_member_is_their_account_and_require_account_refuses_guests() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let signed_up = server
+        .http()
+        .post(server.api("/api/signup"))
+        .json(&serde_json::json!({ "username": "ada", "password": "ada-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 201);
+    let token: serde_json::Value = server
+        .http()
+        .post(server.api("/api/tokens"))
+        .json(&serde_json::json!({ "name": "t", "username": "ada", "password": "ada-password" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let dir = AppDir::new(
+        &lounge_manifest("members-only", "\"identity\"", "require-account = true\n"),
+        &[("room.wasm", &guest_component("identity_probe"))],
+    );
+    server.ok(&["app", "push", dir.path()]);
+    let mut guest = Ws::join(&server, "members-only", "bar", "visitor").await;
+    let (code, reason) = guest.closed().await;
+    assert_eq!(code, 4006, "{reason}");
+    assert!(reason.contains("signed-in members"), "{reason}");
+    let mut ada = Ws::join_with_token(&server, "members-only", "bar", &token)
+        .await
+        .unwrap();
+    assert_eq!(ada.text().await, "welcome back, ada");
+    let log = server.ok(&["logs", "members-only"]);
+    assert!(log.contains("signed in as ada"), "{log}");
+}
