@@ -91,6 +91,18 @@ async fn https_and_wss_serve_the_api_the_cli_and_rooms() {
         health.headers()["strict-transport-security"],
         "max-age=63072000"
     );
+    // Passwords travel encrypted, and the session cookie only over HTTPS.
+    let signed_up = https
+        .post(format!("{}/api/signup", server.url))
+        .json(&serde_json::json!({ "username": "ada", "password": "ada-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 201);
+    let cookie = signed_up.headers()["set-cookie"].to_str().unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
 
     // The CLI over HTTPS: refused without the certificate, fine with it.
     let chat = examples().join("chat");
