@@ -111,8 +111,6 @@ struct AppListItem {
 
 #[derive(Deserialize)]
 struct AppDetail {
-    name: String,
-    latest: String,
     versions: Vec<Version>,
 }
 
@@ -211,8 +209,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 println!("{}@{}", v.name, v.version);
                 vec![v]
             } else {
+                print_members(
+                    &format!(
+                        "{} (latest {})",
+                        value["name"].as_str().unwrap_or_default(),
+                        value["latest"].as_str().unwrap_or_default()
+                    ),
+                    &value,
+                );
                 let detail: AppDetail = serde_json::from_value(value)?;
-                println!("{} (latest {})", detail.name, detail.latest);
                 detail.versions
             };
             for v in versions {
@@ -281,7 +286,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-/// "talk: alice (owner), bob (maintainer)".
+/// "talk: alice (owner), bob (maintainer)" (just "talk" without collaborators).
 fn print_members(app: &str, answer: &serde_json::Value) {
     let members: Vec<String> = answer["members"]
         .as_array()
@@ -295,7 +300,11 @@ fn print_members(app: &str, answer: &serde_json::Value) {
             )
         })
         .collect();
-    println!("{app}: {}", members.join(", "));
+    if members.is_empty() {
+        println!("{app}");
+    } else {
+        println!("{app}: {}", members.join(", "));
+    }
 }
 
 fn pack_to_file(dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<()> {

@@ -733,6 +733,49 @@ async fn the_first_admin_is_set_up_once_and_manages_users() {
     )
     .await;
     assert_eq!(status, 403, "only admins list users");
+    // An admin makes another: Alice's new token may have the admin scope.
+    let (status, _, _) = call(
+        &server,
+        reqwest::Method::PATCH,
+        "/api/users/alice",
+        Some(&root),
+        Some(json!({ "role": "admin" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let alice_admin = token_for(&server, "alice", "alice-password", &["admin"]).await;
+    assert_eq!(
+        call(
+            &server,
+            reqwest::Method::GET,
+            "/api/users",
+            Some(&alice_admin),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    call(
+        &server,
+        reqwest::Method::PATCH,
+        "/api/users/alice",
+        Some(&root),
+        Some(json!({ "role": "user" })),
+    )
+    .await;
+    assert_eq!(
+        call(
+            &server,
+            reqwest::Method::GET,
+            "/api/users",
+            Some(&alice_admin),
+            None
+        )
+        .await
+        .0,
+        403
+    );
 
     // Transfer: the app is Bob's now.
     let (status, body, _) = call(

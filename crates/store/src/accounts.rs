@@ -320,6 +320,8 @@ pub trait Accounts: Send + Sync + 'static {
     /// Disables (ending its sessions) or enables an account. Returns whether it exists.
     async fn set_disabled(&self, id: AccountId, disabled: bool) -> Result<bool>;
     async fn set_quotas(&self, id: AccountId, quotas: QuotaOverrides) -> Result<bool>;
+    /// Makes an account an admin or a user. Returns whether it exists.
+    async fn set_role(&self, id: AccountId, role: AccountRole) -> Result<bool>;
     /// Deletes an account with its sessions, tokens and collaborations, and
     /// the apps it was the only owner of. Returns those apps, or `None` when
     /// there is no such account.

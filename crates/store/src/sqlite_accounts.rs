@@ -363,6 +363,16 @@ impl Accounts for SqliteRegistry {
         .await
     }
 
+    async fn set_role(&self, id: AccountId, role: AccountRole) -> Result<bool> {
+        self.with(move |conn| {
+            Ok(conn.execute(
+                "UPDATE accounts SET role = ?1 WHERE id = ?2",
+                params![role.name(), id],
+            )? > 0)
+        })
+        .await
+    }
+
     async fn delete_account(&self, id: AccountId) -> Result<Option<Vec<AppName>>> {
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -11,7 +11,7 @@ use crate::json::JsonBody;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use lodge_store::{Account, QuotaOverrides, Quotas};
+use lodge_store::{Account, AccountRole, QuotaOverrides, Quotas};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -72,9 +72,12 @@ pub struct UserChange {
     /// Replaces the account's overrides; `{}` goes back to the defaults.
     #[serde(default)]
     quotas: Option<QuotaOverrides>,
+    /// Makes the account an admin or a user.
+    #[serde(default)]
+    role: Option<AccountRole>,
 }
 
-/// `PATCH /api/users/{username}`: disables or enables, and sets quotas.
+/// `PATCH /api/users/{username}`: disables or enables, sets quotas, makes an admin.
 pub async fn change_user(
     State(state): Shared,
     caller: Caller,
@@ -93,6 +96,18 @@ pub async fn change_user(
         }
         state.auth.store.set_disabled(account.id, disabled).await?;
         tracing::info!(username = %account.username, disabled, "account changed");
+    }
+    if let Some(role) = change.role {
+        if role != AccountRole::Admin && account.id == state.auth.admin {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "first_admin",
+                "the first admin stays an admin: the operator's token acts as this account",
+            ));
+        }
+        state.auth.store.set_role(account.id, role).await?;
+        state.refresh_kv_budgets().await;
+        tracing::info!(username = %account.username, role = role.name(), "role set");
     }
     if let Some(quotas) = change.quotas {
         state.auth.store.set_quotas(account.id, quotas).await?;
