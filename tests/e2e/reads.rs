@@ -1,5 +1,5 @@
 //! Reads that leak: an app's log (member names, whatever the app writes)
-//! needs the API token, and the room list shows anonymous callers only the
+//! is for the app's collaborators and admins, and the room list shows anonymous callers only the
 //! rooms an app marks public, since a room's name is all it takes to join.
 
 use crate::support::*;
@@ -59,7 +59,7 @@ async fn an_apps_log_needs_the_token() {
     let out = server.lodge_with_token(&["logs", "chat"], None);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("this needs the API token"), "{err}");
+    assert!(err.contains("sign in first"), "{err}");
     assert!(err.contains("no token found"), "{err}");
     assert!(server.ok(&["logs", "chat"]).contains("ada (#1) joined"));
 

@@ -94,7 +94,7 @@ async fn https_and_wss_serve_the_api_the_cli_and_rooms() {
     // Passwords travel encrypted, and the session cookie only over HTTPS.
     let signed_up = https
         .post(format!("{}/api/signup", server.url))
-        .json(&serde_json::json!({ "username": "ada", "password": "ada-password" }))
+        .json(&serde_json::json!({ "username": "tls-user", "password": "tls-password" }))
         .send()
         .await
         .unwrap();

@@ -159,7 +159,7 @@ async fn writes_need_the_token() {
             room_bundle("a", "1.0.0", "a"),
         )
         .await;
-    refused((status, body), 401, "unauthorized", "needs the API token");
+    refused((status, body), 401, "unauthorized", "sign in first");
     let response = router(server.state.clone())
         .oneshot(
             Request::delete("/api/apps/a")
