@@ -248,7 +248,8 @@ async fn tokens_are_scoped_shown_once_expire_and_revoke() {
         "{listed}"
     );
     assert!(!listed.contains(&scoped));
-    let db = std::fs::read(data.path().join("lodge.db")).unwrap();
+    let mut db = std::fs::read(data.path().join("lodge.db")).unwrap();
+    db.extend(std::fs::read(data.path().join("lodge.db-wal")).unwrap_or_default());
     assert!(
         !db.windows(scoped.len()).any(|w| w == scoped.as_bytes()),
         "the token is stored in the clear"
@@ -485,7 +486,8 @@ async fn quotas_refuse_with_their_name_and_use_and_keep_what_is_stored() {
 #[tokio::test]
 async fn sign_in_is_rate_limited_and_does_not_say_who_exists() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let server = Server::start_logging(
         data.path(),
         &[
             "--signin-per-minute",
@@ -493,8 +495,10 @@ async fn sign_in_is_rate_limited_and_does_not_say_who_exists() {
             "--signin-per-account-per-minute",
             "3",
         ],
+        log.path(),
     );
-    Person::signup(&server, "alice", "alice-password");
+    let alice = Person::signup(&server, "alice", "alice-password");
+    let token = alice.token();
     let attempt = |username: &'static str, password: &'static str| {
         call(
             &server,
@@ -519,6 +523,25 @@ async fn sign_in_is_rate_limited_and_does_not_say_who_exists() {
     assert!((1..=60).contains(&retry));
     // Other accounts are not held back by alice's limit.
     assert_eq!(attempt("nobody", "x-password").await.0, 401);
+    // Passwords and tokens reach neither the server's log (at debug level)
+    // nor its database.
+    assert_eq!(
+        call(&server, reqwest::Method::GET, "/api/me", Some(&token), None)
+            .await
+            .0,
+        200
+    );
+    let written = std::fs::read_to_string(log.path()).unwrap();
+    assert!(written.contains("account created"), "the log is captured");
+    let mut db = std::fs::read(data.path().join("lodge.db")).unwrap();
+    db.extend(std::fs::read(data.path().join("lodge.db-wal")).unwrap_or_default());
+    for secret in ["alice-password", "not-her-password", token.as_str()] {
+        assert!(!written.contains(secret), "{secret} is in the log");
+        assert!(
+            !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in the database"
+        );
+    }
 
     let per_address_data = tempfile::tempdir().unwrap();
     let strict = Server::start(per_address_data.path(), &["--signin-per-minute", "2"]);

@@ -87,14 +87,25 @@ impl Server {
         Self::spawn(command, data, extra, Some(TOKEN))
     }
 
+    /// Starts a server with the test token whose log (stderr, at the
+    /// debug level) goes to the file `log`.
+    pub fn start_logging(data: &Path, extra: &[&str], log: &Path) -> Server {
+        let mut command = Command::new(lodge_bin());
+        command
+            .env("RUST_LOG", "debug")
+            .stderr(std::fs::File::create(log).unwrap());
+        Self::spawn(command, data, extra, Some(TOKEN))
+    }
+
     fn spawn(mut command: Command, data: &Path, extra: &[&str], token: Option<&str>) -> Server {
+        if command.get_envs().all(|(key, _)| key != "RUST_LOG") {
+            command.env("RUST_LOG", "info").stderr(Stdio::null());
+        }
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(extra)
-            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .env_remove("LODGE_TOKEN");
         if let Some(token) = token {
             command.env("LODGE_TOKEN", token);
