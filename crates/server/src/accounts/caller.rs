@@ -130,15 +130,62 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Whether the request came from a page of another origin (its `Origin`
-/// names another host than the one it was sent to). Requests without
-/// `Origin` (the CLI, scripts) are not cross-origin.
+/// names another host than the one it was sent to: `Host`, or the
+/// `X-Forwarded-Host` a reverse proxy sets). Requests without `Origin`
+/// (the CLI, scripts) are not cross-origin. (A page can't set
+/// `X-Forwarded-Host` on a cross-site request without a CORS preflight,
+/// which Lodge never grants.)
 pub fn cross_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-    origin_host.is_none() || origin_host != host
+    let Some((_, origin_host)) = origin.split_once("://") else {
+        return true;
+    };
+    let named = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|host| host.trim().eq_ignore_ascii_case(origin_host))
+    };
+    !(named(header::HOST.as_str()) || named("x-forwarded-host"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn origins_are_compared_with_the_host_or_a_proxys_forwarded_host() {
+        assert!(!cross_origin(&headers(&[("host", "a.example")])));
+        assert!(!cross_origin(&headers(&[
+            ("host", "a.example"),
+            ("origin", "https://a.example")
+        ])));
+        assert!(cross_origin(&headers(&[
+            ("host", "a.example"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(cross_origin(&headers(&[
+            ("host", "a.example"),
+            ("origin", "null")
+        ])));
+        assert!(!cross_origin(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("x-forwarded-host", "lodge.example"),
+            ("origin", "https://lodge.example"),
+        ])));
+    }
 }
 
 impl Auth {
