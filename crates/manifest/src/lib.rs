@@ -85,14 +85,14 @@ pub struct RoomPart {
 }
 
 /// `[room].visibility`: whether anyone may list the app's live rooms. A
-/// room's name is what lets people join it, so by default only the API
-/// token sees the list.
+/// room's name is what lets people join it, so by default only the app's
+/// collaborators and admins see the list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RoomVisibility {
-    /// Listed to everyone, with and without the API token.
+    /// Listed to everyone, signed in or not.
     Public,
-    /// Listed only to callers with the API token; joinable by anyone who
+    /// Listed only to the app's collaborators and admins; joinable by anyone who
     /// knows the room's name.
     #[default]
     Unlisted,
