@@ -2,8 +2,8 @@
 //! and moving an app to another owner.
 
 use super::caller::Caller;
-use super::routes::{AccountJson, UsageJson, delete_account, usage_of};
-use super::{SignupPolicy, secrets, usernames};
+use super::routes::{AccountJson, UsageJson, account_named, delete_account, usage_of};
+use super::{SignupPolicy, secrets};
 use crate::AppState;
 use crate::api::{app_name, rfc3339};
 use crate::error::ApiError;
@@ -40,17 +40,6 @@ async fn user_json(state: &AppState, account: &Account) -> Result<UserJson, ApiE
     })
 }
 
-async fn named(state: &AppState, username: &str) -> Result<Account, ApiError> {
-    let name =
-        usernames::normalize(username).map_err(|e| ApiError::bad_request("invalid_username", e))?;
-    state
-        .auth
-        .store
-        .account_by_name(&name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no account \"{name}\"")))
-}
-
 /// `GET /api/users`.
 pub async fn list_users(
     State(state): Shared,
@@ -85,7 +74,7 @@ pub async fn change_user(
     JsonBody(change): JsonBody<UserChange>,
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require_admin()?;
-    let account = named(&state, &username).await?;
+    let account = account_named(&state, &username).await?;
     if let Some(disabled) = change.disabled {
         if disabled && account.id == state.auth.admin {
             return Err(ApiError::new(
@@ -114,7 +103,7 @@ pub async fn change_user(
         state.refresh_kv_budgets().await;
         tracing::info!(username = %account.username, ?quotas, "quotas set");
     }
-    let account = named(&state, &username).await?;
+    let account = account_named(&state, &username).await?;
     Ok(Json(user_json(&state, &account).await?))
 }
 
@@ -125,7 +114,7 @@ pub async fn delete_user(
     Path(username): Path<String>,
 ) -> Result<Json<super::routes::AccountDeleted>, ApiError> {
     caller.require_admin()?;
-    let account = named(&state, &username).await?;
+    let account = account_named(&state, &username).await?;
     Ok(Json(delete_account(&state, &account).await?))
 }
 
@@ -220,7 +209,7 @@ pub async fn transfer_app(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require_admin()?;
     let app = app_name(&app)?;
-    let to = named(&state, &body.to).await?;
+    let to = account_named(&state, &body.to).await?;
     if !state.auth.store.transfer_app(&app, to.id).await? {
         return Err(crate::publish::ResolveError::NoApp(app).into());
     }

@@ -190,6 +190,22 @@ async fn sign_in(
     Ok(account)
 }
 
+/// Checks the signed-in caller's own password before a change that needs
+/// it (rate limited like a sign-in); a wrong one is `403`.
+async fn confirm_password(
+    state: &AppState,
+    client: std::net::IpAddr,
+    caller: &Caller,
+    password: &str,
+) -> Result<Account, ApiError> {
+    sign_in(state, client, &caller.account.username, password)
+        .await
+        .map_err(|e| match e.status {
+            StatusCode::UNAUTHORIZED => forbidden("the password is wrong"),
+            _ => e,
+        })
+}
+
 /// `POST /api/session`: signs in with a username and password, answering the session cookie.
 pub async fn create_session(
     State(state): Shared,
@@ -335,12 +351,7 @@ pub async fn change_password(
     caller: Caller,
     JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let account = sign_in(&state, client, &caller.account.username, &body.current)
-        .await
-        .map_err(|e| match e.status {
-            StatusCode::UNAUTHORIZED => forbidden("the current password is wrong"),
-            _ => e,
-        })?;
+    let account = confirm_password(&state, client, &caller, &body.current).await?;
     password::check_rules(&body.new, &account.username)
         .map_err(|e| ApiError::bad_request("weak_password", e))?;
     let hash = password::hash(&body.new)
@@ -379,12 +390,7 @@ pub async fn delete_me(
     caller: Caller,
     JsonBody(body): JsonBody<Confirm>,
 ) -> Result<Response, ApiError> {
-    let account = sign_in(&state, client, &caller.account.username, &body.password)
-        .await
-        .map_err(|e| match e.status {
-            StatusCode::UNAUTHORIZED => forbidden("the password is wrong"),
-            _ => e,
-        })?;
+    let account = confirm_password(&state, client, &caller, &body.password).await?;
     let deleted = delete_account(&state, &account).await?;
     let mut response = Json(deleted).into_response();
     response
@@ -709,7 +715,8 @@ pub struct MemberBody {
     role: AppRole,
 }
 
-async fn account_named(state: &AppState, username: &str) -> Result<Account, ApiError> {
+/// The account named `username` (in any case), or 404.
+pub(crate) async fn account_named(state: &AppState, username: &str) -> Result<Account, ApiError> {
     let name =
         usernames::normalize(username).map_err(|e| ApiError::bad_request("invalid_username", e))?;
     state
