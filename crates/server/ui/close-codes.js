@@ -15,7 +15,8 @@ export const LODGE_CLOSE_CODES = {
   FULL: [4002, "the room is full"],
   KICKED: [4003, "you were removed from the room"],
   UNAVAILABLE: [4004, "the room could not start"],
-  NAME_TAKEN: [4005, "someone in the room already has that name"],
+  NAME_TAKEN: [4005, "someone in the room already has that name, or it is an account's: sign in, or choose another"],
+  SIGN_IN_REQUIRED: [4006, "this app's rooms are for signed-in players: sign in to join"],
 };
 
 /** Codes of the WebSocket protocol itself, which the browser reports too. */
@@ -36,3 +37,6 @@ export function closeReason(code, reason) {
 
 /** The close code of a new version of the app: the page offers to reload. */
 export const NEW_VERSION = LODGE_CLOSE_CODES.RESTART[0];
+
+/** The close code of a room for signed-in players only: the page offers to sign in. */
+export const SIGN_IN_REQUIRED = LODGE_CLOSE_CODES.SIGN_IN_REQUIRED[0];

@@ -12,6 +12,6 @@ export async function chooseView(visit, name) {
   if (!chosen) throw new ApiError(404, "not_found", `${name} has no version ${version}`);
   const hasRoom = chosen.parts.some((p) => p.role === "room");
   show(`Play ${name}`, h("h1", {}, `Play ${name}`), h("p", { class: "muted" }, chosen.description),
-    playForm(visit.navigate, name, hasRoom, version));
+    playForm(visit.navigate, name, hasRoom, version, visit.api.account?.username));
   document.querySelector("form input[name=room], form input[name=name]")?.focus();
 }

@@ -1,8 +1,9 @@
-// The runner page, /play/APP/ROOM: asks for a display name, then runs the
-// app's client part (or the generic text client) connected to the room.
+// The runner page, /play/APP/ROOM: asks a guest for a display name (a
+// signed-in player joins under their username), then runs the app's client
+// part (or the generic text client) connected to the room.
 
 import { AudioEngine } from "../audio/engine.js";
-import { closeReason, NEW_VERSION } from "../close-codes.js";
+import { closeReason, NEW_VERSION, SIGN_IN_REQUIRED } from "../close-codes.js";
 import { h, show, showProblem } from "../dom.js";
 import { nameProblem, ROOM_RULE, savedName, saveName, validName, validRoom } from "../names.js";
 import { KEYBOARD_PAD_HELP } from "../caps/input.js";
@@ -39,7 +40,9 @@ export async function playView(visit, app, room) {
   }
   const joining = sessionStorage.getItem("lodge.joining");
   sessionStorage.removeItem("lodge.joining");
-  const name = joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null);
+  // The server names a signed-in member by their account, whatever the page asks.
+  const username = visit.api.account?.username;
+  const name = username ?? (joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null));
   if (!visit.current()) return;
   const session = new Session({ app, room: hasRoom ? room : null, version, info, name });
   visit.onLeave(() => session.leave());
@@ -59,10 +62,16 @@ function askName(app, room) {
       resolve(input.value);
     });
     show(`Join ${app}`, h("h1", {}, room ? `Join ${room} in ${app}` : `Play ${app}`),
-      h("p", { class: "muted" }, "Pick the name others will see."), form);
+      h("p", { class: "muted" }, "Pick the name others will see, or ",
+        h("a", { href: signInLink() }, "sign in"), " to play under your username."), form);
     input.focus();
     input.select();
   });
+}
+
+/** The sign-in page, coming back here after. */
+function signInLink() {
+  return `/signin?next=${encodeURIComponent(location.pathname + location.search)}`;
 }
 
 /** One run of an app on this page: its client, its connection, its UI. */
@@ -200,6 +209,12 @@ class Session {
       this.showOverlay("info", "A new version is out", this.disconnected.reason, [
         h("button", { class: "primary", onclick: () => location.reload() }, "Reload"),
       ]);
+    } else if (this.disconnected?.code === SIGN_IN_REQUIRED && !this.fault) {
+      this.showOverlay("info", "Sign in to join", this.disconnected.reason, [
+        h("a", { class: "button primary", href: signInLink() }, "Sign in"),
+        h("a", { class: "button", href: `/signup?next=${encodeURIComponent(location.pathname + location.search)}` }, "Sign up"),
+        leave,
+      ]);
     } else if (this.fault) {
       const buttons = [h("button", { class: "primary", onclick: () => this.startClient() }, "Restart the client")];
       if (this.disconnected) buttons.push(rejoin());
@@ -223,7 +238,7 @@ class Session {
     // What is behind the overlay can't be reached until it is dealt with.
     if (this.view) this.view.el.inert = true;
     this.stage.append(this.overlay);
-    this.overlay.querySelector("button")?.focus();
+    this.overlay.querySelector("button, a")?.focus();
   }
 
   setStatus(text, className) {
