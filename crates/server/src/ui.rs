@@ -35,6 +35,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("main.js"),
     js!("api.js"),
     js!("token-dialog.js"),
+    js!("signin-dialog.js"),
+    js!("account-nav.js"),
+    js!("forms.js"),
     js!("dom.js"),
     js!("format.js"),
     js!("names.js"),
@@ -45,6 +48,10 @@ const ASSETS: &[(&str, &str, &str)] = &[
     js!("views/play-form.js"),
     js!("views/choose.js"),
     js!("views/play.js"),
+    js!("views/signin.js"),
+    js!("views/me.js"),
+    js!("views/tokens.js"),
+    js!("views/admin.js"),
     js!("text-client.js"),
     js!("runner.js"),
     js!("renderers/index.js"),
@@ -124,12 +131,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/app/{name}", get(page))
         .route("/play/{app}", get(page))
         .route("/play/{app}/{room}", get(page))
+        .route("/signin", get(page))
+        .route("/signup", get(page))
+        .route("/setup", get(page))
+        .route("/me", get(page))
+        .route("/tokens", get(page))
+        .route("/admin", get(page))
         .route("/ui/{*path}", get(ui_file))
         .route("/client/{key}/{sha256}/{file}", get(client_file))
         .layer(tower_http::compression::CompressionLayer::new())
 }
 
-/// `GET /`, `/app/{name}`, `/play/{app}[/{room}]`: the page shell; main.js routes.
+/// `GET /`, `/app/{name}`, `/play/{app}[/{room}]`, and the account pages
+/// (`/signin`, `/signup`, `/setup`, `/me`, `/tokens`, `/admin`): the page
+/// shell; main.js routes.
 pub async fn page(request: HeaderMap) -> Response {
     asset("index.html", &request)
 }

@@ -1,4 +1,5 @@
-// The dialog that asks for the API token when a change needs it.
+// The dialog that asks for an API token, for people who use one instead of
+// signing in (the operator's token, or a personal one).
 
 import { h } from "./dom.js";
 
@@ -11,8 +12,8 @@ export function askToken(again) {
       h("h2", { id: "token-title" }, "API token"),
       h("p", { class: again ? "error" : "muted" },
         again ? "That token was refused. " : "",
-        "Changes need the server's token: LODGE_TOKEN, or the token file in the data directory (",
-        h("span", { class: "mono" }, "lodge serve"), " prints where). It is kept in this browser."),
+        "An API token acts for its account: a personal one (", h("span", { class: "mono" }, "lodge token create"),
+        "), or the operator's (LODGE_TOKEN, or the token file in the data directory). It is kept in this browser."),
       h("label", {}, "Token", input),
       h("div", { class: "buttons" },
         h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),

@@ -9,7 +9,8 @@ export function uploadPanel(api, onPublished) {
   const drop = h("div", { class: "drop" },
     h("p", {}, "Drop a bundle here, or ", h("label", { for: "bundle", class: "button", tabindex: 0, role: "button",
       onkeydown: (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), input.click()) }, "choose a file"), "."),
-    h("p", { class: "muted" }, "Make one with ", h("span", { class: "mono" }, "lodge app pack DIR"), "."),
+    h("p", { class: "muted" }, "Make one with ", h("span", { class: "mono" }, "lodge app pack DIR"), ". ",
+      api.account ? `It is published as ${api.account.username}.` : "Uploading asks you to sign in."),
     input, progress);
   const upload = async (file) => {
     if (!file) return;

@@ -1,0 +1,105 @@
+// The admin's page, /admin: every user with their usage (disable, enable,
+// delete), invite codes (a new one's link shown once), and moving an app
+// to another owner.
+
+import { h, show } from "../dom.js";
+import { errorLine, field, onSubmit, secretBox } from "../forms.js";
+import { bytes, dateTime } from "../format.js";
+import { showSignInNeeded } from "./me.js";
+
+export async function adminView(visit) {
+  const { api } = visit;
+  let users;
+  try {
+    ({ users } = await api.get("/users"));
+  } catch (e) {
+    if (e.status === 401) return showSignInNeeded("Admin");
+    throw e;
+  }
+  const { invites } = await api.get("/invites");
+  if (!visit.current()) return;
+  const list = h("div", {});
+  const error = errorLine();
+  /** Runs a change to a user, then shows the list again; a failure's message shows under it. */
+  const change = async (method, username, body) => {
+    error.textContent = "";
+    try {
+      await api.authorized(method, `/users/${encodeURIComponent(username)}`, body);
+      ({ users } = await api.get("/users"));
+      list.replaceChildren(userTable(users, change));
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  };
+  list.replaceChildren(userTable(users, change));
+  show("Admin", h("h1", {}, "Admin"),
+    h("h2", {}, "Users"), list, error,
+    h("h2", {}, "Invites"), invitePanel(api, invites),
+    h("h2", {}, "Transfer an app"), transferForm(api));
+}
+
+function userTable(users, change) {
+  const rows = users.map((u) => {
+    const quota = (used, limit, format = String) => (u.quotas ? `${format(used)} of ${format(limit)}` : format(used));
+    const remove = () => {
+      if (confirm(`Delete ${u.username}, and the apps they alone own? This can't be undone.`)) change("DELETE", u.username);
+    };
+    return h("tr", { "data-user": u.username },
+      h("td", {}, h("strong", {}, u.username), u.role === "admin" ? h("span", { class: "badge latest" }, "admin") : null,
+        u.disabled ? h("span", { class: "badge latest" }, "disabled") : null),
+      h("td", {}, dateTime(u.created)),
+      h("td", {}, quota(u.usage.apps, u.quotas?.apps)),
+      h("td", {}, quota(u.usage.stored_bytes, u.quotas?.stored_bytes, bytes)),
+      h("td", {}, quota(u.usage.kv_bytes, u.quotas?.kv_bytes, bytes)),
+      h("td", {},
+        h("button", { onclick: () => change("PATCH", u.username, { disabled: !u.disabled }), "aria-label": `${u.disabled ? "Enable" : "Disable"} ${u.username}` },
+          u.disabled ? "Enable" : "Disable"), " ",
+        h("button", { class: "danger", onclick: remove, "aria-label": `Delete ${u.username}` }, "Delete")));
+  });
+  return h("div", { class: "table-wrap" }, h("table", { "aria-label": "Users" },
+    h("thead", {}, h("tr", {}, ["User", "Created", "Apps", "Stored", "kv", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows)));
+}
+
+function invitePanel(api, invites) {
+  const days = h("input", { type: "number", name: "days", min: 1, max: 365, value: 7, required: true });
+  const error = errorLine();
+  const made = h("div", { role: "status" });
+  const list = h("div", {}, inviteTable(invites));
+  const form = h("form", { class: "row", "aria-label": "New invite" },
+    field("Valid for (days)", days), h("button", { class: "primary" }, "Create an invite"), error);
+  onSubmit(form, error, async () => {
+    const invite = await api.authorized("POST", "/invites", { expires_in_days: Number(days.value) });
+    made.replaceChildren(h("div", { class: "notice" },
+      h("p", {}, h("strong", {}, "Invite created."), ` Send this link; it works once, until ${dateTime(invite.expires)}, and is shown only now.`),
+      secretBox("Invite link", `${location.origin}${invite.signup_path}`),
+      invite.note ? h("p", { class: "muted" }, `Note: ${invite.note}.`) : null));
+    list.replaceChildren(inviteTable((await api.get("/invites")).invites));
+  });
+  return h("div", {}, form, made, list);
+}
+
+function inviteTable(invites) {
+  if (invites.length === 0) return h("p", { class: "muted" }, "No invites yet.");
+  const state = (i) => (i.used_by != null ? `used by ${i.used_by}` : i.expired ? "expired" : "unused");
+  return h("div", { class: "table-wrap" }, h("table", { "aria-label": "Invites" },
+    h("thead", {}, h("tr", {}, ["Invite", "Created", "Expires", "State"].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, invites.map((i) => h("tr", {},
+      h("td", {}, `#${i.id}`), h("td", {}, dateTime(i.created)), h("td", {}, dateTime(i.expires)), h("td", {}, state(i)))))));
+}
+
+function transferForm(api) {
+  const app = h("input", { type: "text", name: "app", required: true, maxlength: 64, autocomplete: "off" });
+  const to = h("input", { type: "text", name: "to", required: true, maxlength: 64, autocomplete: "off" });
+  const error = errorLine();
+  const done = h("p", { role: "status" });
+  const form = h("form", { class: "row", "aria-label": "Transfer an app" },
+    field("App", app), field("New owner (username)", to), h("button", {}, "Transfer"), error);
+  onSubmit(form, error, async () => {
+    done.textContent = "";
+    const answer = await api.authorized("POST", `/apps/${encodeURIComponent(app.value.trim())}/transfer`, { to: to.value.trim() });
+    form.reset();
+    done.textContent = `${answer.name} now belongs to ${answer.members.filter((m) => m.role === "owner").map((m) => m.username).join(", ")}.`;
+  });
+  return h("div", {}, h("p", { class: "muted" }, "The new owner becomes the app's only owner; its maintainers stay."), form, done);
+}
