@@ -31,12 +31,12 @@ export class Server {
       stdio: ["ignore", "pipe", "inherit"],
     });
     children.add(child);
+    const output = { text: "" };
+    child.stdout.on("data", (chunk) => (output.text += chunk));
     const url = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("lodge serve did not print its address within 30 s")), 30_000);
-      let buffered = "";
-      child.stdout.on("data", (chunk) => {
-        buffered += chunk;
-        const match = buffered.match(/lodge listening on (\S+)/);
+      child.stdout.on("data", () => {
+        const match = output.text.match(/lodge listening on (\S+)/);
         if (match) {
           clearTimeout(timer);
           resolve(match[1]);
@@ -44,13 +44,26 @@ export class Server {
       });
       child.on("exit", (code) => reject(new Error(`lodge serve exited with ${code}`)));
     });
-    return new Server(child, url, dir);
+    return new Server(child, url, dir, output);
   }
 
-  constructor(child, url, data) {
+  constructor(child, url, data, output) {
     this.child = child;
     this.url = url;
     this.data = data;
+    /** Everything the server printed on stdout so far. */
+    this.output = output;
+  }
+
+  /** Waits until the server has printed a line matching `pattern`; returns the match. */
+  async printed(pattern, timeout = 10_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const match = this.output.text.match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`lodge serve never printed ${pattern}; it printed:\n${this.output.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Runs the CLI against this server; returns stdout. */

@@ -43,7 +43,7 @@ test("the app list shows every pushed example with its description", async () =>
   assert.deepEqual(errors, []);
 });
 
-test("a bundle uploaded through the page is published, asking for the token once", async () => {
+test("a bundle uploaded through the page with an API token is published, asking for the token once", async () => {
   const dir = appDir(`[app]
 name = "uploaded"
 version = "1.0.0"
@@ -58,6 +58,8 @@ component = "${guest("bad_client")}"
   const page = await newPage(browser);
   await page.goto(server.url);
   await page.locator("#bundle").setInputFiles(bundle);
+  // Signed out, the page offers to sign in; a token is the other way.
+  await page.getByRole("dialog", { name: "Sign in" }).getByRole("button", { name: "Use an API token" }).click();
   const dialog = page.getByRole("dialog", { name: "API token" });
   await dialog.getByLabel("Token").fill(TOKEN);
   await dialog.getByRole("button", { name: "Save" }).click();
