@@ -137,7 +137,7 @@ test("a wrong password is refused inline, without saying whether the account exi
   await page.getByRole("alert").filter({ hasText: "the username or the password is wrong" }).waitFor();
 });
 
-test("signed out, a change offers to sign in, and goes on once signed in", async () => {
+test("signed out, an upload offers to sign in and goes on; the owner manages collaborators", async () => {
   const page = await newPage(browser);
   await signUp(page, server.url, "dora");
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
@@ -152,6 +152,21 @@ test("signed out, a change offers to sign in, and goes on once signed in", async
   await page.getByText("later@1.0.0 published").waitFor();
   const { members } = await fetch(`${server.url}/api/apps/later`).then((r) => r.json());
   assert.deepEqual(members, [{ username: "dora", role: "owner" }]);
+
+  // The owner adds a collaborator on the app's page, and removes them; an
+  // unknown username is refused in the server's words.
+  await page.goto(`${server.url}/app/later`);
+  const add = page.getByRole("form", { name: "Add a collaborator" });
+  await add.getByLabel("Username").fill("nobody-at-all");
+  await add.getByRole("button", { name: "Add" }).click();
+  await add.getByRole("alert").filter({ hasText: 'no account "nobody-at-all"' }).waitFor();
+  await add.getByLabel("Username").fill("alice");
+  await add.getByRole("button", { name: "Add" }).click();
+  const collaborators = page.getByRole("list", { name: "Collaborators" });
+  await collaborators.getByText("alice — maintainer").waitFor();
+  await page.getByText("Owner: dora · maintainers: alice").waitFor();
+  await collaborators.getByRole("button", { name: "Remove alice" }).click();
+  await page.waitForFunction(() => !document.body.innerText.includes("alice — maintainer"));
 });
 
 test("a signed-in player is their username in a room; a guest can't take it", async () => {
@@ -164,6 +179,9 @@ test("a signed-in player is their username in a room; a guest can't take it", as
   const form = page.getByRole("form", { name: "Play chat" });
   await form.getByText("Playing as bob").waitFor();
   assert.equal(await form.getByLabel("Your name").count(), 0);
+  // Not one of chat's owners or maintainers: no delete buttons.
+  await page.getByText("Only chat's owners and maintainers can publish or delete its versions.").waitFor();
+  assert.equal(await page.getByRole("button", { name: /^Delete/ }).count(), 0);
   await form.getByLabel("Room").fill("porch");
   await form.getByRole("button", { name: "Play" }).click();
   await page.locator(".status.connected").waitFor();
