@@ -153,41 +153,6 @@ pub fn cross_origin(headers: &HeaderMap) -> bool {
     !(named(header::HOST.as_str()) || named("x-forwarded-host"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(*name, value.parse().unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn origins_are_compared_with_the_host_or_a_proxys_forwarded_host() {
-        assert!(!cross_origin(&headers(&[("host", "a.example")])));
-        assert!(!cross_origin(&headers(&[
-            ("host", "a.example"),
-            ("origin", "https://a.example")
-        ])));
-        assert!(cross_origin(&headers(&[
-            ("host", "a.example"),
-            ("origin", "https://evil.example")
-        ])));
-        assert!(cross_origin(&headers(&[
-            ("host", "a.example"),
-            ("origin", "null")
-        ])));
-        assert!(!cross_origin(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("x-forwarded-host", "lodge.example"),
-            ("origin", "https://lodge.example"),
-        ])));
-    }
-}
-
 impl Auth {
     /// Who sent `headers` with `method`: `None` for an anonymous request.
     /// A wrong, revoked or expired token is refused (401) rather than
@@ -318,5 +283,40 @@ impl FromRequestParts<Arc<AppState>> for MaybeCaller {
         Ok(MaybeCaller(
             state.auth.identify(&parts.method, &parts.headers).await?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn origins_are_compared_with_the_host_or_a_proxys_forwarded_host() {
+        assert!(!cross_origin(&headers(&[("host", "a.example")])));
+        assert!(!cross_origin(&headers(&[
+            ("host", "a.example"),
+            ("origin", "https://a.example")
+        ])));
+        assert!(cross_origin(&headers(&[
+            ("host", "a.example"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(cross_origin(&headers(&[
+            ("host", "a.example"),
+            ("origin", "null")
+        ])));
+        assert!(!cross_origin(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("x-forwarded-host", "lodge.example"),
+            ("origin", "https://lodge.example"),
+        ])));
     }
 }
