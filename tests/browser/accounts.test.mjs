@@ -276,6 +276,19 @@ test("the admin lists users, makes an invite link that signs a person up, and di
     await carol.getByRole("button", { name: "Disable carol" }).click();
     await carol.getByRole("button", { name: "Enable carol" }).waitFor();
     assert.match(await carol.innerText(), /disabled/);
+    // A lost password: the admin sets a new one (the page asks in a prompt).
+    admin.once("dialog", (dialog) => dialog.accept("carol's new password"));
+    await carol.getByRole("button", { name: "Set a new password for carol" }).click();
+    await carol.getByRole("button", { name: "Enable carol" }).click();
+    await carol.getByRole("button", { name: "Disable carol" }).waitFor();
+    const signedIn = await fetch(`${invited.url}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "carol", password: "carol's new password" }),
+    });
+    assert.equal(signedIn.status, 200);
+    await carol.getByRole("button", { name: "Make an admin: carol" }).click();
+    await carol.getByRole("button", { name: "Make a user: carol" }).waitFor();
     await screenshot(admin, "accounts-admin");
     assert.deepEqual(errors, []);
   } finally {

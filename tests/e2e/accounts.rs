@@ -800,6 +800,28 @@ async fn the_first_admin_is_set_up_once_and_manages_users() {
         403
     );
 
+    // A lost password: the admin sets a new one.
+    let (status, _, _) = call(
+        &server,
+        reqwest::Method::PATCH,
+        "/api/users/bob",
+        Some(&root),
+        Some(json!({ "password": "bob-new-password" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let signin = |password: &'static str| {
+        call(
+            &server,
+            reqwest::Method::POST,
+            "/api/session",
+            None,
+            Some(json!({ "username": "bob", "password": password })),
+        )
+    };
+    assert_eq!(signin("bob-password").await.0, 401);
+    assert_eq!(signin("bob-new-password").await.0, 200);
+
     // Transfer: the app is Bob's now.
     let (status, body, _) = call(
         &server,
@@ -843,7 +865,7 @@ async fn the_first_admin_is_set_up_once_and_manages_users() {
         reqwest::Method::POST,
         "/api/session",
         None,
-        Some(json!({ "username": "bob", "password": "bob-password" })),
+        Some(json!({ "username": "bob", "password": "bob-new-password" })),
     )
     .await;
     assert_eq!(

@@ -64,9 +64,14 @@ pub struct UserChange {
     /// Makes the account an admin or a user.
     #[serde(default)]
     role: Option<AccountRole>,
+    /// A new password for someone who lost theirs (Lodge sends no email):
+    /// their sessions end; their tokens stay.
+    #[serde(default)]
+    password: Option<String>,
 }
 
-/// `PATCH /api/users/{username}`: disables or enables, sets quotas, makes an admin.
+/// `PATCH /api/users/{username}`: disables or enables, sets quotas, makes
+/// an admin, sets a new password.
 pub async fn change_user(
     State(state): Shared,
     caller: Caller,
@@ -75,6 +80,19 @@ pub async fn change_user(
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require_admin()?;
     let account = account_named(&state, &username).await?;
+    if let Some(password) = &change.password {
+        super::password::check_rules(password, &account.username)
+            .map_err(|e| ApiError::bad_request("weak_password", format!("password: {e}")))?;
+        let hash = super::password::hash(password)
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        state
+            .auth
+            .store
+            .set_password(account.id, hash, None)
+            .await?;
+        tracing::info!(username = %account.username, by = %caller.account.username, "password set by an admin");
+    }
     if let Some(disabled) = change.disabled {
         if disabled && account.id == state.auth.admin {
             return Err(ApiError::new(

@@ -1,5 +1,5 @@
 // The admin's page, /admin: every user with their usage (disable, enable,
-// delete), invite codes (a new one's link shown once), and moving an app
+// make an admin, set a new password or quotas, delete), invite codes (a new one's link shown once), and moving an app
 // to another owner.
 
 import { h, show } from "../dom.js";
@@ -54,11 +54,39 @@ function userTable(users, change) {
       h("td", {},
         h("button", { onclick: () => change("PATCH", u.username, { disabled: !u.disabled }), "aria-label": `${u.disabled ? "Enable" : "Disable"} ${u.username}` },
           u.disabled ? "Enable" : "Disable"), " ",
+        h("button", { onclick: () => change("PATCH", u.username, { role: u.role === "admin" ? "user" : "admin" }), "aria-label": `${u.role === "admin" ? "Make a user" : "Make an admin"}: ${u.username}` },
+          u.role === "admin" ? "Make a user" : "Make an admin"), " ",
+        h("button", { onclick: () => newPassword(u.username, change), "aria-label": `Set a new password for ${u.username}` }, "New password"), " ",
+        h("button", { onclick: () => editQuotas(u, change), "aria-label": `Quotas of ${u.username}` }, "Quotas"), " ",
         h("button", { class: "danger", onclick: remove, "aria-label": `Delete ${u.username}` }, "Delete")));
   });
   return h("div", { class: "table-wrap" }, h("table", { "aria-label": "Users" },
     h("thead", {}, h("tr", {}, ["User", "Created", "Apps", "Stored", "kv", ""].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows)));
+}
+
+/** Asks for a new password for someone who lost theirs (Lodge sends no email). */
+function newPassword(username, change) {
+  const password = prompt(`A new password for ${username} (8 to 128 characters); their sessions end:`);
+  if (password) change("PATCH", username, { password });
+}
+
+/**
+ * Edits one account's own quotas, as JSON: the keys are apps,
+ * versions_per_app, stored_bytes and kv_bytes; `{}` goes back to the defaults.
+ */
+function editQuotas(user, change) {
+  const given = prompt(`Quotas of ${user.username} that differ from the defaults (JSON; {} for the defaults):`,
+    JSON.stringify(user.quota_overrides));
+  if (given === null) return;
+  let quotas;
+  try {
+    quotas = JSON.parse(given);
+  } catch {
+    alert("That is not JSON: write for example {\"apps\": 5, \"stored_bytes\": 100000000}");
+    return;
+  }
+  change("PATCH", user.username, { quotas });
 }
 
 function invitePanel(api, invites) {
