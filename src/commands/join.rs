@@ -1,7 +1,9 @@
 //! `lodge join APP/ROOM --name NAME`: a room from the terminal, as a guest,
 //! or under your username when `lodge login` signed you in to the server.
+//! `lodge join APP` is join-or-create: a seat reserved in an open public
+//! room of the app (or a new one), then taken.
 
-use crate::client::Connection;
+use crate::client::{ApiClient, Connection};
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncBufReadExt;
@@ -12,7 +14,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// APP/ROOM to join, or APP@VERSION/ROOM for a room running that version
-    /// (by default a new room starts with the latest version).
+    /// (by default a new room starts with the latest version). Just APP
+    /// joins an open public room of the app with a free seat, or a new one.
     target: String,
     /// Your display name in the room, as a guest. When `lodge login` signed
     /// you in to this server, you join under your username instead.
@@ -29,12 +32,19 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let Some((app, room)) = args.target.split_once('/') else {
-        bail!("name a room as APP/ROOM, like chat/lobby");
+    let (app, room, seat) = match args.target.split_once('/') {
+        Some((app, room)) => (app.to_owned(), room.to_owned(), None),
+        None if args.target.contains('@') => {
+            bail!("a version needs a room: APP@VERSION/ROOM, like chat@0.1.0/lobby")
+        }
+        None => {
+            let (room, seat) = reserve(&args.connection, &args.target).await?;
+            (args.target.clone(), room, Some(seat))
+        }
     };
     let (app, version) = match app.split_once('@') {
         Some((app, version)) => (app, Some(version)),
-        None => (app, None),
+        None => (app.as_str(), None),
     };
     let base = args.connection.server.trim_end_matches('/');
     let ws_base = if let Some(rest) = base.strip_prefix("http://") {
@@ -51,6 +61,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(version) = version {
         url.query_pairs_mut().append_pair("version", version);
+    }
+    if let Some(seat) = &seat {
+        url.query_pairs_mut().append_pair("seat", seat);
     }
     // Only `lodge login`'s token makes you a member by account: the
     // operator's token (LODGE_TOKEN) is not a player.
@@ -141,4 +154,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Reservation {
+    room: String,
+    seat: String,
+}
+
+/// Join-or-create: a seat held in an open public room of `app`; its room
+/// and seat token.
+async fn reserve(connection: &Connection, app: &str) -> anyhow::Result<(String, String)> {
+    let client = ApiClient::new(connection)?;
+    let reservation: Reservation = client
+        .send(
+            client
+                .request_anonymous(
+                    reqwest::Method::POST,
+                    &format!("/api/apps/{app}/rooms/join-or-create"),
+                )
+                .json(&serde_json::json!({})),
+        )
+        .await?;
+    Ok((reservation.room, reservation.seat))
 }

@@ -107,6 +107,10 @@ pub struct Args {
     /// New rooms one client address may start per minute.
     #[arg(long, default_value_t = RoomConfig::default().starts_per_minute)]
     room_starts_per_minute: u32,
+    /// Seconds a reserved seat (join-or-create) waits for its member; for
+    /// tests (docs/limits.md).
+    #[arg(long, hide = true, default_value_t = RoomConfig::default().seat_reservation.as_secs())]
+    seat_reservation_secs: u64,
     /// Messages queued for a member before it counts as too slow and is disconnected.
     #[arg(long, default_value_t = RoomConfig::default().outbox)]
     member_outbox: usize,
@@ -315,6 +319,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_rooms: args.rooms_max.max(1),
         rooms_per_app: args.rooms_per_app.max(1),
         starts_per_minute: args.room_starts_per_minute.max(1),
+        seat_reservation: Duration::from_secs(args.seat_reservation_secs.max(1)),
         ..RoomConfig::default()
     };
     config.connections = ConnectionLimits {

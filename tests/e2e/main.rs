@@ -23,6 +23,7 @@ mod properties;
 mod reads;
 mod registry;
 mod regression;
+mod room_create;
 mod rooms;
 mod snake;
 mod tls;

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lodge_manifest::Role;
 use lodge_runtime::PartError;
+use lodge_runtime::rooms::{CreateRefused, StartRefused, close};
 use lodge_store::StoreError;
 use serde_json::json;
 
@@ -230,4 +231,44 @@ fn part_error(e: PartError) -> ApiError {
         CompilerFailed { .. } => return ApiError::internal(e.to_string()),
     };
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+}
+
+impl From<CreateRefused> for ApiError {
+    /// Room limits are `503` (the server's or the app's rooms) or `429`
+    /// (this address's start rate), with `Retry-After`; a room part that
+    /// can't start is the app's failure (`502 app_room_failed`).
+    fn from(e: CreateRefused) -> Self {
+        let message = e.to_string();
+        match e {
+            CreateRefused::Exists { .. } => Self::new(StatusCode::CONFLICT, "room_exists", message),
+            CreateRefused::MaxMembers { .. } => Self::bad_request("invalid_max_members", message),
+            CreateRefused::NotPublic { .. } => {
+                Self::new(StatusCode::CONFLICT, "rooms_not_public", message)
+            }
+            CreateRefused::Limit(limit) => {
+                let (status, code, retry_after) = match limit {
+                    StartRefused::ServerRooms { .. } => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "rooms_max", 5)
+                    }
+                    StartRefused::AppRooms { .. } => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "rooms_per_app", 5)
+                    }
+                    StartRefused::StartRate { retry_after, .. } => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "room_starts",
+                        retry_after.as_secs().max(1),
+                    ),
+                };
+                Self::new(status, code, message)
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after))
+            }
+            CreateRefused::Failed { code, .. } if code == close::TRY_AGAIN => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "guest_memory", message)
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(5u64))
+            }
+            CreateRefused::Failed { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, "app_room_failed", message)
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::SinkExt;
-use lodge_manifest::Role;
+use lodge_manifest::{AppName, Role};
 use lodge_runtime::rooms::JoinRefused;
 use lodge_runtime::rooms::{close, valid_room_name};
 use lodge_runtime::{Membership, Outgoing, Payload, RoomSpec};
@@ -29,6 +29,8 @@ const MAX_BATCH: usize = 64;
 pub struct JoinQuery {
     name: Option<String>,
     version: Option<String>,
+    /// A seat reservation's token (join-or-create).
+    seat: Option<String>,
 }
 
 /// Close-frame reasons are at most 123 bytes of UTF-8.
@@ -58,12 +60,7 @@ pub async fn join(
 ) -> Result<Response, ApiError> {
     let app = app_name(&app)?;
     if !valid_room_name(&room) {
-        return Err(ApiError::bad_request(
-            "invalid_room",
-            format!(
-                "\"{room}\" is not a valid room name: use 1-64 letters, digits, '-', '_' or '.'"
-            ),
-        ));
+        return Err(invalid_room(&room));
     }
     // A signed-in member (session cookie, or a token) joins under their
     // username; a guest under a display name no account has.
@@ -83,35 +80,9 @@ pub async fn join(
         None => guest_refusal(&state, &name).await?,
     };
     let pinned = query.version.is_some();
-    let record = state
-        .apps
-        .resolve(&app, query.version.as_deref(), Some(Role::Room))
-        .await?;
-    let (Some(part), Some(room_part)) = (record.part(Role::Room), record.manifest.room.as_ref())
-    else {
-        return Err(ResolveError::NoPart {
-            app,
-            version: record.manifest.app.version.clone(),
-            role: Role::Room,
-        }
-        .into());
-    };
+    let spec = room_spec(&state, app, query.version.as_deref()).await?;
+    let seat = query.seat;
     let config = state.rooms.config();
-    let spec = RoomSpec {
-        app: app.to_string(),
-        version: record.manifest.app.version.clone(),
-        sha256: part.sha256.clone(),
-        capabilities: room_part.capabilities.clone(),
-        max_members: room_part.max_members.unwrap_or(config.default_max_members),
-        max_rooms: room_part.max_rooms.unwrap_or(config.rooms_per_app),
-        memory_bytes: room_part
-            .memory_mib
-            .map_or(config.memory_bytes, |mib| (mib as usize) << 20)
-            .min(config.max_memory_bytes),
-        visibility: room_part.visibility,
-        unique_names: room_part.unique_names,
-        require_account: room_part.require_account,
-    };
     let max_message_bytes = config.max_message_bytes;
     let ping_interval = state.ping_interval;
     let rooms = state.rooms.clone();
@@ -139,7 +110,7 @@ pub async fn join(
                 return;
             }
             match rooms
-                .join(spec, pinned, &room, &name, account, client)
+                .join(spec, pinned, &room, &name, account, seat, client)
                 .await
             {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
@@ -152,6 +123,49 @@ pub async fn join(
                 }
             }
         }))
+}
+
+/// `400 invalid_room`, with the rule.
+pub(crate) fn invalid_room(room: &str) -> ApiError {
+    ApiError::bad_request(
+        "invalid_room",
+        format!("\"{room}\" is not a valid room name: use 1-64 letters, digits, '-', '_' or '.'"),
+    )
+}
+
+/// What runs a room of `app` (at `version`, else the latest): its room
+/// part and the manifest's `[room]` settings within the server's limits.
+pub(crate) async fn room_spec(
+    state: &AppState,
+    app: AppName,
+    version: Option<&str>,
+) -> Result<RoomSpec, ApiError> {
+    let record = state.apps.resolve(&app, version, Some(Role::Room)).await?;
+    let (Some(part), Some(room_part)) = (record.part(Role::Room), record.manifest.room.as_ref())
+    else {
+        return Err(ResolveError::NoPart {
+            app,
+            version: record.manifest.app.version.clone(),
+            role: Role::Room,
+        }
+        .into());
+    };
+    let config = state.rooms.config();
+    Ok(RoomSpec {
+        app: app.to_string(),
+        version: record.manifest.app.version.clone(),
+        sha256: part.sha256.clone(),
+        capabilities: room_part.capabilities.clone(),
+        max_members: room_part.max_members.unwrap_or(config.default_max_members),
+        max_rooms: room_part.max_rooms.unwrap_or(config.rooms_per_app),
+        memory_bytes: room_part
+            .memory_mib
+            .map_or(config.memory_bytes, |mib| (mib as usize) << 20)
+            .min(config.max_memory_bytes),
+        visibility: room_part.visibility,
+        unique_names: room_part.unique_names,
+        require_account: room_part.require_account,
+    })
 }
 
 /// Why a guest may not use `name`: it is an account's username (in any case).

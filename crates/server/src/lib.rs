@@ -20,6 +20,7 @@ mod listener;
 mod names;
 mod observe;
 pub mod publish;
+mod room_create;
 mod run;
 mod tls;
 mod ui;
@@ -166,7 +167,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/apps/{name}/versions/{version}",
             get(api::show_version).delete(api::delete_version),
         )
-        .route("/apps/{name}/rooms", get(observe::list_rooms))
+        .route(
+            "/apps/{name}/rooms",
+            get(observe::list_rooms).post(room_create::create),
+        )
+        .route(
+            "/apps/{name}/rooms/join-or-create",
+            post(room_create::join_or_create).delete(observe::stop_join_or_create),
+        )
         .route("/apps/{name}/rooms/{room}", delete(observe::stop_room))
         .route("/apps/{name}/logs", get(observe::logs))
         .route("/apps/{name}/members", get(acc::list_members))

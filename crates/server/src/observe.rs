@@ -28,6 +28,10 @@ pub struct RoomJson {
     pub members: usize,
     pub started: String,
     pub visibility: RoomVisibility,
+    /// `max-members` for this room (the app's, or less if its creator asked).
+    pub max_members: u32,
+    /// Seats held for members on their way (join-or-create reservations).
+    pub seats_reserved: usize,
 }
 
 #[derive(Serialize)]
@@ -62,6 +66,8 @@ pub async fn list_rooms(
             members: r.members,
             started: rfc3339(r.started_ms),
             visibility: r.visibility,
+            max_members: r.max_members,
+            seats_reserved: r.seats_reserved,
         })
         .collect();
     Ok(Json(RoomList {
@@ -144,6 +150,17 @@ pub async fn stop_room(
     Ok(Json(
         serde_json::json!({ "app": app.to_string(), "room": room, "stopped": true }),
     ))
+}
+
+/// `DELETE /api/apps/{app}/rooms/join-or-create`: stops the room named
+/// `join-or-create` (a valid room name that the join-or-create route's
+/// path would otherwise take).
+pub async fn stop_join_or_create(
+    state: State<Arc<AppState>>,
+    caller: Caller,
+    Path(app): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    stop_room(state, caller, Path((app, "join-or-create".to_owned()))).await
 }
 
 /// Lines from a broadcast receiver; a follower that falls behind skips ahead.

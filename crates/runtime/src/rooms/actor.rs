@@ -1,9 +1,10 @@
 //! One room's task: owns the instance and its store, handles the mailbox one
 //! event at a time, and ends the room (only this room) on a guest fault.
 
+use super::seats::Seats;
 use super::{
-    Closer, Directory, Event, Inner, JoinRefused, JoinReply, LocalMembership, Membership, RoomSpec,
-    close,
+    Closer, Directory, Event, Inner, JoinRefused, JoinReply, LocalMembership, Membership, Ready,
+    RoomSpec, close,
 };
 use crate::bindings::exports::lodge::app::room_events;
 use crate::bindings::lodge::app::types;
@@ -12,9 +13,9 @@ use crate::epoch::{GuestCore, guest_store};
 use crate::memory::{GuestLimits, MemoryRefused};
 use lodge_manifest::Role;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use wasmtime::Store;
 
 pub(crate) struct RoomActor {
@@ -23,7 +24,10 @@ pub(crate) struct RoomActor {
     room: String,
     generation: u64,
     mailbox: mpsc::Sender<Event>,
-    members: Arc<AtomicUsize>,
+    /// Members and reservations; shared with the room's live-rooms entry.
+    seats: Arc<Seats>,
+    /// Told once whether the instance started.
+    ready: watch::Sender<Ready>,
     next_member: u64,
     /// The byte budget of member messages waiting in the mailbox.
     mailbox_bytes: Arc<Semaphore>,
@@ -76,14 +80,16 @@ impl RoomActor {
         room: String,
         generation: u64,
         mailbox: mpsc::Sender<Event>,
-        members: Arc<AtomicUsize>,
+        seats: Arc<Seats>,
+        ready: watch::Sender<Ready>,
     ) -> Self {
         Self {
             spec,
             room,
             generation,
             mailbox,
-            members,
+            seats,
+            ready,
             next_member: 0,
             mailbox_bytes: Arc::new(Semaphore::new(inner.config.mailbox_bytes)),
             joined_once: false,
@@ -158,20 +164,33 @@ impl RoomActor {
                 };
                 let reason = format!("the room could not start: {e:#}");
                 self.log("error", reason.clone());
+                self.ready.send_replace(Some(Err(JoinRefused {
+                    code,
+                    reason: reason.clone(),
+                })));
                 self.finish(rx, Some((code, reason))).await;
                 return;
             }
         };
+        self.ready.send_replace(Some(Ok(())));
         self.log("info", format!("started (version {})", self.spec.version));
         let idle = self.inner.config.idle_grace;
         loop {
             let event = if running.members().members.is_empty() {
-                if self.joined_once && !self.stayed && !running.timers_pending() && rx.is_empty() {
+                // Seats held for members on their way keep the room up.
+                let awaited = self.seats.reserved(Instant::now()) > 0;
+                if self.joined_once
+                    && !self.stayed
+                    && !running.timers_pending()
+                    && rx.is_empty()
+                    && !awaited
+                {
                     self.log("info", "stopped: everyone left before anyone stayed");
                     break;
                 }
                 match tokio::time::timeout(idle, rx.recv()).await {
                     Ok(event) => event,
+                    Err(_) if self.seats.reserved(Instant::now()) > 0 => continue,
                     Err(_) => {
                         self.log(
                             "info",
@@ -188,10 +207,11 @@ impl RoomActor {
                 Event::Join {
                     name,
                     account,
+                    seat,
                     reply,
                 } => {
                     self.joined_once = true;
-                    self.join(&mut running, name, account, reply).await
+                    self.join(&mut running, name, account, seat, reply).await
                 }
                 Event::Message {
                     member, payload, ..
@@ -245,8 +265,7 @@ impl RoomActor {
                 Ok(()) => self.run_deferred_leaves(&mut running).await,
                 Err(crash) => Err(crash),
             };
-            self.members
-                .store(running.members().members.len(), Ordering::Relaxed);
+            self.seats.set_members(running.members().members.len());
             if let Err(crash) = outcome {
                 self.crash(&mut running, crash);
                 break;
@@ -270,6 +289,7 @@ impl RoomActor {
     /// Stops taking events, answers joins that were waiting (they start a
     /// fresh room), and forgets this room.
     async fn finish(&self, mut rx: mpsc::Receiver<Event>, refuse: Option<(u16, String)>) {
+        self.seats.close();
         rx.close();
         while let Some(event) = rx.recv().await {
             if let Event::Join { reply, .. } = event {
@@ -286,7 +306,6 @@ impl RoomActor {
         self.inner
             .remove(&(self.spec.app.clone(), self.room.clone()), self.generation);
         self.inner.shared.metrics.rooms_live.dec();
-        self.members.store(0, Ordering::Relaxed);
     }
 
     fn crash(&self, running: &mut Running, crash: Crash) {
@@ -311,16 +330,9 @@ impl RoomActor {
         running: &mut Running,
         name: String,
         account: Option<String>,
+        seat: Option<String>,
         reply: tokio::sync::oneshot::Sender<JoinReply>,
     ) -> Result<(), Crash> {
-        let max = self.spec.max_members;
-        if running.members().members.len() >= max as usize {
-            let _ = reply.send(JoinReply::Refused(JoinRefused {
-                code: close::FULL,
-                reason: format!("the room is full ({max} members)"),
-            }));
-            return Ok(());
-        }
         if self.spec.unique_names
             && running
                 .members()
@@ -331,6 +343,24 @@ impl RoomActor {
             let _ = reply.send(JoinReply::Refused(JoinRefused {
                 code: close::NAME_TAKEN,
                 reason: "that name is taken in this room: choose another".into(),
+            }));
+            return Ok(());
+        }
+        // Counts the member from here; a refusal below gives the seat back
+        // when the member count is reported after this event (a claimed
+        // reservation is spent either way).
+        if self.seats.take(seat.as_deref(), Instant::now()).is_err() {
+            let max = self.seats.max();
+            let held = self.seats.reserved(Instant::now());
+            let reason = match held {
+                0 => format!("the room is full ({max} members)"),
+                n => format!(
+                    "the room is full ({max} members, {n} of the seats held for members on their way)"
+                ),
+            };
+            let _ = reply.send(JoinReply::Refused(JoinRefused {
+                code: close::FULL,
+                reason,
             }));
             return Ok(());
         }

@@ -3,6 +3,13 @@
 //! server's WebSocket gateway) through a [`Membership`].
 
 mod actor;
+mod codes;
+mod create;
+mod seats;
+
+pub use create::{CreateRefused, Created, NewRoom, Reservation, StartRefused};
+pub use seats::SEAT_RESERVATION;
+use seats::Seats;
 
 use crate::capabilities::Linkers;
 use crate::metrics::Metrics;
@@ -15,8 +22,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 /// WebSocket close codes Lodge uses; 4000-4999 are application codes.
@@ -121,6 +128,8 @@ pub struct RoomConfig {
     pub max_timers: usize,
     /// `max-members` when the manifest doesn't say.
     pub default_max_members: u32,
+    /// How long a reserved seat (join-or-create) waits for its member.
+    pub seat_reservation: Duration,
 }
 
 impl Default for RoomConfig {
@@ -140,6 +149,7 @@ impl Default for RoomConfig {
             starts_per_minute: 60,
             max_timers: 64,
             default_max_members: 1000,
+            seat_reservation: SEAT_RESERVATION,
         }
     }
 }
@@ -328,6 +338,8 @@ pub(crate) enum Event {
         name: String,
         /// The account the member signed in with; `None` for a guest.
         account: Option<String>,
+        /// The seat token of a reservation, if the member has one.
+        seat: Option<String>,
         reply: oneshot::Sender<JoinReply>,
     },
     Message {
@@ -364,15 +376,24 @@ pub struct RoomInfo {
     pub members: usize,
     pub started_ms: i64,
     pub visibility: RoomVisibility,
+    /// `max-members` for this room: the app's, or less if its creator asked.
+    pub max_members: u32,
+    /// Seats held by reservations nobody has claimed yet.
+    pub seats_reserved: usize,
 }
+
+/// Whether a room's instance is up: `None` while it starts, then whether
+/// it started (or why not).
+type Ready = Option<Result<(), JoinRefused>>;
 
 struct Live {
     generation: u64,
     tx: mpsc::Sender<Event>,
     version: semver::Version,
     started_ms: i64,
-    members: Arc<AtomicUsize>,
+    seats: Arc<Seats>,
     visibility: RoomVisibility,
+    ready: watch::Receiver<Ready>,
 }
 
 pub(crate) struct Inner {
@@ -395,15 +416,18 @@ pub(crate) trait Directory: Send + Sync {
 impl Directory for Inner {
     fn list(&self, app: &str) -> Vec<RoomInfo> {
         let live = self.live.lock().expect("rooms lock");
+        let now = Instant::now();
         let mut rooms: Vec<RoomInfo> = live
             .iter()
             .filter(|((a, _), _)| a == app)
             .map(|((_, name), room)| RoomInfo {
                 name: name.clone(),
                 version: room.version.to_string(),
-                members: room.members.load(Ordering::Relaxed),
+                members: room.seats.members(),
                 started_ms: room.started_ms,
                 visibility: room.visibility,
+                max_members: room.seats.max(),
+                seats_reserved: room.seats.reserved(now),
             })
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));
@@ -460,7 +484,10 @@ impl Rooms {
     /// `client` address's start rate allow). With `pinned`, a room running
     /// another version refuses. `account` is the account the member signed
     /// in with (the caller verified it), `None` for a guest; the room's
-    /// `identity` capability tells the guest which.
+    /// `identity` capability tells the guest which. `seat` is a reservation's
+    /// token ([`Rooms::join_or_create`]): it takes the seat it holds, even
+    /// in a room otherwise full; an unknown or expired one is ignored.
+    #[allow(clippy::too_many_arguments)]
     pub async fn join(
         &self,
         spec: RoomSpec,
@@ -468,6 +495,7 @@ impl Rooms {
         room: &str,
         name: &str,
         account: Option<String>,
+        seat: Option<String>,
         client: IpAddr,
     ) -> Result<Membership, JoinRefused> {
         let key = (spec.app.clone(), room.to_owned());
@@ -488,31 +516,15 @@ impl Rooms {
                         (existing.tx.clone(), existing.generation)
                     }
                     None => {
-                        self.inner.may_start(&live, &spec, client)?;
-                        let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
-                        let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
-                        let members = Arc::new(AtomicUsize::new(0));
-                        live.insert(
-                            key.clone(),
-                            Live {
-                                generation,
-                                tx: tx.clone(),
-                                version: spec.version.clone(),
-                                started_ms: lodge_store::now_ms(),
-                                members: members.clone(),
-                                visibility: spec.visibility,
-                            },
-                        );
-                        let actor = actor::RoomActor::new(
-                            self.inner.clone(),
-                            spec.clone(),
-                            room.to_owned(),
-                            generation,
-                            tx.clone(),
-                            members,
-                        );
-                        self.inner.shared.threads.spawn(actor.run(rx));
-                        (tx, generation)
+                        self.inner
+                            .may_start(&live, &spec, client)
+                            .map_err(|refused| JoinRefused {
+                                code: close::TRY_AGAIN,
+                                reason: refused.to_string(),
+                            })?;
+                        let started =
+                            self.spawn(&mut live, &spec, room, Seats::new(spec.max_members));
+                        (started.tx, started.generation)
                     }
                 }
             };
@@ -521,6 +533,7 @@ impl Rooms {
                 .send(Event::Join {
                     name: name.to_owned(),
                     account: account.clone(),
+                    seat: seat.clone(),
                     reply,
                 })
                 .await;
@@ -537,6 +550,48 @@ impl Rooms {
             code: close::TRY_AGAIN,
             reason: "the room keeps restarting; try again later".into(),
         })
+    }
+
+    /// Starts `room` of `spec`'s app with `seats` (the caller holds the
+    /// live-rooms lock, checked the name is free and the limits allow it).
+    fn spawn(
+        &self,
+        live: &mut HashMap<(String, String), Live>,
+        spec: &RoomSpec,
+        room: &str,
+        seats: Seats,
+    ) -> Spawned {
+        let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
+        let seats = Arc::new(seats);
+        let (ready_tx, ready) = watch::channel(None);
+        live.insert(
+            (spec.app.clone(), room.to_owned()),
+            Live {
+                generation,
+                tx: tx.clone(),
+                version: spec.version.clone(),
+                started_ms: lodge_store::now_ms(),
+                seats: seats.clone(),
+                visibility: spec.visibility,
+                ready: ready.clone(),
+            },
+        );
+        let actor = actor::RoomActor::new(
+            self.inner.clone(),
+            spec.clone(),
+            room.to_owned(),
+            generation,
+            tx.clone(),
+            seats,
+            ready_tx,
+        );
+        self.inner.shared.threads.spawn(actor.run(rx));
+        Spawned {
+            tx,
+            generation,
+            ready,
+        }
     }
 
     /// The live rooms of an app, by name.
@@ -600,6 +655,14 @@ impl Rooms {
     }
 }
 
+/// A room [`Rooms::spawn`] started: its mailbox, generation, and whether
+/// its instance is up.
+struct Spawned {
+    tx: mpsc::Sender<Event>,
+    generation: u64,
+    ready: watch::Receiver<Ready>,
+}
+
 impl Inner {
     /// Whether one more room of `spec`'s app may start for `client`: checked
     /// before anything is instantiated. The server-wide cap keeps rooms within
@@ -609,33 +672,26 @@ impl Inner {
         live: &HashMap<(String, String), Live>,
         spec: &RoomSpec,
         client: IpAddr,
-    ) -> Result<(), JoinRefused> {
-        let later = |reason: String| JoinRefused {
-            code: close::TRY_AGAIN,
-            reason,
-        };
+    ) -> Result<(), StartRefused> {
         let max = self.config.max_rooms;
         if live.len() >= max {
             self.shared.metrics.limit_reached("rooms_max");
-            return Err(later(format!(
-                "this server runs its most rooms at once ({max}, --rooms-max); try again later"
-            )));
+            return Err(StartRefused::ServerRooms { max });
         }
         let per_app = spec.max_rooms as usize;
         if live.keys().filter(|(app, _)| *app == spec.app).count() >= per_app {
             self.shared.metrics.limit_reached("rooms_per_app");
-            return Err(later(format!(
-                "{} runs its most rooms at once ({per_app}, [room].max-rooms or --rooms-per-app); join a running room or try again later",
-                spec.app
-            )));
+            return Err(StartRefused::AppRooms {
+                app: spec.app.clone(),
+                max: per_app,
+            });
         }
         if let Err(wait) = self.starts.check(client) {
             self.shared.metrics.limit_reached("room_starts");
-            return Err(later(format!(
-                "too many new rooms from your address ({} a minute, --room-starts-per-minute); try again in {} s",
-                self.starts.per_minute(),
-                wait.as_secs() + 1
-            )));
+            return Err(StartRefused::StartRate {
+                per_minute: self.starts.per_minute(),
+                retry_after: Duration::from_secs(wait.as_secs() + 1),
+            });
         }
         Ok(())
     }

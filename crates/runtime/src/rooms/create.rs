@@ -1,0 +1,234 @@
+//! Creating rooms on request: a named room or one with a generated code
+//! ([`Rooms::create`]), and join-or-create ([`Rooms::join_or_create`]),
+//! which finds a public room with a free seat, or starts one, and reserves
+//! a seat in it under the same lock, so simultaneous callers fill rooms
+//! instead of each starting their own.
+
+use super::seats::Seats;
+use super::{JoinRefused, Ready, RoomSpec, Rooms, close, codes};
+use lodge_manifest::RoomVisibility;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// A room to create: its name (else a generated code) and a lower
+/// `max-members` than the app's.
+#[derive(Debug, Clone, Default)]
+pub struct NewRoom {
+    /// A valid room name (the caller checked it with
+    /// [`valid_room_name`](super::valid_room_name)).
+    pub name: Option<String>,
+    pub max_members: Option<u32>,
+}
+
+/// A room [`Rooms::create`] started.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub room: String,
+    pub max_members: u32,
+}
+
+/// A seat [`Rooms::join_or_create`] holds for its caller.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    pub room: String,
+    /// What the join presents (`?seat=TOKEN`) to take the seat.
+    pub token: String,
+    /// When the seat is given up if nobody claimed it (Unix ms).
+    pub expires_ms: i64,
+    /// Whether this call started the room.
+    pub created: bool,
+}
+
+/// Why no new room may start now: a limit, named.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StartRefused {
+    #[error("this server runs its most rooms at once ({max}, --rooms-max); try again later")]
+    ServerRooms { max: usize },
+    #[error(
+        "{app} runs its most rooms at once ({max}, [room].max-rooms or --rooms-per-app); join a running room or try again later"
+    )]
+    AppRooms { app: String, max: usize },
+    #[error(
+        "too many new rooms from your address ({per_minute} a minute, --room-starts-per-minute); try again in {} s",
+        retry_after.as_secs()
+    )]
+    StartRate {
+        per_minute: u32,
+        retry_after: Duration,
+    },
+}
+
+/// Why a room was not created.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CreateRefused {
+    #[error("room {room} of {app} is running: join it, or choose another name")]
+    Exists { app: String, room: String },
+    #[error("max_members must be from 1 to {max} ({app}'s [room].max-members); {asked} is not")]
+    MaxMembers { app: String, asked: u32, max: u32 },
+    #[error(
+        "{app}'s rooms are not public ([room].visibility): join-or-create only hands out public rooms; create a room and share its name instead"
+    )]
+    NotPublic { app: String },
+    #[error(transparent)]
+    Limit(#[from] StartRefused),
+    /// The instance did not start; `code` is the close code a join would
+    /// have got (`TRY_AGAIN` for the server's guest memory, else
+    /// `UNAVAILABLE`).
+    #[error("{reason}")]
+    Failed { code: u16, reason: String },
+}
+
+impl Rooms {
+    /// Starts a room of `spec`'s app now, named `new.name` or with a fresh
+    /// code ([`codes::room_code`], retried while taken), with at most
+    /// `new.max_members` members (no more than the app's). Counts against
+    /// the same limits as a join that starts a room, and answers once the
+    /// instance is up (or why it could not start). The room then lives like
+    /// any other: with nobody in it, it stops after the idle grace.
+    pub async fn create(
+        &self,
+        mut spec: RoomSpec,
+        new: NewRoom,
+        client: IpAddr,
+    ) -> Result<Created, CreateRefused> {
+        let max_members = match new.max_members {
+            None => spec.max_members,
+            Some(asked) if asked == 0 || asked > spec.max_members => {
+                return Err(CreateRefused::MaxMembers {
+                    app: spec.app.clone(),
+                    asked,
+                    max: spec.max_members,
+                });
+            }
+            Some(asked) => asked,
+        };
+        spec.max_members = max_members;
+        let (room, ready) = {
+            let mut live = self.inner.live.lock().expect("rooms lock");
+            let room = match new.name {
+                Some(name) if live.contains_key(&(spec.app.clone(), name.clone())) => {
+                    return Err(CreateRefused::Exists {
+                        app: spec.app.clone(),
+                        room: name,
+                    });
+                }
+                Some(name) => name,
+                None => free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned()))),
+            };
+            self.inner.may_start(&live, &spec, client)?;
+            let started = self.spawn(&mut live, &spec, &room, Seats::new(max_members));
+            (room, started.ready)
+        };
+        started(ready).await?;
+        Ok(Created { room, max_members })
+    }
+
+    /// Reserves a seat for the caller in a live public room of `spec`'s app
+    /// with one free (the fullest such room, so rooms fill up), or in a new
+    /// room with a generated code when none has. Finding the room and
+    /// holding the seat happen under the live-rooms lock, and reservations
+    /// count as taken seats, so many callers at once fill rooms one after
+    /// another. The seat is held for [`RoomConfig::seat_reservation`](super::RoomConfig).
+    pub async fn join_or_create(
+        &self,
+        spec: RoomSpec,
+        client: IpAddr,
+    ) -> Result<Reservation, CreateRefused> {
+        if spec.visibility != RoomVisibility::Public {
+            return Err(CreateRefused::NotPublic { app: spec.app });
+        }
+        let ttl = self.inner.config.seat_reservation;
+        let (reservation, ready) = {
+            let mut live = self.inner.live.lock().expect("rooms lock");
+            let now = Instant::now();
+            let mut open: Vec<(&(String, String), &super::Live)> = live
+                .iter()
+                .filter(|((app, _), room)| {
+                    *app == spec.app
+                        && room.visibility == RoomVisibility::Public
+                        && room.seats.has_free_seat(now)
+                })
+                .collect();
+            // Fullest first, then by name, so the answer doesn't depend on hashing.
+            open.sort_by_key(|((_, name), room)| {
+                let free =
+                    room.seats.max() as usize - (room.seats.members() + room.seats.reserved(now));
+                (free, name.clone())
+            });
+            let found = open.into_iter().find_map(|((_, name), room)| {
+                let (token, expires) = room.seats.reserve(now, ttl)?;
+                Some((name.clone(), token, expires, room.ready.clone()))
+            });
+            match found {
+                Some((room, token, expires, ready)) => {
+                    (reservation(room, token, expires, now, false), ready)
+                }
+                None => {
+                    self.inner.may_start(&live, &spec, client)?;
+                    let room =
+                        free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned())));
+                    let seats = Seats::new(spec.max_members);
+                    let (token, expires) =
+                        seats
+                            .reserve(now, ttl)
+                            .ok_or_else(|| CreateRefused::MaxMembers {
+                                app: spec.app.clone(),
+                                asked: 1,
+                                max: spec.max_members,
+                            })?;
+                    let started = self.spawn(&mut live, &spec, &room, seats);
+                    (reservation(room, token, expires, now, true), started.ready)
+                }
+            }
+        };
+        started(ready).await?;
+        Ok(reservation)
+    }
+}
+
+fn reservation(
+    room: String,
+    token: String,
+    expires: Instant,
+    now: Instant,
+    created: bool,
+) -> Reservation {
+    let ms = i64::try_from(expires.duration_since(now).as_millis()).unwrap_or(i64::MAX);
+    Reservation {
+        room,
+        token,
+        expires_ms: lodge_store::now_ms().saturating_add(ms),
+        created,
+    }
+}
+
+/// A room code `taken` says no live room has. 40 random bits make a
+/// collision rare; the loop makes it harmless.
+fn free_code(taken: impl Fn(&str) -> bool) -> String {
+    loop {
+        let code = codes::room_code();
+        if !taken(&code) {
+            return code;
+        }
+    }
+}
+
+/// Waits until the room's instance is up; why not, if it could not start.
+async fn started(mut ready: watch::Receiver<Ready>) -> Result<(), CreateRefused> {
+    let failed = |refused: JoinRefused| CreateRefused::Failed {
+        code: refused.code,
+        reason: refused.reason,
+    };
+    match ready.wait_for(Option::is_some).await {
+        Ok(state) => match state.as_ref() {
+            Some(Err(refused)) => Err(failed(refused.clone())),
+            _ => Ok(()),
+        },
+        // The actor went without saying (it only does so after failing).
+        Err(_) => Err(failed(JoinRefused {
+            code: close::UNAVAILABLE,
+            reason: "the room could not start (see `lodge logs`)".into(),
+        })),
+    }
+}
