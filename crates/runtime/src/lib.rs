@@ -38,7 +38,7 @@ pub use memory::{MemoryBudget, MemoryRefused};
 pub use metrics::Metrics;
 pub use policy::{HOST_WASI_VERSION, LODGE_WIT_VERSION, allowed_interfaces};
 pub use rooms::{
-    LocalMembership, Membership, Outgoing, Payload, RoomConfig, RoomInfo, RoomSpec, Rooms,
+    Joiner, LocalMembership, Membership, Outgoing, Payload, RoomConfig, RoomInfo, RoomSpec, Rooms,
 };
 pub use sched::{GuestThreads, Kick};
 pub use shared::Shared;

@@ -5,7 +5,7 @@
 
 use lodge_manifest::{CapabilityName, RoomVisibility};
 use lodge_runtime::{
-    AppLogs, CompiledCache, ComponentLoader, EngineOptions, GuestThreads, Kick, Membership,
+    AppLogs, CompiledCache, ComponentLoader, EngineOptions, GuestThreads, Joiner, Kick, Membership,
     MemoryBudget, Metrics, Outgoing, Payload, RoomConfig, RoomSpec, Rooms, Shared, new_engine,
     start_ticker,
 };
@@ -99,16 +99,29 @@ async fn a_signed_in_members_account_reaches_the_room_and_a_guest_has_none() {
             spec.clone(),
             false,
             "bar",
-            "Alice",
-            Some("alice".into()),
-            client,
+            Joiner {
+                name: "Alice".into(),
+                account: Some("alice".into()),
+                seat: None,
+                client,
+            },
         )
         .await
         .unwrap_or_else(|refused| panic!("{}", refused.reason));
     assert_eq!(text(&mut alice).await, "welcome back, alice");
 
     let mut guest = rooms
-        .join(spec, false, "bar", "bob", None, client)
+        .join(
+            spec,
+            false,
+            "bar",
+            Joiner {
+                name: "bob".into(),
+                account: None,
+                seat: None,
+                client,
+            },
+        )
         .await
         .unwrap_or_else(|refused| panic!("{}", refused.reason));
     assert_eq!(text(&mut guest).await, "welcome, bob (guest)");

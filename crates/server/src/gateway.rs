@@ -14,7 +14,7 @@ use futures::SinkExt;
 use lodge_manifest::{AppName, Role};
 use lodge_runtime::rooms::JoinRefused;
 use lodge_runtime::rooms::{close, valid_room_name};
-use lodge_runtime::{Membership, Outgoing, Payload, RoomSpec};
+use lodge_runtime::{Joiner, Membership, Outgoing, Payload, RoomSpec};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,10 +109,13 @@ pub async fn join(
                 .await;
                 return;
             }
-            match rooms
-                .join(spec, pinned, &room, &name, account, seat, client)
-                .await
-            {
+            let joiner = Joiner {
+                name,
+                account,
+                seat,
+                client,
+            };
+            match rooms.join(spec, pinned, &room, joiner).await {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
                 Err(refused) => {
                     let _ = tokio::time::timeout(

@@ -76,6 +76,23 @@ impl Payload {
     }
 }
 
+/// Who joins a room.
+#[derive(Debug, Clone)]
+pub struct Joiner {
+    /// The display name (a signed-in member's username).
+    pub name: String,
+    /// The account the member signed in with (the caller verified it),
+    /// `None` for a guest; the room's `identity` capability tells the guest
+    /// which.
+    pub account: Option<String>,
+    /// A reservation's token ([`Rooms::join_or_create`]): it takes the seat
+    /// it holds, even in a room otherwise full; an unknown or expired one is
+    /// ignored.
+    pub seat: Option<String>,
+    /// Where the member connects from (room starts are rate limited per address).
+    pub client: IpAddr,
+}
+
 /// What to run for a room: one app version's room part.
 #[derive(Debug, Clone)]
 pub struct RoomSpec {
@@ -479,25 +496,23 @@ impl Rooms {
         &self.inner.config
     }
 
-    /// Joins `room` of the app in `spec` as `name`, starting the room if it
-    /// isn't running (when the server's and the app's room limits and the
-    /// `client` address's start rate allow). With `pinned`, a room running
-    /// another version refuses. `account` is the account the member signed
-    /// in with (the caller verified it), `None` for a guest; the room's
-    /// `identity` capability tells the guest which. `seat` is a reservation's
-    /// token ([`Rooms::join_or_create`]): it takes the seat it holds, even
-    /// in a room otherwise full; an unknown or expired one is ignored.
-    #[allow(clippy::too_many_arguments)]
+    /// Joins `room` of the app in `spec` as `joiner`, starting the room if
+    /// it isn't running (when the server's and the app's room limits and the
+    /// joiner's start rate allow). With `pinned`, a room running another
+    /// version refuses.
     pub async fn join(
         &self,
         spec: RoomSpec,
         pinned: bool,
         room: &str,
-        name: &str,
-        account: Option<String>,
-        seat: Option<String>,
-        client: IpAddr,
+        joiner: Joiner,
     ) -> Result<Membership, JoinRefused> {
+        let Joiner {
+            name,
+            account,
+            seat,
+            client,
+        } = joiner;
         let key = (spec.app.clone(), room.to_owned());
         for _ in 0..5 {
             let (tx, generation) = {
@@ -531,7 +546,7 @@ impl Rooms {
             let (reply, answer) = oneshot::channel();
             let sent = tx
                 .send(Event::Join {
-                    name: name.to_owned(),
+                    name: name.clone(),
                     account: account.clone(),
                     seat: seat.clone(),
                     reply,
