@@ -233,3 +233,64 @@ async fn an_unused_reservation_frees_its_seat_when_it_expires() {
     let listed = server.json(&["rooms", "ls", "party"]);
     assert_eq!(listed["rooms"][0]["seats_reserved"], 0);
 }
+
+/// `lodge join APP` (no room) holds a seat and joins with it; a second
+/// one lands in the same room. Creating counts against the start rate.
+#[tokio::test]
+async fn lodge_join_without_a_room_joins_or_creates_and_creation_is_rate_limited() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--room-starts-per-minute", "2"]);
+    let _app = push_chat(&server, "chat");
+    let join = |name: &str| {
+        std::process::Command::new(lodge_bin())
+            .args(["join", "chat", "--name", name])
+            .env("LODGE_SERVER", &server.url)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // A member stays, so the room lives while the CLI comes and goes.
+    let (status, held) = post(
+        &server,
+        "/apps/chat/rooms/join-or-create",
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{held}");
+    let room = held["room"].as_str().unwrap().to_owned();
+    let seat = held["seat"].as_str().unwrap().to_owned();
+    let mut ada = Ws::try_join(&server, "chat", &room, "ada", &format!("&seat={seat}"))
+        .await
+        .unwrap();
+    assert_eq!(ada.text().await, "* ada joined");
+    let out = join("bob");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("joined chat/{room} as bob")),
+        "{said}"
+    );
+    assert_eq!(ada.text().await, "* bob joined");
+
+    // Two starts a minute from this address: the second creation is refused.
+    let (status, _) = post(&server, "/apps/chat/rooms", serde_json::json!({})).await;
+    assert_eq!(status, 201);
+    let response = server
+        .http()
+        .post(server.api("/api/apps/chat/rooms"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "room_starts");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--room-starts-per-minute"),
+        "{body}"
+    );
+}
