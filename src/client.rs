@@ -103,11 +103,27 @@ impl ApiClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("--server {base:?} must start with http:// or https://");
         }
+        // The local server's operator token goes only to a server on this machine.
+        let local = reqwest::Url::parse(&base)
+            .ok()
+            .and_then(|url| {
+                url.host_str()
+                    .map(|h| h.trim_matches(['[', ']']).to_owned())
+            })
+            .is_some_and(|host| {
+                host == "localhost"
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            });
         let token = connection
             .token
             .clone()
             .or_else(|| connection.login().map(|l| l.token))
             .or_else(|| {
+                if !local {
+                    return None;
+                }
                 let dir = connection.data.clone().unwrap_or_else(default_data_dir);
                 std::fs::read_to_string(dir.join(lodge_server::TOKEN_FILE))
                     .ok()

@@ -257,6 +257,11 @@ pub struct Args {
     /// How long a browser stays signed in, in days.
     #[arg(long, default_value_t = 30)]
     session_days: u64,
+    /// Send the session cookie only over HTTPS (`Secure`, `__Host-`) though
+    /// Lodge speaks plain HTTP: for a reverse proxy that serves HTTPS. With
+    /// --tls-cert it always is.
+    #[arg(long, env = "LODGE_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -374,6 +379,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         signin_per_address_per_minute: args.signin_per_minute.max(1),
         signin_per_account_per_minute: args.signin_per_account_per_minute.max(1),
         session_lifetime: Duration::from_secs(args.session_days.max(1) * 86_400),
+        secure_cookies: args.secure_cookies,
     };
     let server = Server::bind(config).await?;
     let url = server.url().context("reading the listening address")?;

@@ -175,9 +175,19 @@ async fn an_app_belongs_to_its_first_publisher_and_collaborators_may_push() {
     );
 
     // Alice makes Bob a maintainer: he pushes and deletes versions, not the app.
+    // An owner can't make someone else an owner (their quotas would pay):
+    // that takes an admin.
+    let err = alice.fails(&["app", "share", "talk", "bob", "--role", "owner"]);
+    assert!(
+        err.contains("only an admin makes someone an owner"),
+        "{err}"
+    );
     alice.ok(&["app", "share", "talk", "bob"]);
     bob.ok(&["app", "push", v2.path()]);
     bob.ok(&["app", "rm", "talk@1.0.0"]);
+    // The last version is the app: only an owner deletes it.
+    let err = bob.fails(&["app", "rm", "talk@1.1.0"]);
+    assert!(err.contains("only an owner of talk"), "{err}");
     let err = bob.fails(&["app", "rm", "talk"]);
     assert!(err.contains("only an owner of talk"), "{err}");
     let (_, shown, _) = call(&server, reqwest::Method::GET, "/api/apps/talk", None, None).await;
@@ -258,6 +268,29 @@ async fn tokens_are_scoped_shown_once_expire_and_revoke() {
     // Expired: the test moves its expiry into the past, as time would.
     let expiring = alice.ok(&["token", "create", "short", "--expires-days", "1"]);
     let expiring = expiring.trim();
+    // Tokens don't breed: a narrow one makes none, and a full one makes
+    // none that outlives it.
+    let narrow = with(
+        &scoped,
+        &["token", "create", "copy", "--scope", "publish:app-a"],
+    );
+    assert!(!narrow.status.success());
+    assert!(String::from_utf8_lossy(&narrow.stderr).contains("publish:*"));
+    let (status, body, _) = call(
+        &server,
+        reqwest::Method::POST,
+        "/api/tokens",
+        Some(expiring),
+        Some(json!({ "name": "forever", "scopes": ["publish:*"] })),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("outlives")
+    );
     let conn = rusqlite::Connection::open(data.path().join("lodge.db")).unwrap();
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .unwrap();
@@ -987,4 +1020,74 @@ async fn apps_from_before_accounts_belong_to_the_admin_after_the_upgrade() {
     let mut member = Ws::join(&server, "chat", "lobby", "visitor").await;
     assert_eq!(member.text().await, "* visitor joined");
     server.ok(&["app", "rm", "counter"]);
+}
+
+/// An app's http part is someone else's code: a visitor's Lodge session
+/// cookie and Lodge token never reach it (other cookies and the app's own
+/// `Authorization` do).
+#[tokio::test]
+async fn an_app_never_sees_a_visitors_session_or_token() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let (status, _, headers) = call(
+        &server,
+        reqwest::Method::POST,
+        "/api/signup",
+        None,
+        Some(json!({ "username": "alice", "password": "alice-password" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (cookie, _) = session_cookie(&headers);
+    let token = token_for(&server, "alice", "alice-password", &[]).await;
+    let dir = AppDir::new(
+        "[app]\nname = \"probe\"\nversion = \"1.0.0\"\ndescription = \"Probe.\"\n\n[http]\ncomponent = \"http.wasm\"\ncapabilities = [\"kv\", \"log\"]\n",
+        &[("http.wasm", &guest_component("http_probe"))],
+    );
+    server.ok(&["app", "push", dir.path()]);
+    let seen = |authorization: String| {
+        let request = server
+            .http()
+            .get(server.api("/run/probe/headers"))
+            .header("cookie", format!("theme=dark; {cookie}; lang=en"))
+            .header("authorization", authorization);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    for authorization in [format!("Bearer {token}"), format!("Bearer {TOKEN}")] {
+        let headers = seen(authorization).await;
+        assert!(headers.contains("cookie: theme=dark; lang=en"), "{headers}");
+        assert!(!headers.contains("lodge_session"), "{headers}");
+        assert!(!headers.contains("authorization"), "{headers}");
+        assert!(
+            !headers.contains(&token) && !headers.contains(TOKEN),
+            "{headers}"
+        );
+    }
+    let headers = seen("Bearer the-apps-own-token".into()).await;
+    assert!(
+        headers.contains("authorization: Bearer the-apps-own-token"),
+        "{headers}"
+    );
+}
+
+/// JSON routes read at most 64 KiB: a huge sign-in body is refused, not buffered.
+#[tokio::test]
+async fn a_huge_json_body_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let huge = format!(
+        "{{\"username\":\"{}\",\"password\":\"x\"}}",
+        "a".repeat(1 << 20)
+    );
+    let response = server
+        .http()
+        .post(server.api("/api/session"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "body_too_large");
 }

@@ -399,13 +399,16 @@ pub async fn delete_version(
     Path((name, v)): Path<(String, String)>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
     let name = app_name(&name)?;
+    // The last version takes the app (and its name) with it: that is an
+    // owner's to do.
+    let last = state.apps.registry.versions(&name).await?.len() <= 1;
+    let needed = if last {
+        AppRole::Owner
+    } else {
+        AppRole::Maintainer
+    };
     caller
-        .require_app_role(
-            &state.auth,
-            &name,
-            AppRole::Maintainer,
-            Scope::Publish(name.clone()),
-        )
+        .require_app_role(&state.auth, &name, needed, Scope::Publish(name.clone()))
         .await?;
     let version = version(&name, &v)?;
     if !state.apps.delete_version(&name, &version).await? {
@@ -424,6 +427,11 @@ pub async fn delete_version(
             "this version of the app was deleted",
         )
         .await;
+    if last && state.apps.registry.versions(&name).await?.is_empty() {
+        // The app went with its last version: so do its kv data and logs,
+        // before anyone publishes the name again.
+        forget_app(&state, &name, "the app was deleted").await;
+    }
     Ok(Json(DeleteAnswer {
         name: name.to_string(),
         version: Some(version.to_string()),

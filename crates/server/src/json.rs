@@ -21,6 +21,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "json_required",
                 "send a JSON body with `Content-Type: application/json`",
             )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "the request body is larger than this endpoint reads ({} KiB)",
+                    crate::JSON_BODY_LIMIT >> 10
+                ),
+            )),
             Err(e) => Err(ApiError::bad_request(
                 "invalid_json",
                 format!(

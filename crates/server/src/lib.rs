@@ -41,6 +41,7 @@ pub use tls::{TlsError, TlsFiles};
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::routing::{any, delete, get, patch, post, put};
 use lodge_runtime::{
     AppLogs, BrowserCache, CompiledCache, Compiler, ComponentLoader, GuestThreads, HttpParts,
@@ -161,7 +162,10 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     use accounts::{admin, routes as acc};
     let api = Router::new()
-        .route("/apps", get(api::list_apps).post(api::upload))
+        .route(
+            "/apps",
+            get(api::list_apps).post(api::upload.layer(DefaultBodyLimit::disable())),
+        )
         .route("/apps/{name}", get(api::show_app).delete(api::delete_app))
         .route(
             "/apps/{name}/versions/{version}",
@@ -204,8 +208,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(admin::list_invites).post(admin::create_invite),
         )
         .fallback(api::not_found)
-        // Uploads enforce their own limits while streaming.
-        .layer(DefaultBodyLimit::disable());
+        // JSON bodies are small; uploads enforce their own limits while
+        // streaming (their route lifts this one).
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(api::healthz))
@@ -362,9 +367,11 @@ impl Server {
                     .map_or_else(|_| config.listen.to_string(), |a| a.to_string())
             )
         });
-        if let Some(link) = &setup_link {
+        if setup_link.is_some() {
+            // The link itself goes to standard output only (`setup_link`):
+            // logs are shipped and kept, and it takes over the admin.
             tracing::warn!(
-                "the admin account has no password yet: open {link} to set it (or start with LODGE_ADMIN_PASSWORD)"
+                "the admin account has no password yet: open the setup link printed on standard output, or start with LODGE_ADMIN_PASSWORD"
             );
         }
         Ok(Self {
@@ -491,6 +498,9 @@ async fn collect_garbage(state: Arc<AppState>) {
         state.apps.collect_garbage().await;
     }
 }
+
+/// The largest JSON body an API route reads (uploads have their own limits).
+pub(crate) const JSON_BODY_LIMIT: usize = 64 << 10;
 
 /// How often each app's share of its owner's kv quota is worked out again.
 const KV_BUDGET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);

@@ -146,6 +146,9 @@ async fn dispatch(
             ApiError::bad_request("invalid_uri", format!("the request URI is not valid: {e}"))
         })?;
     parts.headers.remove(VERSION_HEADER);
+    // The app is someone else's code: it never sees the visitor's Lodge
+    // session or API token.
+    state.auth.strip_credentials(&mut parts.headers);
     // Only Lodge sets the prefix; a client's own would mislead the app's links.
     parts.headers.remove(PREFIX_HEADER);
     if let Some(prefix) = prefix {

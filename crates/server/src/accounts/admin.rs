@@ -80,6 +80,18 @@ pub async fn change_user(
 ) -> Result<Json<UserJson>, ApiError> {
     caller.require_admin()?;
     let account = account_named(&state, &username).await?;
+    // Every refusal before any change, so a refused request changes nothing.
+    let first_admin = account.id == state.auth.admin;
+    if first_admin
+        && (change.disabled == Some(true)
+            || change.role.is_some_and(|role| role != AccountRole::Admin))
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "first_admin",
+            "the first admin stays an enabled admin: the operator's token acts as this account",
+        ));
+    }
     if let Some(password) = &change.password {
         super::password::check_rules(password, &account.username)
             .map_err(|e| ApiError::bad_request("weak_password", format!("password: {e}")))?;
@@ -94,24 +106,10 @@ pub async fn change_user(
         tracing::info!(username = %account.username, by = %caller.account.username, "password set by an admin");
     }
     if let Some(disabled) = change.disabled {
-        if disabled && account.id == state.auth.admin {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "first_admin",
-                "the first admin can't be disabled: the operator's token acts as this account",
-            ));
-        }
         state.auth.store.set_disabled(account.id, disabled).await?;
         tracing::info!(username = %account.username, disabled, "account changed");
     }
     if let Some(role) = change.role {
-        if role != AccountRole::Admin && account.id == state.auth.admin {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "first_admin",
-                "the first admin stays an admin: the operator's token acts as this account",
-            ));
-        }
         state.auth.store.set_role(account.id, role).await?;
         state.refresh_kv_budgets().await;
         tracing::info!(username = %account.username, role = role.name(), "role set");

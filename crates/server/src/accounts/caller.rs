@@ -14,8 +14,11 @@ use lodge_manifest::AppName;
 use lodge_store::{Account, AppRole};
 use std::sync::Arc;
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP.
 pub const SESSION_COOKIE: &str = "lodge_session";
+/// Its name when cookies are `Secure` (HTTPS): the `__Host-` prefix makes
+/// browsers refuse one set by another host or for a narrower path.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-lodge_session";
 /// The header a write made with the session cookie carries its CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -117,16 +120,20 @@ pub fn unauthorized(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
 }
 
-/// A cookie's value from the `Cookie` headers.
+/// A cookie's value from the `Cookie` headers; `None` when it is missing,
+/// or sent more than once (a page on a sibling domain may have set a second
+/// one to sign the visitor in as someone else: neither is trusted).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let mut values = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim())
+        .filter(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim());
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
 
 /// Whether the request came from a page of another origin (its `Origin`
@@ -154,6 +161,42 @@ pub fn cross_origin(headers: &HeaderMap) -> bool {
 }
 
 impl Auth {
+    /// Removes what signs a visitor in to Lodge (the session cookie, and a
+    /// Lodge API token or the operator's token in `Authorization`) from a
+    /// request on its way to an app's http part. Other cookies and an
+    /// app's own `Authorization` pass.
+    pub fn strip_credentials(&self, headers: &mut HeaderMap) {
+        let name = self.cookie_name();
+        let kept: Vec<String> = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .map(str::trim)
+            .filter(|pair| {
+                !pair.is_empty() && pair.split_once('=').is_none_or(|(key, _)| key != name)
+            })
+            .map(str::to_owned)
+            .collect();
+        headers.remove(header::COOKIE);
+        if !kept.is_empty()
+            && let Ok(value) = kept.join("; ").parse()
+        {
+            headers.insert(header::COOKIE, value);
+        }
+        let lodge_token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(_, token)| {
+                let token = token.trim();
+                token.starts_with(secrets::TOKEN_PREFIX) || self.operator.matches(token)
+            });
+        if lodge_token {
+            headers.remove(header::AUTHORIZATION);
+        }
+    }
+
     /// Who sent `headers` with `method`: `None` for an anonymous request.
     /// A wrong, revoked or expired token is refused (401) rather than
     /// treated as anonymous, so a script learns its token stopped working.
@@ -172,7 +215,7 @@ impl Auth {
                 .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
             return self.by_token(token).await.map(Some);
         }
-        let Some(secret) = cookie(headers, SESSION_COOKIE) else {
+        let Some(secret) = cookie(headers, self.cookie_name()) else {
             return Ok(None);
         };
         let writes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);

@@ -75,6 +75,10 @@ pub struct AccountsConfig {
     pub signin_per_account_per_minute: u32,
     /// How long a session lasts.
     pub session_lifetime: Duration,
+    /// Make the session cookie `Secure` (and `__Host-`) even though Lodge
+    /// speaks plain HTTP: it sits behind a reverse proxy that serves HTTPS
+    /// (`--secure-cookies`). With `--tls-cert` it always is.
+    pub secure_cookies: bool,
 }
 
 impl Default for AccountsConfig {
@@ -87,6 +91,7 @@ impl Default for AccountsConfig {
             signin_per_address_per_minute: 20,
             signin_per_account_per_minute: 10,
             session_lifetime: Duration::from_secs(30 * 86_400),
+            secure_cookies: false,
         }
     }
 }
@@ -161,7 +166,7 @@ impl Auth {
             signup: config.signup,
             quotas: config.quotas,
             session_lifetime: config.session_lifetime,
-            secure_cookies,
+            secure_cookies: secure_cookies || config.secure_cookies,
             by_address: RateLimiter::new(config.signin_per_address_per_minute),
             by_account: RateLimiter::new(config.signin_per_account_per_minute),
             setup: Mutex::new(setup_code.as_deref().map(secrets::digest)),
@@ -218,11 +223,22 @@ impl Auth {
         self.cookie("", 0)
     }
 
+    /// The session cookie's name: `__Host-lodge_session` when cookies are
+    /// `Secure` (browsers then refuse one set by another host, a sibling
+    /// app's domain included), else `lodge_session`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            caller::SECURE_SESSION_COOKIE
+        } else {
+            caller::SESSION_COOKIE
+        }
+    }
+
     fn cookie(&self, value: &str, max_age: u64) -> HeaderValue {
         let secure = if self.secure_cookies { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
             "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
-            caller::SESSION_COOKIE
+            self.cookie_name()
         ))
         .expect("cookie characters are visible ASCII")
     }

@@ -248,6 +248,7 @@ pub async fn delete_all_sessions(
     State(state): Shared,
     caller: Caller,
 ) -> Result<Response, ApiError> {
+    may_manage_tokens(&caller)?;
     let ended = state.auth.store.delete_sessions(caller.account.id).await?;
     let mut response = Json(serde_json::json!({ "sessions_ended": ended })).into_response();
     response
@@ -487,6 +488,10 @@ pub async fn create_token(
     MaybeCaller(caller): MaybeCaller,
     JsonBody(body): JsonBody<TokenRequest>,
 ) -> Result<(StatusCode, Json<NewTokenJson>), ApiError> {
+    // A token may make tokens only when it is a full one (publish:*, what
+    // `lodge login` makes), and only ones that expire no later than itself:
+    // a leaked CI token can't leave a longer-lived one behind.
+    let mut latest_expiry: Option<i64> = None;
     let (account, allowed, with_password) = match (caller, &body.username, &body.password) {
         (_, Some(username), Some(password)) => {
             let account = sign_in(&state, client, username, password).await?;
@@ -494,6 +499,17 @@ pub async fn create_token(
             (account, allowed, true)
         }
         (Some(caller), None, None) => {
+            may_manage_tokens(&caller)?;
+            if let Via::Token { id, .. } = &caller.via {
+                latest_expiry = state
+                    .auth
+                    .store
+                    .tokens(caller.account.id)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.id == *id)
+                    .and_then(|t| t.expires_ms);
+            }
             let allowed = caller.scopes();
             (caller.account, allowed, false)
         }
@@ -556,6 +572,14 @@ pub async fn create_token(
             ));
         }
     };
+    if let Some(latest) = latest_expiry
+        && expires_ms.is_none_or(|e| e > latest)
+    {
+        return Err(forbidden(format!(
+            "a token can't make one that outlives it: this one expires at {}; ask for fewer days, or sign in with the password",
+            rfc3339(latest)
+        )));
+    }
     let secret = secrets::new_secret(secrets::TOKEN_PREFIX);
     let record = state
         .auth
@@ -755,6 +779,14 @@ pub async fn put_member(
             Scope::Publish(app.clone()),
         )
         .await?;
+    // An owner's quotas pay for the app: nobody is made one without an
+    // admin (an owner could otherwise charge their app to someone else, or
+    // to an admin, who has no quotas).
+    if body.role == AppRole::Owner && !caller.is_admin() {
+        return Err(forbidden(
+            "only an admin makes someone an owner (an owner's quotas pay for the app); add them as a maintainer, or ask an admin to transfer the app",
+        ));
+    }
     let account = account_named(&state, &username).await?;
     state
         .auth
@@ -777,7 +809,9 @@ pub async fn delete_member(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let app = existing_app(&state, &app).await?;
     let account = account_named(&state, &username).await?;
-    if account.id != caller.account.id {
+    if account.id == caller.account.id {
+        caller.require_scope(&Scope::Publish(app.clone()))?;
+    } else {
         caller
             .require_app_role(
                 &state.auth,

@@ -14,6 +14,7 @@
 //!   origin (cookies, clearing site data, service-worker scope, refresh,
 //!   preload links), `X-Content-Type-Options: none` and a harmless `x-probe`
 //! - `/recurse`: recurses until the call stack overflows
+//! - `/headers`: every request header as `name: value`, a line each
 
 use lodge_http::kv::{self, Scope};
 use lodge_http::wasip2::http::outgoing_handler;
@@ -114,6 +115,13 @@ impl lodge_http::wasip2::exports::http::incoming_handler::Guest for Probe {
         let target = request.path_with_query().unwrap_or_default();
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         match path {
+            "/headers" => {
+                let mut text = String::new();
+                for (name, value) in request.headers().entries() {
+                    text.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(&value)));
+                }
+                respond(out, 200, text.as_bytes());
+            }
             "/info" | "/" => {
                 let prefix = request
                     .headers()
