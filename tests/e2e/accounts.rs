@@ -871,8 +871,15 @@ async fn the_first_admin_is_set_up_once_and_manages_users() {
             .contains("belongs to bob")
     );
 
-    // Disabled: Bob's token stops working, and so does signing in.
+    // Disabled: Bob's token stops working, and so does signing in; he is
+    // taken out of the room he was playing in.
     let bob_token = bob.token();
+    let mut watcher = Ws::join(&server, "talk", "lobby", "watcher").await;
+    assert_eq!(watcher.text().await, "* watcher joined");
+    let mut playing = Ws::join_with_token(&server, "talk", "lobby", &bob_token)
+        .await
+        .unwrap();
+    assert_eq!(watcher.text().await, "* bob joined");
     call(
         &server,
         reqwest::Method::PATCH,
@@ -893,6 +900,17 @@ async fn the_first_admin_is_set_up_once_and_manages_users() {
         .0,
         401
     );
+    loop {
+        match playing.recv().await {
+            Received::Close(code, reason) => {
+                assert_eq!(code, 4003, "{reason}");
+                assert!(reason.contains("disabled"), "{reason}");
+                break;
+            }
+            _ => continue,
+        }
+    }
+    assert_eq!(watcher.text().await, "* bob left");
     let (status, body, _) = call(
         &server,
         reqwest::Method::POST,

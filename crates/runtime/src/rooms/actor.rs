@@ -253,6 +253,15 @@ impl RoomActor {
                         Ok(())
                     }
                 }
+                Event::CloseAccount { account, reason } => {
+                    // Their connections end; each leave then runs as usual.
+                    for slot in running.members().members.values() {
+                        if slot.account.as_deref() == Some(account.as_str()) {
+                            slot.closer.close(close::KICKED, reason.clone());
+                        }
+                    }
+                    Ok(())
+                }
                 Event::Stop { code, reason } => {
                     self.log("info", format!("stopped: {reason}"));
                     for slot in running.members().members.values() {

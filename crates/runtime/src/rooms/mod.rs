@@ -376,6 +376,11 @@ pub(crate) enum Event {
         code: u16,
         reason: String,
     },
+    /// Close the connections of members signed in as `account`.
+    CloseAccount {
+        account: String,
+        reason: String,
+    },
 }
 
 pub(crate) enum JoinReply {
@@ -645,6 +650,24 @@ impl Rooms {
             let _ = tx
                 .send(Event::Stop {
                     code,
+                    reason: reason.to_owned(),
+                })
+                .await;
+        }
+    }
+
+    /// Closes every connection of members signed in as `account`, in every
+    /// room (with 4003 and `reason`): an account disabled or deleted stops
+    /// playing at once.
+    pub async fn close_account(&self, account: &str, reason: &str) {
+        let senders: Vec<mpsc::Sender<Event>> = {
+            let live = self.inner.live.lock().expect("rooms lock");
+            live.values().map(|room| room.tx.clone()).collect()
+        };
+        for tx in senders {
+            let _ = tx
+                .send(Event::CloseAccount {
+                    account: account.to_owned(),
                     reason: reason.to_owned(),
                 })
                 .await;

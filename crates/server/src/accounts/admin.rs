@@ -107,6 +107,12 @@ pub async fn change_user(
     }
     if let Some(disabled) = change.disabled {
         state.auth.store.set_disabled(account.id, disabled).await?;
+        if disabled {
+            state
+                .rooms
+                .close_account(&account.username, "the account was disabled")
+                .await;
+        }
         tracing::info!(username = %account.username, disabled, "account changed");
     }
     if let Some(role) = change.role {

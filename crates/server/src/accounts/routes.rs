@@ -422,6 +422,10 @@ pub async fn delete_account(
     for app in &apps {
         crate::api::forget_app(state, app, "the app's owner deleted their account").await;
     }
+    state
+        .rooms
+        .close_account(&account.username, "the account was deleted")
+        .await;
     tracing::info!(username = %account.username, apps = apps.len(), "account deleted");
     Ok(AccountDeleted {
         username: account.username.clone(),
