@@ -60,8 +60,8 @@ pub enum Command {
     Share {
         app: String,
         username: String,
-        /// maintainer: pushes and deletes versions; owner: also deletes the
-        /// app and manages who shares it.
+        /// maintainer: pushes and deletes versions; owner (only an admin may
+        /// make one): also deletes the app and manages who shares it.
         #[arg(long, default_value = "maintainer", value_parser = ["maintainer", "owner"])]
         role: String,
     },
