@@ -252,7 +252,11 @@ test("the admin lists users, makes an invite link that signs a person up, and di
 
     await signIn(admin, invited.url, "admin", ADMIN_PASSWORD);
     await admin.getByRole("link", { name: "Admin", exact: true }).click();
-    await admin.getByRole("table", { name: "Users" }).locator('[data-user="admin"]').waitFor();
+    const first = admin.getByRole("table", { name: "Users" }).locator('[data-user="admin"]');
+    await first.waitFor();
+    // The first admin can't be disabled or deleted: the page doesn't offer it.
+    await first.getByText("the first admin").waitFor();
+    assert.equal(await first.getByRole("button").count(), 0);
     await admin.getByRole("button", { name: "Create an invite" }).click();
     const link = await admin.getByRole("textbox", { name: "Invite link" }).inputValue();
     assert.match(link, new RegExp(`^${invited.url}/signup#invite=[0-9a-f]{64}$`));

@@ -117,6 +117,8 @@ export class Api {
     if (this.account) {
       await send("DELETE", "/api/session", { "x-csrf-token": this.account.csrf }).catch(() => {});
     }
+    // Signed out means this browser acts as nobody: a pasted API token goes too.
+    localStorage.removeItem(TOKEN_KEY);
     this.setAccount(null);
   }
 

@@ -17,6 +17,8 @@ export async function adminView(visit) {
     throw e;
   }
   const { invites } = await api.get("/invites");
+  // The operator's token acts as the first admin: it stays an enabled admin.
+  const { username: firstAdmin } = await api.get("/setup");
   if (!visit.current()) return;
   const list = h("div", {});
   const error = errorLine();
@@ -26,19 +28,19 @@ export async function adminView(visit) {
     try {
       await api.authorized(method, `/users/${encodeURIComponent(username)}`, body);
       ({ users } = await api.get("/users"));
-      list.replaceChildren(userTable(users, change));
+      list.replaceChildren(userTable(users, change, firstAdmin));
     } catch (e) {
       error.textContent = e.message;
     }
   };
-  list.replaceChildren(userTable(users, change));
+  list.replaceChildren(userTable(users, change, firstAdmin));
   show("Admin", h("h1", {}, "Admin"),
     h("h2", {}, "Users"), list, error,
     h("h2", {}, "Invites"), invitePanel(api, invites),
     h("h2", {}, "Transfer an app"), transferForm(api));
 }
 
-function userTable(users, change) {
+function userTable(users, change, firstAdmin) {
   const rows = users.map((u) => {
     const quota = (used, limit, format = String) => (u.quotas ? `${format(used)} of ${format(limit)}` : format(used));
     const remove = () => {
@@ -51,14 +53,17 @@ function userTable(users, change) {
       h("td", {}, quota(u.usage.apps, u.quotas?.apps)),
       h("td", {}, quota(u.usage.stored_bytes, u.quotas?.stored_bytes, bytes)),
       h("td", {}, quota(u.usage.kv_bytes, u.quotas?.kv_bytes, bytes)),
-      h("td", {},
-        h("button", { onclick: () => change("PATCH", u.username, { disabled: !u.disabled }), "aria-label": `${u.disabled ? "Enable" : "Disable"} ${u.username}` },
-          u.disabled ? "Enable" : "Disable"), " ",
-        h("button", { onclick: () => change("PATCH", u.username, { role: u.role === "admin" ? "user" : "admin" }), "aria-label": `${u.role === "admin" ? "Make a user" : "Make an admin"}: ${u.username}` },
-          u.role === "admin" ? "Make a user" : "Make an admin"), " ",
-        h("button", { onclick: () => newPassword(u.username, change), "aria-label": `Set a new password for ${u.username}` }, "New password"), " ",
-        h("button", { onclick: () => editQuotas(u, change), "aria-label": `Quotas of ${u.username}` }, "Quotas"), " ",
-        h("button", { class: "danger", onclick: remove, "aria-label": `Delete ${u.username}` }, "Delete")));
+      h("td", {}, u.username === firstAdmin
+        ? h("span", { class: "muted" }, "the first admin (the operator's token acts as it)")
+        : [
+          h("button", { onclick: () => change("PATCH", u.username, { disabled: !u.disabled }), "aria-label": `${u.disabled ? "Enable" : "Disable"} ${u.username}` },
+            u.disabled ? "Enable" : "Disable"), " ",
+          h("button", { onclick: () => change("PATCH", u.username, { role: u.role === "admin" ? "user" : "admin" }), "aria-label": `${u.role === "admin" ? "Make a user" : "Make an admin"}: ${u.username}` },
+            u.role === "admin" ? "Make a user" : "Make an admin"), " ",
+          h("button", { onclick: () => newPassword(u.username, change), "aria-label": `Set a new password for ${u.username}` }, "New password"), " ",
+          h("button", { onclick: () => editQuotas(u, change), "aria-label": `Quotas of ${u.username}` }, "Quotas"), " ",
+          h("button", { class: "danger", onclick: remove, "aria-label": `Delete ${u.username}` }, "Delete"),
+        ]));
   });
   return h("div", { class: "table-wrap" }, h("table", { "aria-label": "Users" },
     h("thead", {}, h("tr", {}, ["User", "Created", "Apps", "Stored", "kv", ""].map((t) => h("th", { scope: "col" }, t)))),
