@@ -283,6 +283,7 @@ test("the admin lists users, makes an invite link that signs a person up, and di
     // A lost password: the admin sets a new one (the page asks in a prompt).
     admin.once("dialog", (dialog) => dialog.accept("carol's new password"));
     await carol.getByRole("button", { name: "Set a new password for carol" }).click();
+    await admin.getByRole("status").getByText("carol has a new password.").waitFor();
     await carol.getByRole("button", { name: "Enable carol" }).click();
     await carol.getByRole("button", { name: "Disable carol" }).waitFor();
     const signedIn = await fetch(`${invited.url}/api/session`, {

@@ -22,20 +22,26 @@ export async function adminView(visit) {
   if (!visit.current()) return;
   const list = h("div", {});
   const error = errorLine();
-  /** Runs a change to a user, then shows the list again; a failure's message shows under it. */
-  const change = async (method, username, body) => {
+  const done = h("p", { role: "status", class: "muted" });
+  /**
+   * Runs a change to a user, then shows the list again, and `said` (if
+   * given) once it is made; a failure's message shows under the list.
+   */
+  const change = async (method, username, body, said) => {
     error.textContent = "";
+    done.textContent = "";
     try {
       await api.authorized(method, `/users/${encodeURIComponent(username)}`, body);
       ({ users } = await api.get("/users"));
       list.replaceChildren(userTable(users, change, firstAdmin));
+      if (said) done.textContent = said;
     } catch (e) {
       error.textContent = e.message;
     }
   };
   list.replaceChildren(userTable(users, change, firstAdmin));
   show("Admin", h("h1", {}, "Admin"),
-    h("h2", {}, "Users"), list, error,
+    h("h2", {}, "Users"), list, error, done,
     h("h2", {}, "Invites"), invitePanel(api, invites),
     h("h2", {}, "Transfer an app"), transferForm(api));
 }
@@ -73,7 +79,7 @@ function userTable(users, change, firstAdmin) {
 /** Asks for a new password for someone who lost theirs (Lodge sends no email). */
 function newPassword(username, change) {
   const password = prompt(`A new password for ${username} (8 to 128 characters); their sessions end:`);
-  if (password) change("PATCH", username, { password });
+  if (password) change("PATCH", username, { password }, `${username} has a new password.`);
 }
 
 /**
