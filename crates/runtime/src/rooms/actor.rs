@@ -298,6 +298,16 @@ impl RoomActor {
     /// Stops taking events, answers joins that were waiting (they start a
     /// fresh room), and forgets this room.
     async fn finish(&self, mut rx: mpsc::Receiver<Event>, refuse: Option<(u16, String)>) {
+        if let Some((code, reason)) = &refuse {
+            self.inner.start_failed(
+                (self.spec.app.clone(), self.room.clone()),
+                self.generation,
+                JoinRefused {
+                    code: *code,
+                    reason: reason.clone(),
+                },
+            );
+        }
         self.seats.close();
         rx.close();
         while let Some(event) = rx.recv().await {

@@ -76,6 +76,9 @@ impl Payload {
     }
 }
 
+/// Start failures remembered at once (see `Inner::failed_starts`).
+const MAX_FAILED_STARTS: usize = 1024;
+
 /// Who joins a room.
 #[derive(Debug, Clone)]
 pub struct Joiner {
@@ -422,6 +425,10 @@ pub(crate) struct Inner {
     shared: Shared,
     config: RoomConfig,
     live: Mutex<HashMap<(String, String), Live>>,
+    /// Why the last room of a name could not start, by its generation: a
+    /// join that reached it only after it had given up answers that
+    /// reason, instead of starting it again and again.
+    failed_starts: Mutex<HashMap<(String, String), (u64, JoinRefused)>>,
     /// Room starts per client address.
     starts: RateLimiter,
     linkers: Linkers,
@@ -490,6 +497,7 @@ impl Rooms {
                     ..config
                 },
                 live: Mutex::new(HashMap::new()),
+                failed_starts: Mutex::new(HashMap::new()),
                 starts,
                 linkers,
                 generation: AtomicU64::new(0),
@@ -563,6 +571,9 @@ impl Rooms {
                     Ok(JoinReply::Refused(refused)) => return Err(refused),
                     Ok(JoinReply::Retry) | Err(_) => {}
                 }
+            }
+            if let Some(refused) = self.inner.take_start_failure(&key, generation) {
+                return Err(refused);
             }
             self.inner.remove(&key, generation);
         }
@@ -735,6 +746,30 @@ impl Inner {
     }
 
     /// Forgets a room, unless a newer one already took its name.
+    /// Records why the room `key` of `generation` could not start.
+    pub(crate) fn start_failed(
+        &self,
+        key: (String, String),
+        generation: u64,
+        refused: JoinRefused,
+    ) {
+        let mut failed = self.failed_starts.lock().expect("failed starts lock");
+        // Bounded: these are read at once, by joins racing the failure.
+        if failed.len() >= MAX_FAILED_STARTS {
+            failed.clear();
+        }
+        failed.insert(key, (generation, refused));
+    }
+
+    /// Why the room `key` of `generation` could not start, if it couldn't.
+    fn take_start_failure(&self, key: &(String, String), generation: u64) -> Option<JoinRefused> {
+        let mut failed = self.failed_starts.lock().expect("failed starts lock");
+        match failed.get(key) {
+            Some((g, _)) if *g == generation => failed.remove(key).map(|(_, refused)| refused),
+            _ => None,
+        }
+    }
+
     fn remove(&self, key: &(String, String), generation: u64) {
         let mut live = self.live.lock().expect("rooms lock");
         if live
