@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 /// Ticks a dead snake waits before it comes back.
 const RESPAWN_TICKS: u32 = 20;
 const START_LENGTH: usize = 4;
+/// Columns a new snake has ahead of it before the wall.
+const SPAWN_LEAD: u8 = 12;
 const BEST_KEY: &str = "best-score";
 
 struct Player {
@@ -63,9 +65,11 @@ impl Arena {
     }
 
     /// A free cell with `room` free cells to its right, for a new snake.
-    fn free_spot(&mut self, room: u8) -> Option<Cell> {
+    /// A free run of `room` cells ending at the returned cell, with `lead`
+    /// columns to its right inside the arena.
+    fn free_spot(&mut self, room: u8, lead: u8) -> Option<Cell> {
         for _ in 0..500 {
-            let x = self.random(u32::from(WIDTH - room)) as u8 + room;
+            let x = self.random(u32::from(WIDTH - room - lead)) as u8 + room;
             let y = self.random(u32::from(HEIGHT - 2)) as u8 + 1;
             if (0..room).all(|dx| !self.occupied((x - dx, y))) {
                 return Some((x, y));
@@ -77,16 +81,17 @@ impl Arena {
     fn place_food(&mut self) {
         let wanted = 3 + self.players.len();
         while self.food.len() < wanted {
-            let Some(cell) = self.free_spot(1) else {
+            let Some(cell) = self.free_spot(1, 0) else {
                 return;
             };
             self.food.push(cell);
         }
     }
 
-    /// Puts a player's snake back at a free spot, heading right.
+    /// Puts a player's snake back at a free spot, heading right with room
+    /// to turn before the wall.
     fn spawn(&mut self, index: usize) -> bool {
-        let Some((x, y)) = self.free_spot(START_LENGTH as u8) else {
+        let Some((x, y)) = self.free_spot(START_LENGTH as u8, SPAWN_LEAD) else {
             return false;
         };
         let player = &mut self.players[index];
