@@ -442,7 +442,23 @@ impl Ws {
         );
         let tcp = connect_from(server, from).await.expect("connecting");
         let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
-        match tokio_tungstenite::client_async(url, tcp).await {
+        Self::upgraded(tokio_tungstenite::client_async(url, tcp).await)
+    }
+
+    /// A member from an upgrade's result; an HTTP refusal comes back as its
+    /// status and body.
+    fn upgraded<R>(
+        result: Result<
+            (
+                tokio_tungstenite::WebSocketStream<
+                    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+                >,
+                R,
+            ),
+            tokio_tungstenite::tungstenite::Error,
+        >,
+    ) -> Result<Ws, (u16, String)> {
+        match result {
             Ok((stream, _)) => Ok(Ws { stream }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
                 response.status().as_u16(),
@@ -470,15 +486,7 @@ impl Ws {
         request
             .headers_mut()
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Ws { stream }),
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err((
-                response.status().as_u16(),
-                String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
-                    .into_owned(),
-            )),
-            Err(e) => panic!("connecting: {e}"),
-        }
+        Self::upgraded(tokio_tungstenite::connect_async(request).await)
     }
 
     pub async fn send(&mut self, text: &str) {
