@@ -59,6 +59,26 @@ pub enum ManifestError {
     )]
     RoomVisibility { value: String },
     #[error(
+        "[room].start = \"{value}\" is not a start: use {}",
+        list(crate::RoomStart::ALL.iter().map(|v| v.name()))
+    )]
+    RoomStart { value: String },
+    #[error(
+        "[room].late-join = \"{value}\" is not a late-join policy: use {}",
+        list(crate::LateJoin::ALL.iter().map(|v| v.name()))
+    )]
+    LateJoin { value: String },
+    #[error("[room].max-spectators = {value} is out of range: use 1 to {max}")]
+    MaxSpectators { value: i64, max: u32 },
+    #[error("[room].max-spectators needs spectators = true")]
+    MaxSpectatorsWithout,
+    #[error(
+        "[room].late-join = \"spectate\" makes late joiners spectators, but the room takes none: add spectators = true, or use \"allow\" or \"deny\""
+    )]
+    SpectateWithoutSpectators,
+    #[error("[room].reconnect-seconds = {value} is out of range: use 0 (no waiting) to {max}")]
+    ReconnectSeconds { value: i64, max: u32 },
+    #[error(
         "[{role}].capabilities: \"{value}\" is not a capability name: use 1-32 characters from a-z, 0-9 and '-'"
     )]
     CapabilityName { role: Role, value: String },

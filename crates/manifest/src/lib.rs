@@ -7,9 +7,14 @@
 
 mod capability;
 mod error;
+mod room_settings;
 
 pub use capability::{CapabilityName, Role};
 pub use error::ManifestError;
+pub use room_settings::{
+    DEFAULT_MAX_SPECTATORS, DEFAULT_RECONNECT_SECONDS, LateJoin, MAX_RECONNECT_SECONDS,
+    MAX_SPECTATORS, Phase, RoomStart,
+};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -82,6 +87,31 @@ pub struct RoomPart {
     /// name and no account) are refused.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_account: bool,
+    /// Whether a new room plays at once or waits in its lobby for the host.
+    #[serde(default, skip_serializing_if = "RoomStart::is_default")]
+    pub start: RoomStart,
+    /// What a join into a room that is playing becomes.
+    #[serde(default, skip_serializing_if = "LateJoin::is_default")]
+    pub late_join: LateJoin,
+    /// How many spectators a room takes besides its `max-members` players;
+    /// 0 (the default) takes none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub max_spectators: u32,
+    /// How long a member whose connection dropped keeps their seat, waiting
+    /// for them to come back; `None` is [`DEFAULT_RECONNECT_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect_seconds: Option<u32>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl RoomPart {
+    /// How long a dropped member's seat is held.
+    pub fn reconnect_seconds(&self) -> u32 {
+        self.reconnect_seconds.unwrap_or(DEFAULT_RECONNECT_SECONDS)
+    }
 }
 
 /// `[room].visibility`: whether anyone may list the app's live rooms. A
@@ -96,16 +126,24 @@ pub enum RoomVisibility {
     /// knows the room's name.
     #[default]
     Unlisted,
+    /// Listed only to the app's collaborators and admins; joinable only
+    /// with an invite (the room's first member, who starts it, needs none).
+    Invite,
 }
 
 impl RoomVisibility {
-    pub const ALL: [RoomVisibility; 2] = [RoomVisibility::Public, RoomVisibility::Unlisted];
+    pub const ALL: [RoomVisibility; 3] = [
+        RoomVisibility::Public,
+        RoomVisibility::Unlisted,
+        RoomVisibility::Invite,
+    ];
 
     /// The manifest and API name.
     pub fn name(self) -> &'static str {
         match self {
             RoomVisibility::Public => "public",
             RoomVisibility::Unlisted => "unlisted",
+            RoomVisibility::Invite => "invite",
         }
     }
 
@@ -400,6 +438,16 @@ mod raw {
         pub unique_names: bool,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         pub require_account: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub late_join: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub spectators: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_spectators: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reconnect_seconds: Option<i64>,
     }
 
     #[derive(Deserialize, Serialize)]
@@ -475,6 +523,33 @@ mod raw {
                         })
                         .transpose()?
                         .unwrap_or_default();
+                    let start = word(room.start, RoomStart::from_name, |value| {
+                        ManifestError::RoomStart { value }
+                    })?;
+                    let late_join = word(room.late_join, LateJoin::from_name, |value| {
+                        ManifestError::LateJoin { value }
+                    })?;
+                    let max_spectators = match (room.spectators, room.max_spectators) {
+                        (false, None) => 0,
+                        (false, Some(_)) => return Err(ManifestError::MaxSpectatorsWithout),
+                        (true, max) => in_range(max, MAX_SPECTATORS, |value, max| {
+                            ManifestError::MaxSpectators { value, max }
+                        })?
+                        .unwrap_or(DEFAULT_MAX_SPECTATORS),
+                    };
+                    if late_join == LateJoin::Spectate && max_spectators == 0 {
+                        return Err(ManifestError::SpectateWithoutSpectators);
+                    }
+                    let reconnect_seconds = room
+                        .reconnect_seconds
+                        .map(|n| match u32::try_from(n) {
+                            Ok(n) if n <= MAX_RECONNECT_SECONDS => Ok(n),
+                            _ => Err(ManifestError::ReconnectSeconds {
+                                value: n,
+                                max: MAX_RECONNECT_SECONDS,
+                            }),
+                        })
+                        .transpose()?;
                     Ok::<_, ManifestError>(RoomPart {
                         component,
                         max_members,
@@ -484,6 +559,10 @@ mod raw {
                         visibility,
                         unique_names: room.unique_names,
                         require_account: room.require_account,
+                        start,
+                        late_join,
+                        max_spectators,
+                        reconnect_seconds,
                     })
                 })
                 .transpose()?;
@@ -567,6 +646,13 @@ mod raw {
                         .then(|| r.visibility.name().to_owned()),
                     unique_names: r.unique_names,
                     require_account: r.require_account,
+                    start: (!r.start.is_default()).then(|| r.start.name().to_owned()),
+                    late_join: (!r.late_join.is_default()).then(|| r.late_join.name().to_owned()),
+                    spectators: r.max_spectators > 0,
+                    max_spectators: (r.max_spectators > 0
+                        && r.max_spectators != DEFAULT_MAX_SPECTATORS)
+                        .then_some(i64::from(r.max_spectators)),
+                    reconnect_seconds: r.reconnect_seconds.map(i64::from),
                 }),
                 client: m.client.as_ref().map(|c| Client {
                     component: c.component.clone(),
@@ -583,6 +669,18 @@ mod raw {
                     reuse_instances: h.reuse_instances,
                 }),
             }
+        }
+    }
+
+    /// An optional word of a closed set, or the error `unknown` makes.
+    fn word<T: Default>(
+        value: Option<String>,
+        from_name: fn(&str) -> Option<T>,
+        unknown: impl FnOnce(String) -> ManifestError,
+    ) -> Result<T, ManifestError> {
+        match value {
+            None => Ok(T::default()),
+            Some(v) => from_name(&v).ok_or_else(|| unknown(v)),
         }
     }
 

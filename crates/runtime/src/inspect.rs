@@ -93,6 +93,14 @@ pub enum PartError {
         reason: String,
         flag: &'static str,
     },
+    #[error(
+        "[room].{setting} needs a room part that can tell spectators from players, but {file} exports {found}: rebuild it against lodge:app/room@0.3.0 (lodge-sdk 0.3), or drop the setting"
+    )]
+    NeedsRoomEvents0_3 {
+        file: String,
+        setting: &'static str,
+        found: String,
+    },
     #[error("{file} does not export {export}, so it can't be a {role} part{hint}")]
     MissingExport {
         file: String,
@@ -147,6 +155,33 @@ pub struct CheckedPart {
     pub imports: Vec<String>,
     /// Export names, sorted.
     pub exports: Vec<String>,
+}
+
+impl CheckedPart {
+    /// Checks the `[room]` settings that need `room-events@0.3.0` against a
+    /// room part's exports: a room with spectators must be able to tell
+    /// them apart (`room-control`) and hear about them.
+    pub fn check_room_settings(
+        &self,
+        file: &str,
+        room: &lodge_manifest::RoomPart,
+    ) -> Result<(), PartError> {
+        if room.max_spectators == 0 {
+            return Ok(());
+        }
+        let events = self
+            .exports
+            .iter()
+            .find(|e| e.starts_with("lodge:app/room-events@"));
+        match events {
+            Some(e) if e.starts_with("lodge:app/room-events@0.3.") => Ok(()),
+            found => Err(PartError::NeedsRoomEvents0_3 {
+                file: file.to_owned(),
+                setting: "spectators",
+                found: found.cloned().unwrap_or_else(|| "no room-events".into()),
+            }),
+        }
+    }
 }
 
 /// A part made ready to run.

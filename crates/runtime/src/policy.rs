@@ -2,22 +2,22 @@
 //! (`crate::capabilities`): what its kind is granted, what its manifest
 //! declares, and standard WASI (denied at run time where nothing grants it).
 
-use crate::capabilities::{CAPABILITIES, LODGE_0_1, LODGE_0_2};
+use crate::capabilities::{CAPABILITIES, LODGE_0_1, LODGE_0_2, LODGE_0_3};
 use lodge_manifest::{CapabilityName, Role};
 
-/// The newest version of Lodge's own WIT package (`wit/v0.2/`).
-pub const LODGE_WIT_VERSION: semver::Version = LODGE_0_2;
+/// The newest version of Lodge's own WIT package (`wit/v0.3/`).
+pub const LODGE_WIT_VERSION: semver::Version = LODGE_0_3;
 
 /// The newest WASI 0.2 release this server's wasmtime provides. Components
 /// may import any 0.2.x up to this one.
 pub const HOST_WASI_VERSION: semver::Version = semver::Version::new(0, 2, 12);
 
 /// The export a part of each role must provide, and the versions of it
-/// this server runs (newest last): a client may export 0.1's
-/// `client-events` or 0.2's.
+/// this server runs (newest last): a room may export 0.1's `room-events`
+/// or 0.3's, a client 0.1's `client-events` or 0.2's.
 pub(crate) fn required_export(role: Role) -> (&'static str, Vec<semver::Version>) {
     match role {
-        Role::Room => ("lodge:app/room-events", vec![LODGE_0_1]),
+        Role::Room => ("lodge:app/room-events", vec![LODGE_0_1, LODGE_0_3]),
         Role::Client => ("lodge:app/client-events", vec![LODGE_0_1, LODGE_0_2]),
         Role::Http => ("wasi:http/incoming-handler", vec![HOST_WASI_VERSION]),
     }

@@ -3,7 +3,7 @@
 //! guest's `identity` calls. The guest is `tests/guests/identity-probe` (the
 //! identity room of sdk/rust/README.md), built from source.
 
-use lodge_manifest::{CapabilityName, RoomVisibility};
+use lodge_manifest::{CapabilityName, LateJoin, RoomStart, RoomVisibility};
 use lodge_runtime::{
     AppLogs, CompiledCache, ComponentLoader, EngineOptions, GuestThreads, Joiner, Kick, Membership,
     MemoryBudget, Metrics, Outgoing, Payload, RoomConfig, RoomSpec, Rooms, Shared, new_engine,
@@ -75,6 +75,10 @@ async fn rooms_running(data: &Path, component: Vec<u8>) -> (Rooms, RoomSpec) {
         visibility: RoomVisibility::Unlisted,
         unique_names: false,
         require_account: false,
+        start: RoomStart::Immediate,
+        late_join: LateJoin::Allow,
+        max_spectators: 0,
+        reconnect: std::time::Duration::from_secs(20),
     };
     (Rooms::new(shared, RoomConfig::default()), spec)
 }
@@ -99,29 +103,14 @@ async fn a_signed_in_members_account_reaches_the_room_and_a_guest_has_none() {
             spec.clone(),
             false,
             "bar",
-            Joiner {
-                name: "Alice".into(),
-                account: Some("alice".into()),
-                seat: None,
-                client,
-            },
+            Joiner::new("Alice", Some("alice".into()), client),
         )
         .await
         .unwrap_or_else(|refused| panic!("{}", refused.reason));
     assert_eq!(text(&mut alice).await, "welcome back, alice");
 
     let mut guest = rooms
-        .join(
-            spec,
-            false,
-            "bar",
-            Joiner {
-                name: "bob".into(),
-                account: None,
-                seat: None,
-                client,
-            },
-        )
+        .join(spec, false, "bar", Joiner::new("bob", None, client))
         .await
         .unwrap_or_else(|refused| panic!("{}", refused.reason));
     assert_eq!(text(&mut guest).await, "welcome, bob (guest)");

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lodge_manifest::Role;
 use lodge_runtime::PartError;
-use lodge_runtime::rooms::{CreateRefused, StartRefused, close};
+use lodge_runtime::rooms::{CommandRefused, CreateRefused, StartRefused, close};
 use lodge_store::StoreError;
 use serde_json::json;
 
@@ -224,6 +224,7 @@ fn part_error(e: PartError) -> ApiError {
         NeedsCapability { .. } | ImportNotAllowed { .. } => "part_import_denied",
         ImportTooNew { .. } | ImportVersionUnsupported { .. } => "part_import_version",
         MissingExport { .. } => "part_export_missing",
+        NeedsRoomEvents0_3 { .. } => "part_room_events_version",
         Browser { .. } => "part_not_browser_ready",
         OverLimit { .. } => "part_over_limit",
         CompileLimit { .. } => "part_compile_limit",
@@ -231,6 +232,21 @@ fn part_error(e: PartError) -> ApiError {
         CompilerFailed { .. } => return ApiError::internal(e.to_string()),
     };
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+}
+
+impl From<CommandRefused> for ApiError {
+    fn from(e: CommandRefused) -> Self {
+        let message = e.to_string();
+        let (status, code) = match e {
+            CommandRefused::NoRoom => (StatusCode::NOT_FOUND, "room_not_running"),
+            CommandRefused::NotAMember => (StatusCode::FORBIDDEN, "not_a_member"),
+            CommandRefused::NotHost { .. } => (StatusCode::FORBIDDEN, "not_host"),
+            CommandRefused::AlreadyPlaying => (StatusCode::CONFLICT, "already_playing"),
+            CommandRefused::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_command"),
+            CommandRefused::Crashed(_) => (StatusCode::BAD_GATEWAY, "app_room_failed"),
+        };
+        Self::new(status, code, message)
+    }
 }
 
 impl From<CreateRefused> for ApiError {
@@ -242,6 +258,11 @@ impl From<CreateRefused> for ApiError {
         match e {
             CreateRefused::Exists { .. } => Self::new(StatusCode::CONFLICT, "room_exists", message),
             CreateRefused::MaxMembers { .. } => Self::bad_request("invalid_max_members", message),
+            CreateRefused::NoSpectators { .. } | CreateRefused::SpectateWithoutSpectators => {
+                Self::bad_request("invalid_spectators", message)
+            }
+            CreateRefused::Visibility { .. } => Self::bad_request("invalid_visibility", message),
+            CreateRefused::Metadata(_) => Self::bad_request("invalid_metadata", message),
             CreateRefused::NotPublic { .. } => {
                 Self::new(StatusCode::CONFLICT, "rooms_not_public", message)
             }

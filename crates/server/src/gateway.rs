@@ -1,5 +1,8 @@
 //! The WebSocket gateway: `GET /apps/{app}/rooms/{room}?name=NAME` joins a
-//! room and relays frames between the connection and the room.
+//! room and relays frames between the connection and the room. With
+//! `resume=TOKEN` a dropped member can come back as themselves; with
+//! `invite=…` they get into rooms that need one; with `spectate=true` they
+//! watch.
 
 use crate::AppState;
 use crate::api::app_name;
@@ -12,6 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::SinkExt;
 use lodge_manifest::{AppName, Role};
+use lodge_runtime::rooms::Ended;
 use lodge_runtime::rooms::JoinRefused;
 use lodge_runtime::rooms::{close, valid_room_name};
 use lodge_runtime::{Joiner, Membership, Outgoing, Payload, RoomSpec};
@@ -31,6 +35,13 @@ pub struct JoinQuery {
     version: Option<String>,
     /// A seat reservation's token (join-or-create).
     seat: Option<String>,
+    /// Join as a spectator.
+    #[serde(default)]
+    spectate: bool,
+    /// The member's resume token (chosen by the client, 128 random bits or more).
+    resume: Option<String>,
+    /// An invite into this room (or the admission a password gave).
+    invite: Option<String>,
 }
 
 /// Close-frame reasons are at most 123 bytes of UTF-8.
@@ -79,9 +90,35 @@ pub async fn join(
         Some(_) => None,
         None => guest_refusal(&state, &name).await?,
     };
+    if let Some(token) = &query.resume
+        && !crate::room_access::valid_resume_token(token)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_resume",
+            "resume must be 22-128 characters of letters, digits, '-' and '_' (128 random bits or more)",
+        ));
+    }
+    // A bad invite is refused in the close frame, with its own code, like
+    // every other refusal a client should show.
+    let invite = query
+        .invite
+        .as_deref()
+        .map(|token| state.invites.verify(token, app.as_str(), &room));
+    let (admitted, seat, refusal) = match invite {
+        None => (false, query.seat, refusal),
+        Some(Ok(invite)) => (true, invite.seat.or(query.seat), refusal),
+        Some(Err(e)) => (
+            false,
+            None,
+            refusal.or(Some(JoinRefused {
+                code: close::INVITE_INVALID,
+                reason: e.to_string(),
+            })),
+        ),
+    };
     let pinned = query.version.is_some();
     let spec = room_spec(&state, app, query.version.as_deref()).await?;
-    let seat = query.seat;
+    let (spectate, resume) = (query.spectate, query.resume);
     let config = state.rooms.config();
     let max_message_bytes = config.max_message_bytes;
     let ping_interval = state.ping_interval;
@@ -114,6 +151,9 @@ pub async fn join(
                 account,
                 seat,
                 client,
+                spectate,
+                resume,
+                admitted,
             };
             match rooms.join(spec, pinned, &room, joiner).await {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
@@ -168,6 +208,10 @@ pub(crate) async fn room_spec(
         visibility: room_part.visibility,
         unique_names: room_part.unique_names,
         require_account: room_part.require_account,
+        start: room_part.start,
+        late_join: room_part.late_join,
+        max_spectators: room_part.max_spectators,
+        reconnect: Duration::from_secs(room_part.reconnect_seconds().into()),
     })
 }
 
@@ -214,9 +258,11 @@ impl Drop for OpenConnection {
     }
 }
 
-/// Moves frames both ways until either side ends, then tells the room.
-/// Pings the member every `ping_interval`; one that sends nothing (not even
-/// a pong) for two intervals is gone, and their seat is freed.
+/// Moves frames both ways until either side ends, then tells the room how:
+/// a member who closed normally (1000, or no code) left; any other end
+/// (another code like a page's 1001, an error, silence) is a drop, and the
+/// room may hold their seat. Pings the member every `ping_interval`; one
+/// that sends nothing (not even a pong) for two intervals is gone.
 async fn relay(
     mut socket: WebSocket,
     mut membership: Membership,
@@ -231,6 +277,7 @@ async fn relay(
     // waits here, the socket isn't read (backpressure), and the member's
     // outbox and pings go on.
     let mut sending: Option<std::pin::Pin<Box<dyn Future<Output = bool> + Send>>> = None;
+    let mut ended = Ended::Dropped;
     loop {
         tokio::select! {
             _ = pings.tick() => {
@@ -283,6 +330,7 @@ async fn relay(
                 }
                 Outgoing::Close { code, reason } => {
                     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(code, &reason))).await;
+                    ended = Ended::Left;
                     break;
                 }
             },
@@ -302,9 +350,13 @@ async fn relay(
                     Some(Err(e)) if e.to_string().contains("Space limit exceeded") || e.to_string().contains("too long") => {
                         let reason = format!("message too big; the limit is {max_message_bytes} bytes");
                         let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::TOO_BIG, &reason))).await;
+                        ended = Ended::Left;
                         break;
                     }
-                    Some(Ok(Message::Close(_))) => {
+                    Some(Ok(Message::Close(frame))) => {
+                        if frame.is_none_or(|f| f.code == close::NORMAL) {
+                            ended = Ended::Left;
+                        }
                         // Completes the closing handshake (the reply is already queued).
                         let _ = tokio::time::timeout(SEND_TIMEOUT, socket.close()).await;
                         break;
@@ -314,6 +366,7 @@ async fn relay(
                 if payload.len() > max_message_bytes {
                     let reason = format!("message of {} bytes is too big; the limit is {max_message_bytes}", payload.len());
                     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(close::TOO_BIG, &reason))).await;
+                    ended = Ended::Left;
                     break;
                 }
                 // Usually there is room at once: no need to come round again.
@@ -326,5 +379,5 @@ async fn relay(
             }
         }
     }
-    membership.leave().await;
+    membership.end(ended).await;
 }

@@ -20,6 +20,7 @@ mod listener;
 mod names;
 mod observe;
 pub mod publish;
+mod room_access;
 mod room_create;
 mod run;
 mod tls;
@@ -156,6 +157,10 @@ pub struct AppState {
     pub restart_rooms_on_publish: bool,
     /// Origin headers already reported removed from an app's `/run/` answers.
     pub reported_headers: headers::Reported,
+    /// Signs and checks room invitations.
+    pub invites: room_access::InviteKey,
+    /// Room password guesses, per address and room.
+    pub password_attempts: room_access::PasswordAttempts,
 }
 
 /// The HTTP routes.
@@ -180,6 +185,20 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(room_create::join_or_create).delete(observe::stop_join_or_create),
         )
         .route("/apps/{name}/rooms/{room}", delete(observe::stop_room))
+        .route(
+            "/apps/{name}/rooms/{room}/invites",
+            post(room_access::create_invite),
+        )
+        .route("/apps/{name}/rooms/{room}/admit", post(room_access::admit))
+        .route(
+            "/apps/{name}/rooms/{room}/whoami",
+            post(room_access::whoami),
+        )
+        .route("/apps/{name}/rooms/{room}/start", post(room_access::start))
+        .route(
+            "/apps/{name}/rooms/{room}/host",
+            post(room_access::set_host),
+        )
         .route("/apps/{name}/logs", get(observe::logs))
         .route("/apps/{name}/members", get(acc::list_members))
         .route(
@@ -354,6 +373,9 @@ impl Server {
             );
         }
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let invites = room_access::InviteKey::load(storage.accounts.as_ref())
+            .await
+            .context("reading the room invite key")?;
         let (auth, setup_code) =
             accounts::Auth::start(storage.accounts, token, &config.accounts, tls.is_some())
                 .await
@@ -393,6 +415,8 @@ impl Server {
                 domain: config.domain.clone(),
                 restart_rooms_on_publish: config.restart_rooms_on_publish,
                 reported_headers: Default::default(),
+                invites,
+                password_attempts: Default::default(),
             }),
         })
     }

@@ -282,8 +282,9 @@ mod tests {
                 "no module in ui/caps/ implements {interface}"
             );
         }
+        // 0.2 is the newest `lodge:app` with client interfaces (0.3 is rooms only).
         for version in [
-            lodge_runtime::LODGE_WIT_VERSION,
+            lodge_runtime::capabilities::LODGE_0_2,
             lodge_runtime::HOST_WASI_VERSION,
         ] {
             let line = format!("\"{}.{}\"", version.major, version.minor);

@@ -5,6 +5,7 @@
 
 /** The codes Lodge's server closes a member's connection with. */
 export const LODGE_CLOSE_CODES = {
+  NORMAL: [1000, "the room closed the connection"],
   GOING_AWAY: [1001, "the server is shutting down"],
   TOO_SLOW: [1008, "the connection broke a rule (too slow to read?)"],
   TOO_BIG: [1009, "a message was too large"],
@@ -17,11 +18,16 @@ export const LODGE_CLOSE_CODES = {
   UNAVAILABLE: [4004, "the room could not start"],
   NAME_TAKEN: [4005, "someone in the room already has that name, or it is an account's: sign in, or choose another"],
   SIGN_IN_REQUIRED: [4006, "this app's rooms are for signed-in players: sign in to join"],
+  REPLACED: [4007, "you joined this room again from another tab or device"],
+  INVITE_INVALID: [4008, "this invite link is not valid any more: ask for a new one"],
+  INVITE_REQUIRED: [4009, "this room is invite-only: ask someone in it for an invite link"],
+  PASSWORD_REQUIRED: [4010, "this room has a password"],
+  LATE_JOIN_DENIED: [4011, "the game has started and takes no one new"],
+  NO_SPECTATORS: [4012, "this room takes no spectators, or has its most"],
 };
 
 /** Codes of the WebSocket protocol itself, which the browser reports too. */
 const PROTOCOL_CLOSE_CODES = {
-  1000: "the room closed the connection",
   1006: "the connection was lost",
 };
 

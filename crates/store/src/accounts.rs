@@ -373,4 +373,8 @@ pub trait Accounts: Send + Sync + 'static {
     /// The owner of every app (the first owner when there are several),
     /// with their quotas: what kv budgets are computed from.
     async fn app_owners(&self) -> Result<Vec<(AppName, Account)>>;
+    /// The server's signing key named `name`: the one stored, or
+    /// `candidate` (fresh random bytes from the caller) stored now. Two
+    /// servers asking at once get the same key.
+    async fn server_key(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>>;
 }

@@ -117,6 +117,15 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX app_members_by_account ON app_members(account);
 "#,
+    // Keys the server signs with (issue 13: room invitations), kept with
+    // the registry so every server sharing it signs and checks alike.
+    r#"
+    CREATE TABLE server_keys (
+        name TEXT PRIMARY KEY,
+        key BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+"#,
 ];
 
 /// The registry in a SQLite database.

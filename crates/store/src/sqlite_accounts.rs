@@ -540,6 +540,22 @@ impl Accounts for SqliteRegistry {
         .await
     }
 
+    async fn server_key(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>> {
+        let name = name.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO server_keys (name, key, created_ms) VALUES (?1, ?2, ?3)",
+                params![name, candidate, now_ms()],
+            )?;
+            Ok(conn.query_row(
+                "SELECT key FROM server_keys WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
     async fn create_invite(
         &self,
         code_hash: String,

@@ -2,11 +2,12 @@
 //! and kicks, with the outbox limits that keep one slow member from holding
 //! the room.
 
+use super::room_control::RoomControl;
 use super::{GuestState, InstanceContext};
 use crate::bindings::lodge::app::{members, types};
 use crate::logs::AppLogs;
 use crate::metrics::Metrics;
-use crate::rooms::{Closer, Payload, close};
+use crate::rooms::{Closer, MemberRole, Payload, close};
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,17 +16,58 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use wasmtime::component::{HasSelf, Linker};
 
-/// A connected member, as the room sees it.
+/// A member, as the room sees it: connected, or dropped with its seat held.
 pub(crate) struct MemberSlot {
     pub name: String,
     /// The account the member signed in with; `None` for a guest, whose
     /// name is only a display name (`identity` tells the guest).
     pub account: Option<String>,
+    pub role: MemberRole,
     pub outbox: mpsc::Sender<Payload>,
+    /// The outbox's receiving end, which each of the member's connections
+    /// reads in turn: what was sent while they were away waits in it.
+    pub inbox: Inbox,
     /// Bytes waiting in `outbox`.
     pub queued: Arc<AtomicUsize>,
+    /// Closes the member's current connection.
     pub closer: Arc<Closer>,
     pub joined: Instant,
+    /// The token a new connection presents to be this member again.
+    pub resume: Option<String>,
+    /// Counts the member's connections; a leave or drop reported by an
+    /// older one is stale.
+    pub attachment: u64,
+    /// When the member's connection dropped, while their seat is held.
+    pub away_since: Option<Instant>,
+}
+
+/// A member's outbox as its connections read it.
+pub(crate) type Inbox = Arc<tokio::sync::Mutex<mpsc::Receiver<Payload>>>;
+
+impl MemberSlot {
+    /// A new member with a fresh outbox of `capacity` messages.
+    pub(crate) fn new(
+        name: String,
+        account: Option<String>,
+        role: MemberRole,
+        resume: Option<String>,
+        capacity: usize,
+    ) -> Self {
+        let (outbox, inbox) = mpsc::channel(capacity);
+        MemberSlot {
+            name,
+            account,
+            role,
+            outbox,
+            inbox: Arc::new(tokio::sync::Mutex::new(inbox)),
+            queued: Arc::default(),
+            closer: Closer::new(),
+            joined: Instant::now(),
+            resume,
+            attachment: 0,
+            away_since: None,
+        }
+    }
 }
 
 /// One room's members and what its host calls did to them.
@@ -51,6 +93,8 @@ pub(crate) struct Members {
     outbox_bytes: usize,
     /// The largest message the room may send.
     max_message_bytes: usize,
+    /// The room's phase, host, metadata and seats (`room-control`).
+    pub control: RoomControl,
 }
 
 pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
@@ -70,6 +114,7 @@ pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
         metrics: ctx.shared.metrics.clone(),
         outbox_bytes: room.config.outbox_bytes,
         max_message_bytes: room.config.max_message_bytes,
+        control: RoomControl::new(room.settings, room.seats.clone(), room.metadata.clone()),
     })
 }
 
@@ -150,8 +195,9 @@ impl Members {
     }
 
     /// Takes a member out of the room during a call; `on-leave` follows it.
-    fn remove(&mut self, id: u64) {
+    pub(crate) fn remove(&mut self, id: u64) {
         if let Some(slot) = self.members.remove(&id) {
+            self.control.dirty = true;
             self.deferred_leaves
                 .push((id, slot.name, slot.account, slot.joined));
         }
@@ -247,6 +293,7 @@ impl Members {
             metrics: Metrics::default(),
             outbox_bytes: 1 << 20,
             max_message_bytes: 64 << 10,
+            control: RoomControl::for_tests(),
         }
     }
 }
@@ -255,14 +302,12 @@ impl Members {
 impl MemberSlot {
     /// A member whose connection nobody reads, for tests of the host calls.
     pub(super) fn for_tests(name: &str, account: Option<&str>) -> Self {
-        let (outbox, _inbox) = mpsc::channel(1);
-        MemberSlot {
-            name: name.into(),
-            account: account.map(str::to_owned),
-            outbox,
-            queued: Arc::default(),
-            closer: crate::rooms::Closer::new(),
-            joined: Instant::now(),
-        }
+        MemberSlot::new(
+            name.into(),
+            account.map(str::to_owned),
+            MemberRole::Player,
+            None,
+            1,
+        )
     }
 }

@@ -21,13 +21,14 @@ mod linkers;
 mod log;
 mod members;
 mod presence;
+mod room_control;
 mod state;
 mod timers;
 mod wasi;
 mod wasi_http;
 
 pub(crate) use linkers::Linkers;
-pub(crate) use members::{MemberSlot, Members};
+pub(crate) use members::{Inbox, MemberSlot, Members};
 pub(crate) use state::{GuestState, InstanceContext, RoomContext};
 pub(crate) use timers::Timers;
 
@@ -40,7 +41,7 @@ use wasmtime::component::Linker;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Package {
     /// Lodge's own `lodge:app`, at the version that has these interfaces
-    /// (`wit/` is 0.1.0, `wit/v0.2/` is 0.2.0; an interface that did not
+    /// (`wit/` is 0.1.0, `wit/v0.2/` is 0.2.0, `wit/v0.3/` is 0.3.0; an interface that did not
     /// change keeps its version): an import nothing grants is refused at
     /// upload, naming the capability to declare.
     Lodge(&'static semver::Version),
@@ -54,6 +55,9 @@ pub const LODGE_0_1: semver::Version = semver::Version::new(0, 1, 0);
 /// `lodge:app@0.2.0`, `wit/v0.2/`: the client world with pixels, sound,
 /// gamepads and assets, and the room world with `identity`.
 pub const LODGE_0_2: semver::Version = semver::Version::new(0, 2, 0);
+/// `lodge:app@0.3.0`, `wit/v0.3/`: the room world with `room-control` and
+/// `room-events@0.3.0` (lobbies, spectators, metadata, reconnection).
+pub const LODGE_0_3: semver::Version = semver::Version::new(0, 3, 0);
 
 impl Package {
     /// The newest version of these interfaces this server provides; a part
@@ -199,6 +203,18 @@ pub static CAPABILITIES: &[Capability] = &[
         group: None,
         link: Some(identity::link),
         // Reads the member slots `members` keeps.
+        instance: None,
+    },
+    Capability {
+        name: "room-control",
+        summary: "the room itself: its phase (lobby or playing), host, members' roles (player or spectator), seats and metadata",
+        package: Package::Lodge(&LODGE_0_3),
+        interfaces: &["lodge:app/room-control"],
+        declared_by: &[],
+        granted_to: &[Room],
+        group: None,
+        link: Some(room_control::link),
+        // Its state lives beside the members, in `members`'s.
         instance: None,
     },
     Capability {

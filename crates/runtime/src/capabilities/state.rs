@@ -5,7 +5,7 @@
 use super::wasi_http::Outbound;
 use super::{CAPABILITIES, Capability};
 use crate::epoch::{Guest, GuestCore};
-use crate::rooms::{Directory, Event, RoomConfig};
+use crate::rooms::{Directory, Event, Metadata, RoomConfig, RoomSettings, Seats};
 use crate::shared::Shared;
 use lodge_manifest::{CapabilityName, Role};
 use std::any::Any;
@@ -15,12 +15,17 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// What a room adds to an instance's context: its mailbox (timers fire into
-/// it), the server's room settings, and the directory of live rooms.
+/// it), the server's room settings, the directory of live rooms, and the
+/// room's own settings and seats.
 pub(crate) struct RoomContext<'a> {
     pub name: &'a str,
     pub mailbox: &'a mpsc::Sender<Event>,
     pub config: &'a RoomConfig,
     pub directory: &'a std::sync::Arc<dyn Directory>,
+    /// The room's own settings, seats and initial metadata (`room-control`).
+    pub settings: &'a std::sync::Arc<RoomSettings>,
+    pub seats: &'a std::sync::Arc<Seats>,
+    pub metadata: &'a Metadata,
 }
 
 /// Everything a capability may build its per-instance state from.

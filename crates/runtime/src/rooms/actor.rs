@@ -1,33 +1,44 @@
 //! One room's task: owns the instance and its store, handles the mailbox one
 //! event at a time, and ends the room (only this room) on a guest fault.
 
+use super::events::{EventIndices, RoomEvents};
+use super::listing::{Board, ListedMember, Listing};
 use super::seats::Seats;
 use super::{
-    Closer, Directory, Event, Inner, JoinRefused, JoinReply, LocalMembership, Membership, Ready,
-    RoomSpec, close,
+    Closer, Command, CommandRefused, Directory, Event, Inner, JoinRefused, JoinReply, Joiner,
+    LocalMembership, MemberRole, MemberView, Membership, Metadata, Ready, RoomSettings, RoomSpec,
+    close,
 };
-use crate::bindings::exports::lodge::app::room_events;
 use crate::bindings::lodge::app::types;
 use crate::capabilities::{GuestState, InstanceContext, MemberSlot, Members, RoomContext, Timers};
 use crate::epoch::{GuestCore, guest_store};
 use crate::memory::{GuestLimits, MemoryRefused};
-use lodge_manifest::Role;
+use lodge_manifest::{LateJoin, Phase, Role};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use wasmtime::Store;
+
+/// What a room starts with, besides its app's spec.
+pub(crate) struct Setup {
+    pub room: String,
+    pub generation: u64,
+    pub mailbox: mpsc::Sender<Event>,
+    /// Members and reservations; shared with the room's live-rooms entry.
+    pub seats: Arc<Seats>,
+    pub settings: Arc<RoomSettings>,
+    /// Where the room list reads the room's state.
+    pub board: Arc<Board>,
+    /// The room's metadata at its start.
+    pub metadata: Metadata,
+    /// Told once whether the instance started.
+    pub ready: watch::Sender<Ready>,
+}
 
 pub(crate) struct RoomActor {
     inner: Arc<Inner>,
     spec: RoomSpec,
-    room: String,
-    generation: u64,
-    mailbox: mpsc::Sender<Event>,
-    /// Members and reservations; shared with the room's live-rooms entry.
-    seats: Arc<Seats>,
-    /// Told once whether the instance started.
-    ready: watch::Sender<Ready>,
+    setup: Setup,
     next_member: u64,
     /// The byte budget of member messages waiting in the mailbox.
     mailbox_bytes: Arc<Semaphore>,
@@ -51,8 +62,8 @@ struct Crash {
 
 struct Running {
     store: Store<GuestState>,
-    /// The room's exported `room-events`.
-    events: room_events::Guest,
+    /// The room's exported `room-events`, in its version.
+    events: RoomEvents,
 }
 
 impl Running {
@@ -71,25 +82,37 @@ impl Running {
             .try_get::<Timers>()
             .is_some_and(|t| !t.pending.is_empty())
     }
+
+    /// The member whose resume token is `token`.
+    fn member_by_resume(&self, token: &str) -> Option<u64> {
+        self.members()
+            .members
+            .iter()
+            .find(|(_, slot)| slot.resume.as_deref() == Some(token))
+            .map(|(id, _)| *id)
+    }
+}
+
+/// What a member's command does.
+enum Decision {
+    Nothing,
+    Start,
+    SetHost(u64),
+}
+
+/// A member as the room part's events see them.
+fn member(id: u64, name: &str) -> types::Member {
+    types::Member {
+        id,
+        name: name.to_owned(),
+    }
 }
 
 impl RoomActor {
-    pub(crate) fn new(
-        inner: Arc<Inner>,
-        spec: RoomSpec,
-        room: String,
-        generation: u64,
-        mailbox: mpsc::Sender<Event>,
-        seats: Arc<Seats>,
-        ready: watch::Sender<Ready>,
-    ) -> Self {
+    pub(crate) fn new(inner: Arc<Inner>, spec: RoomSpec, setup: Setup) -> Self {
         Self {
             spec,
-            room,
-            generation,
-            mailbox,
-            seats,
-            ready,
+            setup,
             next_member: 0,
             mailbox_bytes: Arc::new(Semaphore::new(inner.config.mailbox_bytes)),
             joined_once: false,
@@ -98,11 +121,15 @@ impl RoomActor {
         }
     }
 
+    fn settings(&self) -> &RoomSettings {
+        &self.setup.settings
+    }
+
     fn log(&self, level: &'static str, message: impl Into<String>) {
         self.inner
             .shared
             .logs
-            .lodge(&self.spec.app, Some(&self.room), level, message);
+            .lodge(&self.spec.app, Some(&self.setup.room), level, message);
     }
 
     async fn start(&self) -> anyhow::Result<Running> {
@@ -112,7 +139,7 @@ impl RoomActor {
             .linkers
             .get(Role::Room, &self.spec.capabilities)?;
         let pre = linker.instantiate_pre(&component)?;
-        let indices = room_events::GuestIndices::new(&pre)?;
+        let indices = EventIndices::new(&pre)?;
         let config = &self.inner.config;
         let directory: Arc<dyn Directory> = self.inner.clone();
         let ctx = InstanceContext {
@@ -120,10 +147,13 @@ impl RoomActor {
             role: Role::Room,
             app: &self.spec.app,
             room: Some(RoomContext {
-                name: &self.room,
-                mailbox: &self.mailbox,
+                name: &self.setup.room,
+                mailbox: &self.setup.mailbox,
                 config,
                 directory: &directory,
+                settings: &self.setup.settings,
+                seats: &self.setup.seats,
+                metadata: &self.setup.metadata,
             }),
             allowed_hosts: &[],
             allow_private_outbound: false,
@@ -164,7 +194,7 @@ impl RoomActor {
                 };
                 let reason = format!("the room could not start: {e:#}");
                 self.log("error", reason.clone());
-                self.ready.send_replace(Some(Err(JoinRefused {
+                self.setup.ready.send_replace(Some(Err(JoinRefused {
                     code,
                     reason: reason.clone(),
                 })));
@@ -172,13 +202,13 @@ impl RoomActor {
                 return;
             }
         };
-        self.ready.send_replace(Some(Ok(())));
+        self.setup.ready.send_replace(Some(Ok(())));
         self.log("info", format!("started (version {})", self.spec.version));
         let idle = self.inner.config.idle_grace;
         loop {
             let event = if running.members().members.is_empty() {
                 // Seats held for members on their way keep the room up.
-                let awaited = self.seats.reserved(Instant::now()) > 0;
+                let awaited = self.setup.seats.reserved(Instant::now()) > 0;
                 if self.joined_once
                     && !self.stayed
                     && !running.timers_pending()
@@ -190,7 +220,7 @@ impl RoomActor {
                 }
                 match tokio::time::timeout(idle, rx.recv()).await {
                     Ok(event) => event,
-                    Err(_) if self.seats.reserved(Instant::now()) > 0 => continue,
+                    Err(_) if self.setup.seats.reserved(Instant::now()) > 0 => continue,
                     Err(_) => {
                         self.log(
                             "info",
@@ -204,14 +234,10 @@ impl RoomActor {
             };
             let Some(event) = event else { break };
             let outcome = match event {
-                Event::Join {
-                    name,
-                    account,
-                    seat,
-                    reply,
-                } => {
+                Event::Join { joiner, reply } => {
+                    let first = !self.joined_once;
                     self.joined_once = true;
-                    self.join(&mut running, name, account, seat, reply).await
+                    self.join(&mut running, joiner, first, reply).await
                 }
                 Event::Message {
                     member, payload, ..
@@ -219,24 +245,35 @@ impl RoomActor {
                     if running.members().members.contains_key(&member) {
                         let message = types::Payload::from(payload);
                         self.call(&mut running, |events, store| {
-                            Box::pin(async move {
-                                events.call_on_message(store, member, &message).await
-                            })
+                            Box::pin(
+                                async move { events.on_message(store, member, &message).await },
+                            )
                         })
                         .await
                     } else {
                         Ok(())
                     }
                 }
-                Event::Leave { member } => match running.members_mut().members.remove(&member) {
-                    Some(slot) => {
-                        let stay = STAYED.min(self.inner.config.idle_grace);
-                        self.stayed |= slot.joined.elapsed() >= stay;
-                        self.leave(&mut running, member, slot.name, slot.account)
-                            .await
+                Event::Leave { member, attachment } => {
+                    self.end(&mut running, member, attachment, "left").await
+                }
+                Event::Drop { member, attachment } => {
+                    self.dropped(&mut running, member, attachment).await
+                }
+                Event::Expire { member, attachment } => {
+                    let away = running
+                        .members()
+                        .members
+                        .get(&member)
+                        .is_some_and(|m| m.attachment == attachment && m.away_since.is_some());
+                    if away {
+                        let wait = self.settings().reconnect.as_secs();
+                        let how = format!("left (did not come back within {wait} s)");
+                        self.end(&mut running, member, attachment, &how).await
+                    } else {
+                        Ok(())
                     }
-                    None => Ok(()),
-                },
+                }
                 Event::Timer { id, tag } => {
                     if running
                         .store
@@ -246,7 +283,7 @@ impl RoomActor {
                         .is_some()
                     {
                         self.call(&mut running, |events, store| {
-                            Box::pin(async move { events.call_on_timer(store, &tag).await })
+                            Box::pin(async move { events.on_timer(store, &tag).await })
                         })
                         .await
                     } else {
@@ -254,14 +291,28 @@ impl RoomActor {
                     }
                 }
                 Event::CloseAccount { account, reason } => {
-                    // Their connections end; each leave then runs as usual.
-                    for slot in running.members().members.values() {
-                        if slot.account.as_deref() == Some(account.as_str()) {
+                    // Their connections end and their seats are not held.
+                    let ids: Vec<u64> = running
+                        .members()
+                        .members
+                        .iter()
+                        .filter(|(_, slot)| slot.account.as_deref() == Some(account.as_str()))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in ids {
+                        let members = running.members_mut();
+                        if let Some(slot) = members.members.get(&id) {
                             slot.closer.close(close::KICKED, reason.clone());
                         }
+                        members.remove(id);
                     }
                     Ok(())
                 }
+                Event::Command {
+                    resume,
+                    command,
+                    reply,
+                } => self.command(&mut running, &resume, command, reply).await,
                 Event::Stop { code, reason } => {
                     self.log("info", format!("stopped: {reason}"));
                     for slot in running.members().members.values() {
@@ -274,7 +325,7 @@ impl RoomActor {
                 Ok(()) => self.run_deferred_leaves(&mut running).await,
                 Err(crash) => Err(crash),
             };
-            self.seats.set_members(running.members().members.len());
+            self.publish(&mut running);
             if let Err(crash) = outcome {
                 self.crash(&mut running, crash);
                 break;
@@ -295,35 +346,70 @@ impl RoomActor {
         self.finish(rx, None).await;
     }
 
+    /// After an event that changed who is in the room or what the room part
+    /// set: a host if there is none, the seat count, and the room list's view.
+    fn publish(&self, running: &mut Running) {
+        let members = running.members_mut();
+        if !members.control.dirty {
+            return;
+        }
+        members.control.dirty = false;
+        members.ensure_host();
+        let players = members.count(MemberRole::Player);
+        self.setup.seats.set_members(players);
+        let listing = Listing {
+            phase: members.control.phase,
+            host: members.control.host,
+            metadata: members.control.metadata.clone(),
+            members: members
+                .members
+                .iter()
+                .map(|(id, slot)| ListedMember {
+                    id: *id,
+                    name: slot.name.clone(),
+                    role: slot.role,
+                    connected: slot.away_since.is_none(),
+                })
+                .collect(),
+        };
+        self.setup.board.publish(listing);
+    }
+
     /// Stops taking events, answers joins that were waiting (they start a
     /// fresh room), and forgets this room.
     async fn finish(&self, mut rx: mpsc::Receiver<Event>, refuse: Option<(u16, String)>) {
+        let key = (self.spec.app.clone(), self.setup.room.clone());
         if let Some((code, reason)) = &refuse {
             self.inner.start_failed(
-                (self.spec.app.clone(), self.room.clone()),
-                self.generation,
+                key.clone(),
+                self.setup.generation,
                 JoinRefused {
                     code: *code,
                     reason: reason.clone(),
                 },
             );
         }
-        self.seats.close();
+        self.setup.seats.close();
         rx.close();
         while let Some(event) = rx.recv().await {
-            if let Event::Join { reply, .. } = event {
-                let answer = match &refuse {
-                    Some((code, reason)) => JoinReply::Refused(JoinRefused {
-                        code: *code,
-                        reason: reason.clone(),
-                    }),
-                    None => JoinReply::Retry,
-                };
-                let _ = reply.send(answer);
+            match event {
+                Event::Join { reply, .. } => {
+                    let answer = match &refuse {
+                        Some((code, reason)) => JoinReply::Refused(JoinRefused {
+                            code: *code,
+                            reason: reason.clone(),
+                        }),
+                        None => JoinReply::Retry,
+                    };
+                    let _ = reply.send(answer);
+                }
+                Event::Command { reply, .. } => {
+                    let _ = reply.send(Err(CommandRefused::NoRoom));
+                }
+                _ => {}
             }
         }
-        self.inner
-            .remove(&(self.spec.app.clone(), self.room.clone()), self.generation);
+        self.inner.remove(&key, self.setup.generation);
         self.inner.shared.metrics.rooms_live.dec();
     }
 
@@ -344,68 +430,141 @@ impl RoomActor {
         }
     }
 
+    /// Why `joiner` may not come in as it asks, if so; else the role it
+    /// takes (its seat is taken when it is a player).
+    fn admit(
+        &self,
+        running: &Running,
+        joiner: &Joiner,
+        first: bool,
+    ) -> Result<MemberRole, JoinRefused> {
+        let refused = |code, reason: String| JoinRefused { code, reason };
+        let settings = self.settings();
+        // The member who starts a room by joining it needs no invite.
+        if settings.needs_admission() && !joiner.admitted && !first {
+            return Err(match settings.password {
+                Some(_) => refused(
+                    close::PASSWORD_REQUIRED,
+                    "this room has a password: enter it to join".into(),
+                ),
+                None => refused(
+                    close::INVITE_REQUIRED,
+                    "this room is invite-only: ask someone in it for an invite link".into(),
+                ),
+            });
+        }
+        let members = running.members();
+        if self.spec.unique_names
+            && members
+                .members
+                .values()
+                .any(|m| super::same_display_name(&m.name, &joiner.name))
+        {
+            return Err(refused(
+                close::NAME_TAKEN,
+                "that name is taken in this room: choose another".into(),
+            ));
+        }
+        let role = if joiner.spectate {
+            MemberRole::Spectator
+        } else if members.control.phase == Phase::Playing {
+            match settings.late_join {
+                LateJoin::Allow => MemberRole::Player,
+                LateJoin::Spectate => MemberRole::Spectator,
+                LateJoin::Deny => {
+                    return Err(refused(
+                        close::LATE_JOIN_DENIED,
+                        "the game has started and takes no one new until it is back in its lobby"
+                            .into(),
+                    ));
+                }
+            }
+        } else {
+            MemberRole::Player
+        };
+        match role {
+            MemberRole::Spectator => {
+                let max = settings.max_spectators;
+                if max == 0 {
+                    return Err(refused(
+                        close::NO_SPECTATORS,
+                        "this room takes no spectators".into(),
+                    ));
+                }
+                if members.count(MemberRole::Spectator) >= max as usize {
+                    return Err(refused(
+                        close::NO_SPECTATORS,
+                        format!("the room has its most spectators ({max})"),
+                    ));
+                }
+            }
+            // Counts the member from here; a refusal below gives the seat back
+            // when the room publishes its count after this event (a claimed
+            // reservation is spent either way).
+            MemberRole::Player => {
+                if self
+                    .setup
+                    .seats
+                    .take(joiner.seat.as_deref(), Instant::now())
+                    .is_err()
+                {
+                    let max = self.setup.seats.max();
+                    let held = self.setup.seats.reserved(Instant::now());
+                    let reason = match held {
+                        0 => format!("the room is full ({max} players)"),
+                        n => format!(
+                            "the room is full ({max} players, {n} of the seats held for members on their way)"
+                        ),
+                    };
+                    return Err(refused(close::FULL, reason));
+                }
+            }
+        }
+        Ok(role)
+    }
+
     async fn join(
         &mut self,
         running: &mut Running,
-        name: String,
-        account: Option<String>,
-        seat: Option<String>,
-        reply: tokio::sync::oneshot::Sender<JoinReply>,
+        joiner: Joiner,
+        first: bool,
+        reply: oneshot::Sender<JoinReply>,
     ) -> Result<(), Crash> {
-        if self.spec.unique_names
-            && running
-                .members()
-                .members
-                .values()
-                .any(|m| super::same_display_name(&m.name, &name))
+        running.members_mut().control.dirty = true;
+        if let Some(token) = &joiner.resume
+            && let Some(id) = running.member_by_resume(token)
         {
-            let _ = reply.send(JoinReply::Refused(JoinRefused {
-                code: close::NAME_TAKEN,
-                reason: "that name is taken in this room: choose another".into(),
-            }));
-            return Ok(());
+            return self.rejoin(running, id, &joiner, reply).await;
         }
-        // Counts the member from here; a refusal below gives the seat back
-        // when the member count is reported after this event (a claimed
-        // reservation is spent either way).
-        if self.seats.take(seat.as_deref(), Instant::now()).is_err() {
-            let max = self.seats.max();
-            let held = self.seats.reserved(Instant::now());
-            let reason = match held {
-                0 => format!("the room is full ({max} members)"),
-                n => format!(
-                    "the room is full ({max} members, {n} of the seats held for members on their way)"
-                ),
-            };
-            let _ = reply.send(JoinReply::Refused(JoinRefused {
-                code: close::FULL,
-                reason,
-            }));
-            return Ok(());
-        }
+        let role = match self.admit(running, &joiner, first) {
+            Ok(role) => role,
+            Err(refused) => {
+                let _ = reply.send(JoinReply::Refused(refused));
+                return Ok(());
+            }
+        };
+        let Joiner {
+            name,
+            account,
+            resume,
+            ..
+        } = joiner;
         self.next_member += 1;
         let id = self.next_member;
-        let (outbox, inbox) = mpsc::channel(self.inner.config.outbox);
-        let closer = Closer::new();
-        let queued = Arc::new(AtomicUsize::new(0));
-        running.members_mut().joining = Some((
-            id,
-            MemberSlot {
-                name: name.clone(),
-                account: account.clone(),
-                outbox,
-                queued: queued.clone(),
-                closer: closer.clone(),
-                joined: Instant::now(),
-            },
-        ));
-        let member = types::Member {
-            id,
-            name: name.clone(),
-        };
+        let slot = MemberSlot::new(
+            name.clone(),
+            account.clone(),
+            role,
+            resume,
+            self.inner.config.outbox,
+        );
+        let membership = self.membership(id, &slot);
+        let closer = slot.closer.clone();
+        running.members_mut().joining = Some((id, slot));
+        let joining = member(id, &name);
         let result = self
             .call(running, |events, store| {
-                Box::pin(async move { events.call_on_join(store, &member).await })
+                Box::pin(async move { events.on_join(store, &joining).await })
             })
             .await;
         let slot = running.members_mut().joining.take().map(|(_, slot)| slot);
@@ -432,33 +591,167 @@ impl RoomActor {
                     let _ = reply.send(JoinReply::Refused(JoinRefused { code, reason }));
                     return Ok(());
                 }
-                let membership = Membership::Local(LocalMembership {
-                    id,
-                    outbox: inbox,
-                    queued,
-                    closer,
-                    room: self.mailbox.clone(),
-                    mailbox_bytes: self.mailbox_bytes.clone(),
-                    threads: self.inner.shared.threads.clone(),
-                    app: self.spec.app.as_str().into(),
-                    metrics: self.inner.shared.metrics.clone(),
-                });
+                running.members_mut().members.insert(id, slot);
+                self.inner.shared.metrics.members.inc();
                 if reply.send(JoinReply::Joined(Box::new(membership))).is_ok() {
-                    running.members_mut().members.insert(id, slot);
-                    self.inner.shared.metrics.members.inc();
                     let signed_in = match &account {
                         Some(account) => format!(", signed in as {account}"),
                         None => String::new(),
                     };
-                    self.log("info", format!("{name} (#{id}{signed_in}) joined"));
+                    let watching = match role {
+                        MemberRole::Spectator => " to watch",
+                        MemberRole::Player => "",
+                    };
+                    self.log(
+                        "info",
+                        format!("{name} (#{id}{signed_in}) joined{watching}"),
+                    );
+                    Ok(())
                 } else {
                     // The connection went away while joining: it leaves at once.
-                    self.inner.shared.metrics.members.inc();
-                    return self.leave(running, id, name, account).await;
+                    self.end(running, id, 0, "left while joining").await
                 }
-                Ok(())
             }
         }
+    }
+
+    /// A connection for member `id` (its current attachment).
+    fn membership(&self, id: u64, slot: &MemberSlot) -> Membership {
+        Membership::Local(LocalMembership {
+            id,
+            attachment: slot.attachment,
+            inbox: slot.inbox.clone(),
+            queued: slot.queued.clone(),
+            closer: slot.closer.clone(),
+            room: self.setup.mailbox.clone(),
+            mailbox_bytes: self.mailbox_bytes.clone(),
+            threads: self.inner.shared.threads.clone(),
+            app: self.spec.app.as_str().into(),
+            metrics: self.inner.shared.metrics.clone(),
+        })
+    }
+
+    /// Member `id` connects again with its resume token: after a drop (the
+    /// room part sees `on-rejoin`), or while its old connection still looks
+    /// alive (that one is closed, and the room part sees nothing).
+    async fn rejoin(
+        &mut self,
+        running: &mut Running,
+        id: u64,
+        joiner: &Joiner,
+        reply: oneshot::Sender<JoinReply>,
+    ) -> Result<(), Crash> {
+        let Some(slot) = running.members_mut().members.get_mut(&id) else {
+            return Ok(());
+        };
+        if slot.account != joiner.account {
+            let _ = reply.send(JoinReply::Refused(JoinRefused {
+                code: close::REFUSED,
+                reason: "that resume token is another member's".into(),
+            }));
+            return Ok(());
+        }
+        let was_away = slot.away_since.take().is_some();
+        if !was_away {
+            slot.closer.close(
+                close::REPLACED,
+                "you joined this room again from another connection",
+            );
+        }
+        slot.attachment += 1;
+        slot.closer = Closer::new();
+        let name = slot.name.clone();
+        let membership = self.membership(id, slot);
+        if reply.send(JoinReply::Joined(Box::new(membership))).is_err() {
+            // Gone again before it got here: the seat stays held.
+            let attachment = running.members().members[&id].attachment;
+            return self.dropped(running, id, attachment).await;
+        }
+        if !was_away {
+            self.log(
+                "info",
+                format!("{name} (#{id}) connected again, replacing their connection"),
+            );
+            return Ok(());
+        }
+        self.log("info", format!("{name} (#{id}) came back"));
+        let back = member(id, &name);
+        self.call(running, |events, store| {
+            Box::pin(async move { events.on_rejoin(store, &back).await })
+        })
+        .await
+    }
+
+    /// Member `id`'s connection `attachment` dropped: their seat is held
+    /// when they can come back (a resume token, and `reconnect-seconds`),
+    /// else they leave.
+    async fn dropped(
+        &mut self,
+        running: &mut Running,
+        id: u64,
+        attachment: u64,
+    ) -> Result<(), Crash> {
+        let wait = self.settings().reconnect;
+        let Some(slot) = running.members_mut().members.get_mut(&id) else {
+            return Ok(());
+        };
+        if slot.attachment != attachment || slot.away_since.is_some() {
+            return Ok(());
+        }
+        if wait.is_zero() || slot.resume.is_none() {
+            return self.end(running, id, attachment, "left").await;
+        }
+        slot.away_since = Some(Instant::now());
+        let name = slot.name.clone();
+        running.members_mut().control.dirty = true;
+        let mailbox = self.setup.mailbox.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let _ = mailbox
+                .send(Event::Expire {
+                    member: id,
+                    attachment,
+                })
+                .await;
+        });
+        self.log(
+            "info",
+            format!(
+                "{name} (#{id}) dropped; their seat is held for {} s",
+                wait.as_secs()
+            ),
+        );
+        let gone = member(id, &name);
+        self.call(running, |events, store| {
+            Box::pin(async move { events.on_drop(store, &gone).await })
+        })
+        .await
+    }
+
+    /// Member `id` is gone for good (if `attachment` is still theirs):
+    /// `on-leave`.
+    async fn end(
+        &mut self,
+        running: &mut Running,
+        id: u64,
+        attachment: u64,
+        how: &str,
+    ) -> Result<(), Crash> {
+        let current = running
+            .members()
+            .members
+            .get(&id)
+            .is_some_and(|m| m.attachment == attachment);
+        if !current {
+            return Ok(());
+        }
+        let Some(slot) = running.members_mut().members.remove(&id) else {
+            return Ok(());
+        };
+        running.members_mut().control.dirty = true;
+        let stay = STAYED.min(self.inner.config.idle_grace);
+        self.stayed |= slot.joined.elapsed() >= stay;
+        self.leave(running, id, slot.name, slot.account, how).await
     }
 
     async fn leave(
@@ -467,14 +760,15 @@ impl RoomActor {
         id: u64,
         name: String,
         account: Option<String>,
+        how: &str,
     ) -> Result<(), Crash> {
         self.inner.shared.metrics.members.dec();
-        self.log("info", format!("{name} (#{id}) left"));
-        let member = types::Member { id, name };
+        self.log("info", format!("{name} (#{id}) {how}"));
+        let gone = member(id, &name);
         running.members_mut().leaving = Some((id, account));
         let result = self
             .call(running, |events, store| {
-                Box::pin(async move { events.call_on_leave(store, &member).await })
+                Box::pin(async move { events.on_leave(store, &gone).await })
             })
             .await;
         running.members_mut().leaving = None;
@@ -486,9 +780,98 @@ impl RoomActor {
         let stay = STAYED.min(self.inner.config.idle_grace);
         while let Some((id, name, account, joined)) = running.members_mut().deferred_leaves.pop() {
             self.stayed |= joined.elapsed() >= stay;
-            self.leave(running, id, name, account).await?;
+            self.leave(running, id, name, account, "left").await?;
         }
         Ok(())
+    }
+
+    /// Does what a member asked of the room (`Rooms::command`).
+    async fn command(
+        &mut self,
+        running: &mut Running,
+        resume: &str,
+        command: Command,
+        reply: oneshot::Sender<Result<MemberView, CommandRefused>>,
+    ) -> Result<(), Crash> {
+        running.members_mut().control.dirty = true;
+        running.members_mut().ensure_host();
+        let Some(id) = running.member_by_resume(resume) else {
+            let _ = reply.send(Err(CommandRefused::NotAMember));
+            return Ok(());
+        };
+        let started = match self.decide(running, id, command) {
+            Ok(Decision::Nothing) => false,
+            Ok(Decision::Start) => true,
+            Ok(Decision::SetHost(to)) => {
+                running.members_mut().control.host = Some(to);
+                false
+            }
+            Err(refused) => {
+                let _ = reply.send(Err(refused));
+                return Ok(());
+            }
+        };
+        if started {
+            running.members_mut().control.phase = Phase::Playing;
+            let name = running.members().members[&id].name.clone();
+            self.log("info", format!("{name} (#{id}) started the game"));
+            let result = self
+                .call(running, |events, store| {
+                    Box::pin(async move { events.on_phase(store, Phase::Playing).await })
+                })
+                .await;
+            if let Err(crash) = result {
+                let _ = reply.send(Err(CommandRefused::Crashed(crash.reason.clone())));
+                return Err(crash);
+            }
+        }
+        let members = running.members();
+        let view = members.members.get(&id).map(|slot| MemberView {
+            member: id,
+            name: slot.name.clone(),
+            role: slot.role,
+            host: members.control.host == Some(id),
+            phase: members.control.phase,
+        });
+        let _ = reply.send(view.ok_or(CommandRefused::NotAMember));
+        Ok(())
+    }
+
+    /// What member `id`'s `command` does, if they may.
+    fn decide(
+        &self,
+        running: &Running,
+        id: u64,
+        command: Command,
+    ) -> Result<Decision, CommandRefused> {
+        let members = running.members();
+        let control = &members.control;
+        let is_host = control.host == Some(id);
+        let host_name = || {
+            control
+                .host
+                .and_then(|h| members.members.get(&h))
+                .map_or_else(|| "nobody".to_owned(), |m| m.name.clone())
+        };
+        match command {
+            Command::Identify => Ok(Decision::Nothing),
+            Command::Start | Command::SetHost(_) if !is_host => {
+                Err(CommandRefused::NotHost { host: host_name() })
+            }
+            Command::Start if control.phase == Phase::Playing => {
+                Err(CommandRefused::AlreadyPlaying)
+            }
+            Command::Start => Ok(Decision::Start),
+            Command::SetHost(to) => match running.members().members.get(&to).map(|m| m.role) {
+                Some(MemberRole::Player) => Ok(Decision::SetHost(to)),
+                Some(MemberRole::Spectator) => Err(CommandRefused::Invalid(format!(
+                    "member #{to} is a spectator; only a player can be the host"
+                ))),
+                None => Err(CommandRefused::Invalid(format!(
+                    "member #{to} is not in the room"
+                ))),
+            },
+        }
     }
 
     /// Calls into the guest with a fresh CPU budget, turning a fault into a `Crash`.
@@ -496,7 +879,7 @@ impl RoomActor {
         &self,
         running: &mut Running,
         f: impl for<'a> FnOnce(
-            &'a room_events::Guest,
+            &'a RoomEvents,
             &'a mut Store<GuestState>,
         ) -> std::pin::Pin<
             Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>,

@@ -4,21 +4,32 @@
 //! a seat in it under the same lock, so simultaneous callers fill rooms
 //! instead of each starting their own.
 
-use super::seats::Seats;
-use super::{JoinRefused, Ready, RoomSpec, Rooms, close, codes};
-use lodge_manifest::RoomVisibility;
+use super::{
+    JoinRefused, Metadata, MetadataRefused, Ready, RoomSettings, RoomSpec, Rooms, check_metadata,
+    close, codes,
+};
+use lodge_manifest::{LateJoin, Phase, RoomStart, RoomVisibility};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// A room to create: its name (else a generated code) and a lower
-/// `max-members` than the app's.
+/// A room to create: its name (else a generated code), and settings that
+/// narrow the app's: fewer players, a lobby, another late-join policy, no
+/// spectators, a less visible listing, a password; and its first metadata.
 #[derive(Debug, Clone, Default)]
 pub struct NewRoom {
     /// A valid room name (the caller checked it with
     /// [`valid_room_name`](super::valid_room_name)).
     pub name: Option<String>,
     pub max_members: Option<u32>,
+    pub start: Option<RoomStart>,
+    pub late_join: Option<LateJoin>,
+    /// `Some(false)` turns the app's spectators off for this room.
+    pub spectators: Option<bool>,
+    pub visibility: Option<RoomVisibility>,
+    /// The password's Argon2id PHC string (the caller hashed it).
+    pub password: Option<String>,
+    pub metadata: Metadata,
 }
 
 /// A room [`Rooms::create`] started.
@@ -67,6 +78,24 @@ pub enum CreateRefused {
     #[error("max_members must be from 1 to {max} ({app}'s [room].max-members); {asked} is not")]
     MaxMembers { app: String, asked: u32, max: u32 },
     #[error(
+        "{app}'s rooms take no spectators ([room].spectators); leave out spectators or set it false"
+    )]
+    NoSpectators { app: String },
+    #[error(
+        "late_join \"spectate\" makes late joiners spectators, but this room takes none: allow spectators, or use \"allow\" or \"deny\""
+    )]
+    SpectateWithoutSpectators,
+    #[error(
+        "visibility \"{asked}\" would list the room more widely than {app}'s [room].visibility = \"{app_visibility}\": use \"{app_visibility}\" or narrower (public, then unlisted, then invite)"
+    )]
+    Visibility {
+        app: String,
+        asked: RoomVisibility,
+        app_visibility: RoomVisibility,
+    },
+    #[error(transparent)]
+    Metadata(#[from] MetadataRefused),
+    #[error(
         "{app}'s rooms are not public ([room].visibility): join-or-create only hands out public rooms; create a room and share its name instead"
     )]
     NotPublic { app: String },
@@ -88,22 +117,13 @@ impl Rooms {
     /// any other: with nobody in it, it stops after the idle grace.
     pub async fn create(
         &self,
-        mut spec: RoomSpec,
+        spec: RoomSpec,
         new: NewRoom,
         client: IpAddr,
     ) -> Result<Created, CreateRefused> {
-        let max_members = match new.max_members {
-            None => spec.max_members,
-            Some(asked) if asked == 0 || asked > spec.max_members => {
-                return Err(CreateRefused::MaxMembers {
-                    app: spec.app.clone(),
-                    asked,
-                    max: spec.max_members,
-                });
-            }
-            Some(asked) => asked,
-        };
-        spec.max_members = max_members;
+        let settings = narrowed(&spec, &new)?;
+        check_metadata(&new.metadata)?;
+        let max_members = settings.max_players;
         let (room, ready) = {
             let mut live = self.inner.live.lock().expect("rooms lock");
             let room = match new.name {
@@ -117,7 +137,7 @@ impl Rooms {
                 None => free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned()))),
             };
             self.inner.may_start(&live, &spec, client)?;
-            let started = self.spawn(&mut live, &spec, &room, Seats::new(max_members));
+            let started = self.spawn(&mut live, &spec, &room, settings, new.metadata);
             (room, started.ready)
         };
         started(ready).await?;
@@ -133,11 +153,13 @@ impl Rooms {
     pub async fn join_or_create(
         &self,
         spec: RoomSpec,
+        filters: Metadata,
         client: IpAddr,
     ) -> Result<Reservation, CreateRefused> {
         if spec.visibility != RoomVisibility::Public {
             return Err(CreateRefused::NotPublic { app: spec.app });
         }
+        check_metadata(&filters)?;
         let ttl = self.inner.config.seat_reservation;
         let (reservation, ready) = {
             let mut live = self.inner.live.lock().expect("rooms lock");
@@ -146,8 +168,9 @@ impl Rooms {
                 .iter()
                 .filter(|((app, _), room)| {
                     *app == spec.app
-                        && room.visibility == RoomVisibility::Public
+                        && room.settings.open_to_strangers()
                         && room.seats.has_free_seat(now)
+                        && matches(&room.board.read(), &room.settings, &filters)
                 })
                 .collect();
             // Fullest first, then by name, so the answer doesn't depend on hashing.
@@ -168,16 +191,14 @@ impl Rooms {
                     self.inner.may_start(&live, &spec, client)?;
                     let room =
                         free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned())));
-                    let seats = Seats::new(spec.max_members);
-                    let (token, expires) =
-                        seats
-                            .reserve(now, ttl)
-                            .ok_or_else(|| CreateRefused::MaxMembers {
-                                app: spec.app.clone(),
-                                asked: 1,
-                                max: spec.max_members,
-                            })?;
-                    let started = self.spawn(&mut live, &spec, &room, seats);
+                    let started = self.spawn(&mut live, &spec, &room, spec.settings(), filters);
+                    let (token, expires) = started.seats.reserve(now, ttl).ok_or_else(|| {
+                        CreateRefused::MaxMembers {
+                            app: spec.app.clone(),
+                            asked: 1,
+                            max: spec.max_members,
+                        }
+                    })?;
                     (reservation(room, token, expires, now, true), started.ready)
                 }
             }
@@ -185,6 +206,82 @@ impl Rooms {
         started(ready).await?;
         Ok(reservation)
     }
+}
+
+impl Rooms {
+    /// Holds a free player seat of a live room for `ttl` (an invite's
+    /// seat): its token and when it lapses (Unix ms); `None` when the room
+    /// isn't running or has no free seat.
+    pub fn reserve_seat(&self, app: &str, room: &str, ttl: Duration) -> Option<(String, i64)> {
+        let live = self.inner.live.lock().expect("rooms lock");
+        let now = Instant::now();
+        let (token, expires) = live
+            .get(&(app.to_owned(), room.to_owned()))?
+            .seats
+            .reserve(now, ttl)?;
+        let held = reservation(room.to_owned(), token, expires, now, false);
+        Some((held.token, held.expires_ms))
+    }
+}
+
+/// The app's settings narrowed as `new` asks, or why they can't be.
+fn narrowed(spec: &RoomSpec, new: &NewRoom) -> Result<RoomSettings, CreateRefused> {
+    let mut settings = spec.settings();
+    if let Some(asked) = new.max_members {
+        if asked == 0 || asked > spec.max_members {
+            return Err(CreateRefused::MaxMembers {
+                app: spec.app.clone(),
+                asked,
+                max: spec.max_members,
+            });
+        }
+        settings.max_players = asked;
+    }
+    match new.spectators {
+        Some(true) if spec.max_spectators == 0 => {
+            return Err(CreateRefused::NoSpectators {
+                app: spec.app.clone(),
+            });
+        }
+        Some(false) => settings.max_spectators = 0,
+        _ => {}
+    }
+    if let Some(start) = new.start {
+        settings.start = start;
+    }
+    if let Some(late_join) = new.late_join {
+        settings.late_join = late_join;
+    }
+    if settings.late_join == LateJoin::Spectate && settings.max_spectators == 0 {
+        return Err(CreateRefused::SpectateWithoutSpectators);
+    }
+    if let Some(asked) = new.visibility {
+        let exposure = |v: RoomVisibility| match v {
+            RoomVisibility::Public => 2,
+            RoomVisibility::Unlisted => 1,
+            RoomVisibility::Invite => 0,
+        };
+        if exposure(asked) > exposure(spec.visibility) {
+            return Err(CreateRefused::Visibility {
+                app: spec.app.clone(),
+                asked,
+                app_visibility: spec.visibility,
+            });
+        }
+        settings.visibility = asked;
+    }
+    settings.password = new.password.clone();
+    Ok(settings)
+}
+
+/// Whether a room could take a stranger as a player and has every filter
+/// in its metadata.
+fn matches(listing: &super::listing::Listing, settings: &RoomSettings, filters: &Metadata) -> bool {
+    let takes_players = listing.phase == Phase::Lobby || settings.late_join == LateJoin::Allow;
+    takes_players
+        && filters
+            .iter()
+            .all(|(key, value)| listing.metadata.get(key) == Some(value))
 }
 
 fn reservation(

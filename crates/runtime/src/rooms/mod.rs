@@ -4,12 +4,22 @@
 
 mod actor;
 mod codes;
+mod command;
 mod create;
+mod events;
+mod listing;
 mod seats;
+mod settings;
 
+pub use command::{Command, CommandRefused, MemberView};
 pub use create::{CreateRefused, Created, NewRoom, Reservation, StartRefused};
+pub use listing::{ListedMember, RoomInfo};
 pub use seats::SEAT_RESERVATION;
-use seats::Seats;
+pub(crate) use seats::Seats;
+pub use settings::{
+    MAX_METADATA_KEY, MAX_METADATA_KEYS, MAX_METADATA_VALUE, MemberRole, Metadata, MetadataRefused,
+    RoomSettings, check_metadata, set_metadata,
+};
 
 use crate::capabilities::Linkers;
 use crate::metrics::Metrics;
@@ -17,7 +27,7 @@ use crate::rate::RateLimiter;
 use crate::sched::GuestThreads;
 use crate::shared::Shared;
 use bytes::Bytes;
-use lodge_manifest::{CapabilityName, RoomVisibility};
+use lodge_manifest::{CapabilityName, LateJoin, RoomStart, RoomVisibility};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -28,6 +38,8 @@ use tokio_util::sync::CancellationToken;
 
 /// WebSocket close codes Lodge uses; 4000-4999 are application codes.
 pub mod close {
+    /// A normal close: the member left.
+    pub const NORMAL: u16 = 1000;
     /// The server is going away (shutdown).
     pub const GOING_AWAY: u16 = 1001;
     /// The member didn't read its messages (policy violation).
@@ -54,6 +66,18 @@ pub mod close {
     pub const NAME_TAKEN: u16 = 4005;
     /// The app's rooms are for signed-in members (`[room].require-account`).
     pub const SIGN_IN_REQUIRED: u16 = 4006;
+    /// A newer connection with the member's resume token took their place.
+    pub const REPLACED: u16 = 4007;
+    /// The invite expired, is forged, or is for another room (the reason says which).
+    pub const INVITE_INVALID: u16 = 4008;
+    /// The room is invite-only, and the join brought no invite.
+    pub const INVITE_REQUIRED: u16 = 4009;
+    /// The room has a password, and the join brought no admission for it.
+    pub const PASSWORD_REQUIRED: u16 = 4010;
+    /// The room is playing and takes no one new (`[room].late-join = "deny"`).
+    pub const LATE_JOIN_DENIED: u16 = 4011;
+    /// The room takes no spectators, or has its most.
+    pub const NO_SPECTATORS: u16 = 4012;
 }
 
 /// A message between a member and its room.
@@ -88,12 +112,45 @@ pub struct Joiner {
     /// `None` for a guest; the room's `identity` capability tells the guest
     /// which.
     pub account: Option<String>,
-    /// A reservation's token ([`Rooms::join_or_create`]): it takes the seat
-    /// it holds, even in a room otherwise full; an unknown or expired one is
-    /// ignored.
+    /// A reservation's token ([`Rooms::join_or_create`], an invite's seat):
+    /// it takes the seat it holds, even in a room otherwise full; an unknown
+    /// or expired one is ignored.
     pub seat: Option<String>,
     /// Where the member connects from (room starts are rate limited per address).
     pub client: IpAddr,
+    /// Join as a spectator.
+    pub spectate: bool,
+    /// The member's resume token: a later connection presenting it within
+    /// `reconnect-seconds` of a drop is the same member.
+    pub resume: Option<String>,
+    /// The caller checked an invite to this room (or the password it
+    /// admits with): rooms that need one let the member in.
+    pub admitted: bool,
+}
+
+impl Joiner {
+    /// A plain join: a player with no seat, invite or resume token.
+    pub fn new(name: impl Into<String>, account: Option<String>, client: IpAddr) -> Self {
+        Self {
+            name: name.into(),
+            account,
+            seat: None,
+            client,
+            spectate: false,
+            resume: None,
+            admitted: false,
+        }
+    }
+}
+
+/// How a member's connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// They closed it (a normal close): they leave at once.
+    Left,
+    /// It dropped (an error, no answer to pings, a page going away): their
+    /// seat is held for `reconnect-seconds` if they can come back.
+    Dropped,
 }
 
 /// What to run for a room: one app version's room part.
@@ -115,6 +172,29 @@ pub struct RoomSpec {
     /// `[room].require-account`: only signed-in members may join (the
     /// gateway refuses guests before joining).
     pub require_account: bool,
+    /// `[room].start`.
+    pub start: RoomStart,
+    /// `[room].late-join`.
+    pub late_join: LateJoin,
+    /// `[room].max-spectators` (0 without `spectators = true`).
+    pub max_spectators: u32,
+    /// `[room].reconnect-seconds`.
+    pub reconnect: Duration,
+}
+
+impl RoomSpec {
+    /// The settings of a room started by a join: the app's, unchanged.
+    pub fn settings(&self) -> RoomSettings {
+        RoomSettings {
+            max_players: self.max_members,
+            max_spectators: self.max_spectators,
+            start: self.start,
+            late_join: self.late_join,
+            visibility: self.visibility,
+            reconnect: self.reconnect,
+            password: None,
+        }
+    }
 }
 
 /// Server-wide room settings (`lodge serve` flags).
@@ -258,10 +338,10 @@ impl Membership {
         }
     }
 
-    /// Tells the room the member left.
-    pub async fn leave(self) {
+    /// Tells the room how the member's connection ended.
+    pub async fn end(self, how: Ended) {
         match self {
-            Membership::Local(m) => m.leave().await,
+            Membership::Local(m) => m.end(how).await,
         }
     }
 }
@@ -270,8 +350,11 @@ impl Membership {
 /// the room's mailbox.
 pub struct LocalMembership {
     id: u64,
-    outbox: mpsc::Receiver<Payload>,
-    /// Bytes waiting in `outbox` (the room adds, the connection takes away).
+    /// Which of the member's connections this is.
+    attachment: u64,
+    /// The member's outbox, which outlives this connection when it drops.
+    inbox: crate::capabilities::Inbox,
+    /// Bytes waiting in the outbox (the room adds, the connection takes away).
     queued: Arc<AtomicUsize>,
     closer: Arc<Closer>,
     room: mpsc::Sender<Event>,
@@ -286,25 +369,33 @@ pub struct LocalMembership {
 impl LocalMembership {
     /// The next thing to send to the member's connection.
     async fn next(&mut self) -> Outgoing {
+        let closed = || {
+            let (code, reason) = self.closer.reason();
+            Outgoing::Close { code, reason }
+        };
+        // The outbox is this connection's alone unless a newer one took the
+        // member over, which closes this one first.
+        let mut inbox = tokio::select! {
+            biased;
+            _ = self.closer.token.cancelled() => return closed(),
+            inbox = self.inbox.lock() => inbox,
+        };
         tokio::select! {
             biased;
-            _ = self.closer.token.cancelled() => {
-                let (code, reason) = self.closer.reason();
-                Outgoing::Close { code, reason }
-            }
-            message = self.outbox.recv() => match message {
-                Some(payload) => Outgoing::Message(self.taken(payload)),
-                None => {
-                    let (code, reason) = self.closer.reason();
-                    Outgoing::Close { code, reason }
+            _ = self.closer.token.cancelled() => closed(),
+            message = inbox.recv() => match message {
+                Some(payload) => {
+                    self.queued.fetch_sub(payload.len(), Ordering::Relaxed);
+                    Outgoing::Message(payload)
                 }
+                None => closed(),
             }
         }
     }
 
     /// A message already queued for the member, without waiting.
     fn try_next(&mut self) -> Option<Payload> {
-        let payload = self.outbox.try_recv().ok()?;
+        let payload = self.inbox.try_lock().ok()?.try_recv().ok()?;
         Some(self.taken(payload))
     }
 
@@ -346,20 +437,21 @@ impl LocalMembership {
         }
     }
 
-    /// Tells the room the member left.
-    async fn leave(self) {
-        let _ = self.room.send(Event::Leave { member: self.id }).await;
+    /// Tells the room how this connection ended.
+    async fn end(self, how: Ended) {
+        let (member, attachment) = (self.id, self.attachment);
+        let event = match how {
+            Ended::Left => Event::Leave { member, attachment },
+            Ended::Dropped => Event::Drop { member, attachment },
+        };
+        let _ = self.room.send(event).await;
     }
 }
 
 /// An event in a room's mailbox.
 pub(crate) enum Event {
     Join {
-        name: String,
-        /// The account the member signed in with; `None` for a guest.
-        account: Option<String>,
-        /// The seat token of a reservation, if the member has one.
-        seat: Option<String>,
+        joiner: Joiner,
         reply: oneshot::Sender<JoinReply>,
     },
     Message {
@@ -368,8 +460,21 @@ pub(crate) enum Event {
         /// Its bytes in the room's mailbox budget, returned once handled.
         _budget: OwnedSemaphorePermit,
     },
+    /// The member's connection `attachment` was closed by the member.
     Leave {
         member: u64,
+        attachment: u64,
+    },
+    /// The member's connection `attachment` dropped.
+    Drop {
+        member: u64,
+        attachment: u64,
+    },
+    /// The time a dropped member had to come back (for the drop of
+    /// `attachment`) is over.
+    Expire {
+        member: u64,
+        attachment: u64,
     },
     Timer {
         id: u64,
@@ -384,6 +489,12 @@ pub(crate) enum Event {
         account: String,
         reason: String,
     },
+    /// Something a member asks of the room itself, proved by their resume token.
+    Command {
+        resume: String,
+        command: Command,
+        reply: oneshot::Sender<Result<MemberView, CommandRefused>>,
+    },
 }
 
 pub(crate) enum JoinReply {
@@ -391,20 +502,6 @@ pub(crate) enum JoinReply {
     Refused(JoinRefused),
     /// The room is stopping; start a new one and try again.
     Retry,
-}
-
-/// A live room, as others see it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RoomInfo {
-    pub name: String,
-    pub version: String,
-    pub members: usize,
-    pub started_ms: i64,
-    pub visibility: RoomVisibility,
-    /// `max-members` for this room: the app's, or less if its creator asked.
-    pub max_members: u32,
-    /// Seats held by reservations nobody has claimed yet.
-    pub seats_reserved: usize,
 }
 
 /// Whether a room's instance is up: `None` while it starts, then whether
@@ -417,8 +514,22 @@ struct Live {
     version: semver::Version,
     started_ms: i64,
     seats: Arc<Seats>,
-    visibility: RoomVisibility,
+    settings: Arc<RoomSettings>,
+    board: Arc<listing::Board>,
     ready: watch::Receiver<Ready>,
+}
+
+impl Live {
+    fn info(&self, name: &str, now: Instant) -> RoomInfo {
+        RoomInfo::new(
+            name.to_owned(),
+            self.version.to_string(),
+            self.started_ms,
+            &self.settings,
+            self.seats.reserved(now),
+            self.board.read(),
+        )
+    }
 }
 
 pub(crate) struct Inner {
@@ -449,22 +560,13 @@ impl Directory for Inner {
         let mut rooms: Vec<RoomInfo> = live
             .iter()
             .filter(|((a, _), _)| a == app)
-            .map(|((_, name), room)| RoomInfo {
-                name: name.clone(),
-                version: room.version.to_string(),
-                members: room.seats.members(),
-                started_ms: room.started_ms,
-                visibility: room.visibility,
-                max_members: room.seats.max(),
-                seats_reserved: room.seats.reserved(now),
-            })
+            .map(|((_, name), room)| room.info(name, now))
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));
         rooms
     }
 }
 
-/// Every live room of this server.
 #[derive(Clone)]
 pub struct Rooms {
     inner: Arc<Inner>,
@@ -512,7 +614,8 @@ impl Rooms {
     /// Joins `room` of the app in `spec` as `joiner`, starting the room if
     /// it isn't running (when the server's and the app's room limits and the
     /// joiner's start rate allow). With `pinned`, a room running another
-    /// version refuses.
+    /// version refuses. A room that needs an invite or a password lets in
+    /// only an `admitted` joiner, or one coming back with a resume token.
     pub async fn join(
         &self,
         spec: RoomSpec,
@@ -520,12 +623,6 @@ impl Rooms {
         room: &str,
         joiner: Joiner,
     ) -> Result<Membership, JoinRefused> {
-        let Joiner {
-            name,
-            account,
-            seat,
-            client,
-        } = joiner;
         let key = (spec.app.clone(), room.to_owned());
         for _ in 0..5 {
             let (tx, generation) = {
@@ -545,13 +642,13 @@ impl Rooms {
                     }
                     None => {
                         self.inner
-                            .may_start(&live, &spec, client)
+                            .may_start(&live, &spec, joiner.client)
                             .map_err(|refused| JoinRefused {
                                 code: close::TRY_AGAIN,
                                 reason: refused.to_string(),
                             })?;
                         let started =
-                            self.spawn(&mut live, &spec, room, Seats::new(spec.max_members));
+                            self.spawn(&mut live, &spec, room, spec.settings(), Metadata::new());
                         (started.tx, started.generation)
                     }
                 }
@@ -559,9 +656,7 @@ impl Rooms {
             let (reply, answer) = oneshot::channel();
             let sent = tx
                 .send(Event::Join {
-                    name: name.clone(),
-                    account: account.clone(),
-                    seat: seat.clone(),
+                    joiner: joiner.clone(),
                     reply,
                 })
                 .await;
@@ -583,19 +678,31 @@ impl Rooms {
         })
     }
 
-    /// Starts `room` of `spec`'s app with `seats` (the caller holds the
-    /// live-rooms lock, checked the name is free and the limits allow it).
+    /// Starts `room` of `spec`'s app with `settings` and initial `metadata`
+    /// (the caller holds the live-rooms lock, checked the name is free and
+    /// the limits allow it).
     fn spawn(
         &self,
         live: &mut HashMap<(String, String), Live>,
         spec: &RoomSpec,
         room: &str,
-        seats: Seats,
+        settings: RoomSettings,
+        metadata: Metadata,
     ) -> Spawned {
         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
-        let seats = Arc::new(seats);
+        let seats = Arc::new(Seats::new(settings.max_players));
+        let seats_for_caller = seats.clone();
+        let settings = Arc::new(settings);
         let (ready_tx, ready) = watch::channel(None);
+        let board = Arc::new(listing::Board::new(listing::Listing {
+            phase: match settings.start {
+                RoomStart::Immediate => lodge_manifest::Phase::Playing,
+                RoomStart::Lobby => lodge_manifest::Phase::Lobby,
+            },
+            metadata: metadata.clone(),
+            ..Default::default()
+        }));
         live.insert(
             (spec.app.clone(), room.to_owned()),
             Live {
@@ -604,25 +711,75 @@ impl Rooms {
                 version: spec.version.clone(),
                 started_ms: lodge_store::now_ms(),
                 seats: seats.clone(),
-                visibility: spec.visibility,
+                settings: settings.clone(),
+                board: board.clone(),
                 ready: ready.clone(),
             },
         );
         let actor = actor::RoomActor::new(
             self.inner.clone(),
             spec.clone(),
-            room.to_owned(),
-            generation,
-            tx.clone(),
-            seats,
-            ready_tx,
+            actor::Setup {
+                room: room.to_owned(),
+                generation,
+                mailbox: tx.clone(),
+                seats,
+                settings,
+                board,
+                metadata,
+                ready: ready_tx,
+            },
         );
         self.inner.shared.threads.spawn(actor.run(rx));
         Spawned {
             tx,
             generation,
+            seats: seats_for_caller,
             ready,
         }
+    }
+
+    /// A live room's settings (the server checks its password and invites
+    /// against them); `None` when it isn't running.
+    pub fn settings(&self, app: &str, room: &str) -> Option<Arc<RoomSettings>> {
+        let live = self.inner.live.lock().expect("rooms lock");
+        live.get(&(app.to_owned(), room.to_owned()))
+            .map(|room| room.settings.clone())
+    }
+
+    /// One live room, as the list shows it.
+    pub fn info(&self, app: &str, room: &str) -> Option<RoomInfo> {
+        let live = self.inner.live.lock().expect("rooms lock");
+        live.get(&(app.to_owned(), room.to_owned()))
+            .map(|live| live.info(room, Instant::now()))
+    }
+
+    /// Asks `room` of `app` to do `command` for the member whose resume
+    /// token is `resume`.
+    pub async fn command(
+        &self,
+        app: &str,
+        room: &str,
+        resume: &str,
+        command: Command,
+    ) -> Result<MemberView, CommandRefused> {
+        let tx = {
+            let live = self.inner.live.lock().expect("rooms lock");
+            live.get(&(app.to_owned(), room.to_owned()))
+                .map(|room| room.tx.clone())
+        };
+        let Some(tx) = tx else {
+            return Err(CommandRefused::NoRoom);
+        };
+        let (reply, answer) = oneshot::channel();
+        tx.send(Event::Command {
+            resume: resume.to_owned(),
+            command,
+            reply,
+        })
+        .await
+        .map_err(|_| CommandRefused::NoRoom)?;
+        answer.await.unwrap_or(Err(CommandRefused::NoRoom))
     }
 
     /// The live rooms of an app, by name.
@@ -704,11 +861,12 @@ impl Rooms {
     }
 }
 
-/// A room [`Rooms::spawn`] started: its mailbox, generation, and whether
-/// its instance is up.
+/// A room [`Rooms::spawn`] started: its mailbox, generation, seats, and
+/// whether its instance is up.
 struct Spawned {
     tx: mpsc::Sender<Event>,
     generation: u64,
+    seats: Arc<Seats>,
     ready: watch::Receiver<Ready>,
 }
 

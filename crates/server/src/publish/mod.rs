@@ -367,6 +367,9 @@ impl Apps {
                 })
                 .await
                 .map_err(PublishError::task("checking a part"))??;
+                if let (Role::Room, Some(room)) = (role, &manifest.room) {
+                    prepared.check_room_settings(part.component, room)?;
+                }
                 let artifact = match role {
                     Role::Client => {
                         let (input, file) = (bytes.clone(), part.component.to_owned());
