@@ -17,6 +17,7 @@ mod hardening;
 mod hostile;
 mod http;
 mod identity;
+mod lobby;
 mod origin;
 mod outbound;
 mod properties;

@@ -561,6 +561,12 @@ impl Ws {
         }
     }
 
+    /// Ends the connection without a closing handshake, as a lost network
+    /// or a killed process does.
+    pub fn drop_connection(self) {
+        drop(self.stream);
+    }
+
     /// Leaves with a normal close.
     pub async fn leave(mut self) {
         let _ = self.stream.close(None).await;

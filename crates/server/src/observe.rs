@@ -17,21 +17,17 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use lodge_manifest::{AppName, RoomVisibility};
+use lodge_runtime::rooms::RoomInfo;
 use lodge_store::AppRole;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// A live room in the list: what [`RoomInfo`] says, and when it started.
 #[derive(Serialize)]
 pub struct RoomJson {
-    pub name: String,
-    pub version: String,
-    pub members: usize,
+    #[serde(flatten)]
+    pub info: RoomInfo,
     pub started: String,
-    pub visibility: RoomVisibility,
-    /// `max-members` for this room (the app's, or less if its creator asked).
-    pub max_members: u32,
-    /// Seats held for members on their way (join-or-create reservations).
-    pub seats_reserved: usize,
 }
 
 #[derive(Serialize)]
@@ -60,14 +56,9 @@ pub async fn list_rooms(
         .list(app.as_str())
         .into_iter()
         .filter(|r| everything || r.visibility == RoomVisibility::Public)
-        .map(|r| RoomJson {
-            name: r.name,
-            version: r.version,
-            members: r.members,
-            started: rfc3339(r.started_ms),
-            visibility: r.visibility,
-            max_members: r.max_members,
-            seats_reserved: r.seats_reserved,
+        .map(|info| RoomJson {
+            started: rfc3339(info.started_ms),
+            info,
         })
         .collect();
     Ok(Json(RoomList {

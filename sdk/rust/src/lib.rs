@@ -2,11 +2,12 @@
 //!
 //! A room is a type implementing [`Room`], exported with [`export_room!`].
 //! Lodge runs one instance of it per named room and calls it one event at a
-//! time: joins, messages, leaves and timers. From inside a handler, talk to
-//! members with [`members`], keep data with [`kv`], schedule work with
-//! [`timers`], see the app's other live rooms with [`presence`], tell
-//! signed-in members from guests with [`identity`] and write to the app's
-//! log with [`log`].
+//! time: joins, messages, leaves, timers, drops and rejoins, and the host
+//! starting the game. From inside a handler, talk to members with
+//! [`members`], run the lobby, host, spectators and metadata with [`room`],
+//! keep data with [`kv`], schedule work with [`timers`], see the app's
+//! other live rooms with [`presence`], tell signed-in members from guests
+//! with [`identity`] and write to the app's log with [`log`].
 //!
 //! ```ignore
 //! use lodge_sdk::{Member, MemberId, Message, Room, members};
@@ -30,12 +31,13 @@ pub mod kv;
 pub mod log;
 pub mod members;
 mod message;
+mod handler;
 pub mod presence;
-mod room;
+pub mod room;
 pub mod timers;
 
+pub use handler::Room;
 pub use message::Message;
-pub use room::Room;
 
 /// Identifies a member within its room; ids are never reused while the room runs.
 pub type MemberId = u64;

@@ -1,79 +1,178 @@
-//! The [`Room`] trait and the [`export_room!`](crate::export_room) macro.
+//! The room itself: its phase (waiting in a lobby, or playing), its host,
+//! who plays and who watches, its seats and its metadata. Every room has
+//! these; nothing needs declaring in the manifest.
+//!
+//! ```ignore
+//! use lodge_sdk::{Member, MemberId, Message, Room, members, room};
+//!
+//! #[derive(Default)]
+//! struct Party;
+//!
+//! impl Room for Party {
+//!     fn on_message(&mut self, from: MemberId, message: Message) {
+//!         // The host says "go": the game starts, and late joiners now
+//!         // follow `[room].late-join`.
+//!         if message.as_text() == Some("go") && room::host() == Some(from) {
+//!             room::set_phase(room::Phase::Playing);
+//!             members::broadcast(&"the game is on".into(), &[]);
+//!         }
+//!     }
+//! }
+//! ```
 
-use crate::{Member, MemberId, Message};
+use crate::MemberId;
+use crate::bindings::lodge::app0_3::room_control as host;
 
-/// The server side of an app. Lodge keeps one value of this type per live
-/// room and calls its handlers one at a time, in the order events arrive.
-///
-/// Every handler has a default that does nothing (and `on_join` accepts
-/// everyone), so implement only what the room needs. A panic ends the room:
-/// its members are disconnected with the reason, and the next join starts a
-/// fresh instance (data in [`kv`](crate::kv) survives).
-pub trait Room: Default + 'static {
-    /// Someone asks to join. Return `Err(reason)` to refuse them; the reason
-    /// reaches their client in the WebSocket close frame. They appear in
-    /// [`members::list`](crate::members::list) only once this returns `Ok`.
-    fn on_join(&mut self, member: &Member) -> Result<(), String> {
-        let _ = member;
-        Ok(())
-    }
+/// Where the room is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the host to start (`[room].start = "lobby"`).
+    Lobby,
+    /// Playing: joins follow `[room].late-join`.
+    Playing,
+}
 
-    /// A member sent a message.
-    fn on_message(&mut self, from: MemberId, message: Message) {
-        let _ = (from, message);
-    }
+/// How a member takes part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Fills one of the room's `max-members` seats.
+    Player,
+    /// Watches: receives what the room sends, may send messages, and is not
+    /// counted in `max-members`.
+    Spectator,
+}
 
-    /// A member left: they closed the connection, were kicked, or were
-    /// disconnected by the server.
-    fn on_leave(&mut self, member: &Member) {
-        let _ = member;
-    }
+/// A member of the room, with their role and whether they are connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    /// Unique within the room.
+    pub id: MemberId,
+    /// The name they joined with.
+    pub name: String,
+    /// Player or spectator.
+    pub role: Role,
+    /// False while their connection is down and their seat held.
+    pub connected: bool,
+}
 
-    /// A timer set with [`timers::set`](crate::timers::set) fired.
-    fn on_timer(&mut self, tag: &str) {
-        let _ = tag;
+/// The room's seats now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seats {
+    /// `max-members` for this room.
+    pub max_players: u32,
+    /// Players in the room, connected or held.
+    pub players: u32,
+    /// Held for members on their way (join-or-create, invitations).
+    pub reserved: u32,
+    /// Spectators the room takes at most (0: none).
+    pub max_spectators: u32,
+    /// Spectators in the room.
+    pub spectators: u32,
+}
+
+impl From<host::Phase> for Phase {
+    fn from(phase: host::Phase) -> Self {
+        match phase {
+            host::Phase::Lobby => Phase::Lobby,
+            host::Phase::Playing => Phase::Playing,
+        }
     }
 }
 
-/// Exports a [`Room`] type as this component's room part.
-///
-/// ```ignore
-/// #[derive(Default)]
-/// struct Chat;
-/// impl lodge_sdk::Room for Chat {}
-/// lodge_sdk::export_room!(Chat);
-/// ```
-#[macro_export]
-macro_rules! export_room {
-    ($room:ty) => {
-        const _: () = {
-            ::std::thread_local! {
-                static ROOM: ::std::cell::RefCell<$room> = ::std::cell::RefCell::new(<$room as ::std::default::Default>::default());
-            }
+impl From<Phase> for host::Phase {
+    fn from(phase: Phase) -> Self {
+        match phase {
+            Phase::Lobby => host::Phase::Lobby,
+            Phase::Playing => host::Phase::Playing,
+        }
+    }
+}
 
-            struct Export;
+impl From<host::Role> for Role {
+    fn from(role: host::Role) -> Self {
+        match role {
+            host::Role::Player => Role::Player,
+            host::Role::Spectator => Role::Spectator,
+        }
+    }
+}
 
-            impl $crate::bindings::exports::lodge::app::room_events::Guest for Export {
-                fn on_join(member: $crate::bindings::lodge::app::types::Member) -> ::std::result::Result<(), ::std::string::String> {
-                    let member = $crate::Member::from(member);
-                    ROOM.with_borrow_mut(|room| $crate::Room::on_join(room, &member))
-                }
+impl From<Role> for host::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Player => host::Role::Player,
+            Role::Spectator => host::Role::Spectator,
+        }
+    }
+}
 
-                fn on_message(from: u64, message: $crate::bindings::lodge::app::types::Payload) {
-                    ROOM.with_borrow_mut(|room| $crate::Room::on_message(room, from, message.into()))
-                }
+/// The room's phase.
+pub fn phase() -> Phase {
+    host::current_phase().into()
+}
 
-                fn on_leave(member: $crate::bindings::lodge::app::types::Member) {
-                    let member = $crate::Member::from(member);
-                    ROOM.with_borrow_mut(|room| $crate::Room::on_leave(room, &member))
-                }
+/// Moves the room to `phase`: `Playing` starts the game, `Lobby` lets
+/// people in again for another round. [`Room::on_phase`](crate::Room::on_phase)
+/// is not called for it.
+pub fn set_phase(phase: Phase) {
+    host::set_phase(phase.into())
+}
 
-                fn on_timer(tag: ::std::string::String) {
-                    ROOM.with_borrow_mut(|room| $crate::Room::on_timer(room, &tag))
-                }
-            }
+/// The host: the first player to join, until they leave or hand it on.
+pub fn host() -> Option<MemberId> {
+    host::host()
+}
 
-            $crate::bindings::export_room_bindings!(Export with_types_in $crate::bindings::generated);
-        };
-    };
+/// Makes a player the host; `Err` names why not.
+pub fn set_host(member: MemberId) -> Result<(), String> {
+    host::set_host(member)
+}
+
+/// Everyone in the room, players and spectators, in join order.
+pub fn members() -> Vec<MemberInfo> {
+    host::members()
+        .into_iter()
+        .map(|m| MemberInfo {
+            id: m.id,
+            name: m.name,
+            role: m.role.into(),
+            connected: m.connected,
+        })
+        .collect()
+}
+
+/// A member's role (from their `on_join` on); `None` for an id not in the room.
+pub fn role(member: MemberId) -> Option<Role> {
+    host::role_of(member).map(Role::from)
+}
+
+/// Makes a spectator a player (when a seat is free) or a player a
+/// spectator (when the room takes one more); `Err` names why not.
+pub fn set_role(member: MemberId, role: Role) -> Result<(), String> {
+    host::set_role(member, role.into())
+}
+
+/// The room's seats.
+pub fn seats() -> Seats {
+    let s = host::seats();
+    Seats {
+        max_players: s.max_players,
+        players: s.players,
+        reserved: s.reserved,
+        max_spectators: s.max_spectators,
+        spectators: s.spectators,
+    }
+}
+
+/// The room's metadata, shown in the room list and matched by
+/// join-or-create's filters.
+pub fn metadata() -> Vec<(String, String)> {
+    host::metadata()
+}
+
+/// Sets one metadata key (removes it with `None`). Keys are 1-32 characters
+/// of a-z, 0-9, '-' and '_', values at most 256 bytes, at most 16 keys;
+/// `Err` names the limit.
+pub fn set_metadata(key: &str, value: Option<&str>) -> Result<(), String> {
+    host::set_metadata(key, value)
 }

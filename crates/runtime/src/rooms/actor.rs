@@ -593,6 +593,7 @@ impl RoomActor {
                 }
                 running.members_mut().members.insert(id, slot);
                 self.inner.shared.metrics.members.inc();
+                self.publish(running);
                 if reply.send(JoinReply::Joined(Box::new(membership))).is_ok() {
                     let signed_in = match &account {
                         Some(account) => format!(", signed in as {account}"),
@@ -662,6 +663,8 @@ impl RoomActor {
         slot.closer = Closer::new();
         let name = slot.name.clone();
         let membership = self.membership(id, slot);
+        running.members_mut().control.dirty = true;
+        self.publish(running);
         if reply.send(JoinReply::Joined(Box::new(membership))).is_err() {
             // Gone again before it got here: the seat stays held.
             let attachment = running.members().members[&id].attachment;
@@ -825,6 +828,8 @@ impl RoomActor {
                 return Err(crash);
             }
         }
+        // The answer and the room list agree from the moment it is read.
+        self.publish(running);
         let members = running.members();
         let view = members.members.get(&id).map(|slot| MemberView {
             member: id,

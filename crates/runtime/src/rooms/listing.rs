@@ -62,6 +62,8 @@ pub struct RoomInfo {
     pub members: usize,
     pub players: usize,
     pub spectators: usize,
+    /// When the room started (Unix ms); the API shows it as `started`.
+    #[serde(skip)]
     pub started_ms: i64,
     pub visibility: RoomVisibility,
     /// `max-members` for this room: the app's, or less if its creator asked.
