@@ -213,7 +213,7 @@ async fn every_bad_bundle_is_refused_with_its_own_message_and_leaves_nothing() {
             ]),
             422,
             "part_export_missing",
-            "room.wasm does not export lodge:app/room-events@0.1.0, so it can't be a room part",
+            "room.wasm does not export lodge:app/room-events@0.1.0 or lodge:app/room-events@0.3.0, so it can't be a room part",
         ),
         (
             // The page has no wasi:http to deny, so a client may not import it.

@@ -80,15 +80,18 @@ async fn a_room_calling_identity_without_declaring_it_is_refused_at_upload() {
 }
 
 #[test]
-fn the_0_2_sdk_imports_identity_only_for_rooms_that_call_it() {
-    // The 0.2 room world imports 0.1.0 interfaces, so a room that doesn't
-    // call identity is a 0.1 room as far as any server can tell.
+fn the_sdk_imports_identity_only_for_rooms_that_call_it() {
+    // The 0.3 room world imports the interfaces that did not change at
+    // 0.1.0, and room-control (whose phase type room-events@0.3.0 uses) at
+    // 0.3.0; identity only when the room calls it.
     for guest in ["presence", "readme_echo"] {
         let imports = room_imports(guest, &["presence", "kv"]);
         let lodge: Vec<&String> = imports.iter().filter(|i| i.starts_with("lodge:")).collect();
         assert!(!lodge.is_empty(), "{guest}: {imports:?}");
         assert!(
-            lodge.iter().all(|i| i.ends_with("@0.1.0")),
+            lodge
+                .iter()
+                .all(|i| i.ends_with("@0.1.0") || *i == "lodge:app/room-control@0.3.0"),
             "{guest}: {imports:?}"
         );
     }

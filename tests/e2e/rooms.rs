@@ -172,7 +172,7 @@ async fn tic_tac_toe_refuses_a_third_player_and_plays_to_a_win() {
     let mut third = Ws::join(&server, "tic-tac-toe", "game", "thea").await;
     assert_eq!(
         third.recv().await,
-        Received::Close(4002, "the room is full (2 members)".into())
+        Received::Close(4002, "the room is full (2 players)".into())
     );
 
     // Out of turn is refused to that player only.
