@@ -668,3 +668,180 @@ async fn a_room_built_against_0_2_keeps_running() {
         "bob saw no leave"
     );
 }
+
+/// A live room list (`Accept: text/event-stream`), read event by event.
+struct LiveList {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl LiveList {
+    async fn open(server: &Server, app: &str, query: &str) -> (u16, LiveList) {
+        let response = server
+            .http()
+            .get(server.api(&format!("/api/apps/{app}/rooms{query}")))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            LiveList {
+                response,
+                buffer: String::new(),
+            },
+        )
+    }
+
+    /// The next event's name and data (keep-alive comments skipped).
+    async fn next(&mut self) -> (String, Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = String::new();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(name) = line.strip_prefix("event: ") {
+                        event = name.to_owned();
+                    } else if let Some(text) = line.strip_prefix("data: ") {
+                        data.push_str(text);
+                    }
+                }
+                if event.is_empty() {
+                    continue;
+                }
+                return (event, serde_json::from_str(&data).unwrap());
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("an event within 10 s")
+                .unwrap()
+                .expect("the stream stays open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The next change: what changed, and the room's name and state.
+    async fn change(&mut self) -> (u64, Vec<String>, String, Value) {
+        let (event, data) = self.next().await;
+        assert_eq!(event, "change", "{data}");
+        let what = data["what"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_owned())
+            .collect();
+        (
+            data["seq"].as_u64().unwrap(),
+            what,
+            data["name"].as_str().unwrap().to_owned(),
+            data["room"].clone(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn the_live_list_delivers_every_change_in_order() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let _app = push_probe(
+        &server,
+        "live",
+        "visibility = \"public\"\nstart = \"lobby\"\nmax-members = 4\n",
+    );
+    create(&server, "live", json!({"name": "early"})).await;
+    let (status, mut list) = LiveList::open(&server, "live", "").await;
+    assert_eq!(status, 200);
+    let (event, snapshot) = list.next().await;
+    assert_eq!(event, "snapshot");
+    assert_eq!(snapshot["rooms"][0]["name"], "early", "{snapshot}");
+    let first = snapshot["seq"].as_u64().unwrap();
+
+    // Rooms that aren't public never appear: their events are skipped.
+    create(
+        &server,
+        "live",
+        json!({"name": "hidden", "visibility": "unlisted"}),
+    )
+    .await;
+    create(
+        &server,
+        "live",
+        json!({"name": "secret", "visibility": "invite"}),
+    )
+    .await;
+    create(&server, "live", json!({"name": "table"})).await;
+    let (mut last, what, name, room) = list.change().await;
+    assert!(
+        last >= first + 3,
+        "the hidden rooms' changes were numbered too"
+    );
+    assert_eq!((what, name.as_str()), (vec!["opened".to_owned()], "table"));
+    assert_eq!(room["phase"], "lobby");
+
+    let mut ann = join(&server, "live", "table", "ann", "").await;
+    let (what, _, room) = next_change(&mut list, &mut last).await;
+    assert_eq!(what, ["members", "host"]);
+    assert_eq!(room["roster"][0]["name"], "ann");
+    assert_eq!(room["host"], "ann");
+    let _bob = join(&server, "live", "table", "bob", "").await;
+    let (what, _, room) = next_change(&mut list, &mut last).await;
+    assert_eq!(
+        (what, room["players"].as_u64()),
+        (vec!["members".to_owned()], Some(2))
+    );
+    let (status, _) = post(
+        &server,
+        "/apps/live/rooms/table/start",
+        json!({"resume": resume("ann")}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (what, _, room) = next_change(&mut list, &mut last).await;
+    assert_eq!(
+        (what, room["phase"].as_str()),
+        (vec!["phase".to_owned()], Some("playing"))
+    );
+    assert_eq!(ask(&mut ann, "meta map dunes").await, "ok");
+    let (what, _, room) = next_change(&mut list, &mut last).await;
+    assert_eq!(
+        (what, room["metadata"].clone()),
+        (vec!["metadata".to_owned()], json!({"map": "dunes"}))
+    );
+    ann.leave().await;
+    let (what, _, room) = next_change(&mut list, &mut last).await;
+    assert_eq!(
+        (what, room["host"].as_str()),
+        (vec!["members".to_owned(), "host".to_owned()], Some("bob"))
+    );
+    let stopped = server
+        .http()
+        .delete(server.api("/api/apps/live/rooms/table"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.status(), 200);
+    let (what, name, room) = next_change(&mut list, &mut last).await;
+    assert_eq!(
+        (what, name.as_str(), room),
+        (vec!["closed".to_owned()], "table", Value::Null)
+    );
+
+    // One room, watched by a member even though it is invite-only; a
+    // stranger may not.
+    let (status, _) = LiveList::open(&server, "live", "?room=secret").await;
+    assert_eq!(status, 403);
+    let (status, mut one) = LiveList::open(&server, "live", "?room=hidden").await;
+    assert_eq!(status, 200);
+    let (_, snapshot) = one.next().await;
+    assert_eq!(snapshot["rooms"][0]["name"], "hidden");
+}
+
+/// The next change, which must be numbered right after `last`.
+async fn next_change(list: &mut LiveList, last: &mut u64) -> (Vec<String>, String, Value) {
+    let (seq, what, name, room) = list.change().await;
+    assert_eq!(seq, *last + 1, "changes arrive in order, none missing");
+    *last = seq;
+    (what, name, room)
+}

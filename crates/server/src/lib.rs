@@ -22,6 +22,7 @@ mod observe;
 pub mod publish;
 mod room_access;
 mod room_create;
+mod room_list;
 mod run;
 mod tls;
 mod ui;
@@ -178,7 +179,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/apps/{name}/rooms",
-            get(observe::list_rooms).post(room_create::create),
+            get(room_list::list_rooms).post(room_create::create),
         )
         .route(
             "/apps/{name}/rooms/join-or-create",

@@ -1,14 +1,13 @@
-//! Seeing what runs: live rooms, app logs and Prometheus metrics.
+//! Seeing what runs: app logs, Prometheus metrics, stopping rooms. (The
+//! room list is `room_list`.)
 //!
-//! A room's name is what lets people join it, and logs carry member names
-//! and whatever the app writes, so: logs are for the app's collaborators
-//! (and admins) with the `rooms` scope; the room list shows everyone the
-//! rooms an app marks public (`[room].visibility`), and shows them every room.
+//! Logs carry member names and whatever the app writes, so they are for
+//! the app's collaborators (and admins) with the `rooms` scope.
 
 use crate::AppState;
-use crate::accounts::caller::{Caller, MaybeCaller};
+use crate::accounts::caller::Caller;
 use crate::accounts::scopes::Scope;
-use crate::api::{app_name, rfc3339};
+use crate::api::app_name;
 use crate::error::ApiError;
 use axum::Json;
 use axum::body::Body;
@@ -16,56 +15,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use lodge_manifest::{AppName, RoomVisibility};
-use lodge_runtime::rooms::RoomInfo;
+use lodge_manifest::AppName;
 use lodge_store::AppRole;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::Arc;
-
-/// A live room in the list: what [`RoomInfo`] says, and when it started.
-#[derive(Serialize)]
-pub struct RoomJson {
-    #[serde(flatten)]
-    pub info: RoomInfo,
-    pub started: String,
-}
-
-#[derive(Serialize)]
-pub struct RoomList {
-    pub app: String,
-    pub rooms: Vec<RoomJson>,
-}
-
-/// `GET /api/apps/{app}/rooms`: every live room for the app's
-/// collaborators and admins (with the `rooms` scope), the public ones for
-/// everyone else. A wrong token is refused rather than treated as none, so
-/// a client learns its token is wrong.
-pub async fn list_rooms(
-    State(state): State<Arc<AppState>>,
-    MaybeCaller(caller): MaybeCaller,
-    Path(app): Path<String>,
-) -> Result<Json<RoomList>, ApiError> {
-    let app = app_name(&app)?;
-    state.apps.resolve(&app, None, None).await?;
-    let everything = match caller {
-        Some(caller) => may_watch(&state, &caller, &app).await.is_ok(),
-        None => false,
-    };
-    let rooms = state
-        .rooms
-        .list(app.as_str())
-        .into_iter()
-        .filter(|r| everything || r.visibility == RoomVisibility::Public)
-        .map(|info| RoomJson {
-            started: rfc3339(info.started_ms),
-            info,
-        })
-        .collect();
-    Ok(Json(RoomList {
-        app: app.to_string(),
-        rooms,
-    }))
-}
 
 #[derive(Deserialize)]
 pub struct LogQuery {
@@ -107,7 +60,11 @@ pub async fn logs(
 }
 
 /// Whether `caller` may see all of `app`'s rooms and its logs, and stop rooms.
-async fn may_watch(state: &AppState, caller: &Caller, app: &AppName) -> Result<(), ApiError> {
+pub(crate) async fn may_watch(
+    state: &AppState,
+    caller: &Caller,
+    app: &AppName,
+) -> Result<(), ApiError> {
     caller
         .require_app_role(&state.auth, app, AppRole::Maintainer, Scope::Rooms)
         .await

@@ -31,6 +31,8 @@ pub(crate) struct Setup {
     pub board: Arc<Board>,
     /// The room's metadata at its start.
     pub metadata: Metadata,
+    /// When it started (Unix ms).
+    pub started_ms: i64,
     /// Told once whether the instance started.
     pub ready: watch::Sender<Ready>,
 }
@@ -204,6 +206,7 @@ impl RoomActor {
         };
         self.setup.ready.send_replace(Some(Ok(())));
         self.log("info", format!("started (version {})", self.spec.version));
+        self.publish_as(&mut running, &["opened"]);
         let idle = self.inner.config.idle_grace;
         loop {
             let event = if running.members().members.is_empty() {
@@ -349,8 +352,14 @@ impl RoomActor {
     /// After an event that changed who is in the room or what the room part
     /// set: a host if there is none, the seat count, and the room list's view.
     fn publish(&self, running: &mut Running) {
+        self.publish_as(running, &[]);
+    }
+
+    /// [`publish`](Self::publish), telling live lists what changed, and
+    /// `also` (the room opened).
+    fn publish_as(&self, running: &mut Running, also: &[&'static str]) {
         let members = running.members_mut();
-        if !members.control.dirty {
+        if !members.control.dirty && also.is_empty() {
             return;
         }
         members.control.dirty = false;
@@ -372,7 +381,31 @@ impl RoomActor {
                 })
                 .collect(),
         };
-        self.setup.board.publish(listing);
+        let mut what = also.to_vec();
+        what.extend(self.setup.board.publish(listing));
+        if what.is_empty() {
+            return;
+        }
+        let info = self.info();
+        self.inner.changes.emit(
+            &self.spec.app,
+            &self.setup.room,
+            self.settings().visibility,
+            &what,
+            Some(&info),
+        );
+    }
+
+    /// The room as lists show it now.
+    fn info(&self) -> super::RoomInfo {
+        super::RoomInfo::new(
+            self.setup.room.clone(),
+            self.spec.version.to_string(),
+            self.setup.started_ms,
+            self.settings(),
+            self.setup.seats.reserved(Instant::now()),
+            self.setup.board.read(),
+        )
     }
 
     /// Stops taking events, answers joins that were waiting (they start a
@@ -411,6 +444,15 @@ impl RoomActor {
         }
         self.inner.remove(&key, self.setup.generation);
         self.inner.shared.metrics.rooms_live.dec();
+        if refuse.is_none() {
+            self.inner.changes.emit(
+                &self.spec.app,
+                &self.setup.room,
+                self.settings().visibility,
+                &["closed"],
+                None,
+            );
+        }
     }
 
     fn crash(&self, running: &mut Running, crash: Crash) {

@@ -38,14 +38,25 @@ impl Board {
         Self(Mutex::new(listing))
     }
 
-    /// Replaces the listing; whether it changed.
-    pub(crate) fn publish(&self, listing: Listing) -> bool {
+    /// Replaces the listing; what changed (`members`, `phase`, `host`,
+    /// `metadata`), nothing when nothing did.
+    pub(crate) fn publish(&self, listing: Listing) -> Vec<&'static str> {
         let mut current = self.0.lock().expect("board lock");
-        if *current == listing {
-            return false;
+        let mut what = Vec::new();
+        if current.members != listing.members {
+            what.push("members");
+        }
+        if current.phase != listing.phase {
+            what.push("phase");
+        }
+        if current.host != listing.host {
+            what.push("host");
+        }
+        if current.metadata != listing.metadata {
+            what.push("metadata");
         }
         *current = listing;
-        true
+        what
     }
 
     pub(crate) fn read(&self) -> Listing {

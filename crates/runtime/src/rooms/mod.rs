@@ -3,6 +3,7 @@
 //! server's WebSocket gateway) through a [`Membership`].
 
 mod actor;
+mod changes;
 mod codes;
 mod command;
 mod create;
@@ -11,6 +12,7 @@ mod listing;
 mod seats;
 mod settings;
 
+pub use changes::RoomChange;
 pub use command::{Command, CommandRefused, MemberView};
 pub use create::{CreateRefused, Created, NewRoom, Reservation, StartRefused};
 pub use listing::{ListedMember, RoomInfo};
@@ -544,6 +546,8 @@ pub(crate) struct Inner {
     starts: RateLimiter,
     linkers: Linkers,
     generation: AtomicU64,
+    /// What live room lists are told.
+    changes: changes::Changes,
 }
 
 /// Where the live rooms of an app are found. Rooms of this server today;
@@ -603,6 +607,7 @@ impl Rooms {
                 starts,
                 linkers,
                 generation: AtomicU64::new(0),
+                changes: changes::Changes::new(),
             }),
         }
     }
@@ -703,13 +708,14 @@ impl Rooms {
             metadata: metadata.clone(),
             ..Default::default()
         }));
+        let started_ms = lodge_store::now_ms();
         live.insert(
             (spec.app.clone(), room.to_owned()),
             Live {
                 generation,
                 tx: tx.clone(),
                 version: spec.version.clone(),
-                started_ms: lodge_store::now_ms(),
+                started_ms,
                 seats: seats.clone(),
                 settings: settings.clone(),
                 board: board.clone(),
@@ -727,6 +733,7 @@ impl Rooms {
                 settings,
                 board,
                 metadata,
+                started_ms,
                 ready: ready_tx,
             },
         );
@@ -785,6 +792,21 @@ impl Rooms {
     /// The live rooms of an app, by name.
     pub fn list(&self, app: &str) -> Vec<RoomInfo> {
         self.inner.list(app)
+    }
+
+    /// Watches every room change on this server: the feed, the number of
+    /// the last change before it, and `app`'s rooms at that moment (or
+    /// later: a change in the feed may already be in the snapshot; each
+    /// change carries the whole room, so applying it again is harmless).
+    pub fn watch(
+        &self,
+        app: &str,
+    ) -> (
+        tokio::sync::broadcast::Receiver<Arc<RoomChange>>,
+        u64,
+        Vec<RoomInfo>,
+    ) {
+        self.inner.changes.subscribe(|| self.inner.list(app))
     }
 
     /// Stops every room (the server is shutting down).
