@@ -1,5 +1,5 @@
 //! `lodge rooms ls APP`: the live rooms of an app; `lodge rooms create APP`:
-//! a new room, named or with a generated code.
+//! a new room, named or with a generated code, with its own settings.
 
 use crate::client::{ApiClient, Connection};
 use crate::output::table;
@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// List an app's live rooms: name, members, version, start time.
+    /// List an app's live rooms: name, phase, players, spectators, host,
+    /// version, start time.
     Ls {
         app: String,
         #[arg(long)]
@@ -23,9 +24,28 @@ pub enum Command {
         /// The room's name (1-64 letters, digits, '-', '_' or '.').
         #[arg(long)]
         name: Option<String>,
-        /// Fewer members than the app's [room].max-members.
+        /// Fewer players than the app's [room].max-members.
         #[arg(long)]
         max_members: Option<u32>,
+        /// Wait in a lobby until the host starts (`lobby`), or play at once
+        /// (`immediate`).
+        #[arg(long, value_parser = ["immediate", "lobby"])]
+        start: Option<String>,
+        /// Who joins once the room is playing: `allow`, `spectate` or `deny`.
+        #[arg(long, value_parser = ["allow", "spectate", "deny"])]
+        late_join: Option<String>,
+        /// No spectators in this room (when the app takes them).
+        #[arg(long)]
+        no_spectators: bool,
+        /// `public`, `unlisted` or `invite` (no wider than the app's).
+        #[arg(long, value_parser = ["public", "unlisted", "invite"])]
+        visibility: Option<String>,
+        /// Joining takes a password: read it from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Metadata the room starts with (repeatable).
+        #[arg(long, value_name = "KEY=VALUE")]
+        metadata: Vec<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -39,6 +59,7 @@ struct CreatedRoom {
     version: String,
     max_members: u32,
     play: String,
+    invite: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -50,7 +71,11 @@ struct RoomList {
 struct Room {
     name: String,
     version: String,
-    members: usize,
+    players: usize,
+    max_members: u32,
+    spectators: usize,
+    phase: String,
+    host: Option<String>,
     started: String,
 }
 
@@ -65,21 +90,48 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             app,
             name,
             max_members,
+            start,
+            late_join,
+            no_spectators,
+            visibility,
+            password_stdin,
+            metadata,
             json,
             connection,
-        } => create(app, name, max_members, json, connection).await,
+        } => {
+            let password = match password_stdin {
+                true => Some(crate::commands::account::read_password(true)?),
+                false => None,
+            };
+            let mut meta = serde_json::Map::new();
+            for entry in &metadata {
+                let Some((key, value)) = entry.split_once('=') else {
+                    anyhow::bail!("--metadata {entry:?} must look like KEY=VALUE");
+                };
+                meta.insert(key.to_owned(), value.into());
+            }
+            let body = serde_json::json!({
+                "name": name,
+                "max_members": max_members,
+                "start": start,
+                "late_join": late_join,
+                "spectators": no_spectators.then_some(false),
+                "visibility": visibility,
+                "password": password,
+                "metadata": meta,
+            });
+            create(app, body, json, connection).await
+        }
     }
 }
 
 async fn create(
     app: String,
-    name: Option<String>,
-    max_members: Option<u32>,
+    body: serde_json::Value,
     json: bool,
     connection: Connection,
 ) -> anyhow::Result<()> {
     let client = ApiClient::new(&connection)?;
-    let body = serde_json::json!({ "name": name, "max_members": max_members });
     let value: serde_json::Value = client
         .send(
             client
@@ -93,11 +145,17 @@ async fn create(
     }
     let created: CreatedRoom = serde_json::from_value(value)?;
     println!(
-        "created {app}/{} (version {}, up to {} members)",
+        "created {app}/{} (version {}, up to {} players)",
         created.room, created.version, created.max_members
     );
     println!("play: {}{}", client.base(), created.play);
-    println!("join: lodge join {app}/{} --name NAME", created.room);
+    match created.invite {
+        Some(invite) => println!(
+            "join: lodge join {app}/{} --name NAME --invite {invite}",
+            created.room
+        ),
+        None => println!("join: lodge join {app}/{} --name NAME", created.room),
+    }
     Ok(())
 }
 
@@ -118,8 +176,29 @@ async fn list(app: String, json: bool, connection: Connection) -> anyhow::Result
     let rows: Vec<Vec<String>> = list
         .rooms
         .into_iter()
-        .map(|r| vec![r.name, r.members.to_string(), r.version, r.started])
+        .map(|r| {
+            vec![
+                r.name,
+                r.phase,
+                format!("{}/{}", r.players, r.max_members),
+                r.spectators.to_string(),
+                r.host.unwrap_or_else(|| "-".into()),
+                r.version,
+                r.started,
+            ]
+        })
         .collect();
-    table(&["ROOM", "MEMBERS", "VERSION", "STARTED"], &rows);
+    table(
+        &[
+            "ROOM",
+            "PHASE",
+            "PLAYERS",
+            "SPECTATORS",
+            "HOST",
+            "VERSION",
+            "STARTED",
+        ],
+        &rows,
+    );
     Ok(())
 }

@@ -22,6 +22,7 @@ mod origin;
 mod outbound;
 mod properties;
 mod reads;
+mod reconnect;
 mod registry;
 mod regression;
 mod room_create;
