@@ -277,16 +277,13 @@ async fn session(
                     let (code, reason) = frame
                         .map(|f| (u16::from(f.code), f.reason.to_string()))
                         .unwrap_or((1005, String::new()));
-                    if left && code == 1000 || left && code == 1005 {
+                    if left && matches!(code, 1000 | 1005) {
                         return Ok(Ended::Left);
                     }
                     return Ok(Ended::Closed(code, reason));
                 }
                 Some(Ok(_)) => {}
-                Some(Err(e)) if left => {
-                    let _ = e;
-                    return Ok(Ended::Left);
-                }
+                Some(Err(_)) if left => return Ok(Ended::Left),
                 Some(Err(e)) => return Ok(Ended::Broken(e.to_string())),
                 None if left => return Ok(Ended::Left),
                 None => return Ok(Ended::Broken("the connection ended".into())),
