@@ -150,7 +150,7 @@ test("the play form opens the shared runner link for the chosen room", async () 
   // The token's holder sees every room.
   await visitor.evaluate((token) => localStorage.setItem("lodge.token", token), TOKEN);
   await visitor.reload();
-  await visitor.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "den" }).waitFor();
+  await visitor.getByRole("table", { name: "Live rooms" }).locator('tr[data-room="den"]').waitFor();
   assert.deepEqual(errors, []);
 });
 
@@ -159,7 +159,7 @@ test("a public app's rooms are listed to everyone", async () => {
   await joinRoom(page, server, "chat", "porch", "hal");
   const visitor = await newPage(browser);
   await visitor.goto(`${server.url}/app/chat`);
-  await visitor.getByRole("list", { name: "Live rooms" }).getByRole("link", { name: "porch" }).waitFor();
+  await visitor.getByRole("table", { name: "Live rooms" }).locator('tr[data-room="porch"]').waitFor();
   assert.doesNotMatch(await visitor.locator("main").innerText(), /unlisted/);
 });
 

@@ -147,6 +147,19 @@ export class Api {
   }
 
   /**
+   * POSTs JSON to a route open to everyone (rooms, invites, a room's
+   * password): as the signed-in account when there is one, else as nobody.
+   */
+  async post(path, body) {
+    const headers = { "content-type": "application/json", accept: "application/json" };
+    if (this.account) headers["x-csrf-token"] = this.account.csrf;
+    const response = await fetch(`/api${path}`, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
+    const text = await response.text();
+    if (!response.ok) throw failure(response.status, text, `${response.status} ${response.statusText}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  /**
    * Sends a change: as the signed-in account (with its CSRF token), or
    * with the saved token; with neither, asks the person to sign in (or for
    * a token) first. `body` is a Blob sent as it is, or a value sent as JSON.

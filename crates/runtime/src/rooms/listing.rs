@@ -89,6 +89,8 @@ pub struct RoomInfo {
     pub password: bool,
     /// The host's name.
     pub host: Option<String>,
+    /// The host's member id.
+    pub host_id: Option<u64>,
     pub metadata: Metadata,
     /// Who is in the room, in join order (the first [`MAX_LISTED_MEMBERS`]).
     pub roster: Vec<ListedMember>,
@@ -130,6 +132,7 @@ impl RoomInfo {
             late_join: settings.late_join,
             password: settings.password.is_some(),
             host,
+            host_id: listing.host,
             metadata: listing.metadata,
             roster,
         }

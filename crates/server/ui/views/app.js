@@ -1,13 +1,12 @@
 // An app's page, /app/NAME: play form, http link, owner and collaborators
-// (owners add and remove them), live rooms (refreshed), versions with
-// their parts, and deleting.
+// (owners add and remove them), live rooms (as they change) and creating
+// one, versions with their parts, and deleting.
 
 import { h, show } from "../dom.js";
 import { errorLine, field, onSubmit } from "../forms.js";
 import { bytes, counted, dateTime } from "../format.js";
+import { createRoomForm, liveRooms } from "./live-rooms.js";
 import { playForm } from "./play-form.js";
-
-const REFRESH_MS = 5000;
 
 export async function appView(visit, name) {
   const { api } = visit;
@@ -24,21 +23,16 @@ export async function appView(visit, name) {
   const unowned = app.members.length === 0;
   const mayChange = !account || isAdmin || unowned || myRole !== null;
   const mayOwn = !account || isAdmin || unowned || myRole === "owner";
-  const rooms = h("div", {});
-  const renderRooms = async () => {
-    if (!hasRoom) return rooms.replaceChildren(h("p", { class: "muted" }, "This app has no room part."));
-    const { rooms: live } = await api.get(`/apps/${encodeURIComponent(name)}/rooms`);
-    // Unlisted rooms are shown only to the app's owners and maintainers (and
-    // admins, and tokens that may see them): a room's name is its key.
-    const hidden = latest.manifest.room?.visibility !== "public" && !api.hasToken() && !(isAdmin || myRole)
-      ? h("p", { class: "muted" }, "This app's rooms are unlisted: only people given a room's link can find it.")
-      : null;
-    rooms.replaceChildren(live.length === 0
-      ? h("p", { class: "muted" }, "No rooms are running.")
-      : h("ul", { "aria-label": "Live rooms" }, live.map((r) => h("li", {},
-        h("a", { href: `/play/${name}/${r.name}` }, r.name), ` — ${counted(r.members, "member")}, v${r.version}`))),
-      ...(hidden ? [hidden] : []));
-  };
+  const roomPart = latest.manifest.room;
+  // Unlisted rooms are shown only to the app's owners and maintainers (and
+  // admins, and tokens that may see them): a room's name is its key.
+  const hidden = roomPart && roomPart.visibility !== "public" && !api.hasToken() && !(isAdmin || myRole)
+    ? h("p", { class: "muted" }, "This app's rooms are unlisted: only people given a room's link can find it.")
+    : null;
+  const rooms = hasRoom
+    ? h("div", {}, liveRooms(visit, name), hidden,
+      h("details", { class: "create-room" }, h("summary", {}, "Create a room"), createRoomForm(visit, name, roomPart)))
+    : h("p", { class: "muted" }, "This app has no room part.");
   const problem = errorLine();
   const deleteProblem = errorLine();
   show(name,
@@ -57,9 +51,6 @@ export async function appView(visit, name) {
     mayOwn ? h("p", {}, h("button", { class: "danger", onclick: () => deleteApp(visit, name, app.versions.length, deleteProblem) }, `Delete ${name} and all its versions`)) : null,
     mayOwn ? deleteProblem : null,
     mayChange ? null : h("p", { class: "muted" }, `Only ${name}'s owners and maintainers can publish or delete its versions.`));
-  await renderRooms();
-  if (!visit.current()) return;
-  visit.every(REFRESH_MS, renderRooms);
 }
 
 /** "Owner: alice · maintainers: bob, carol". */

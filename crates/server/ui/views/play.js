@@ -3,10 +3,12 @@
 // part (or the generic text client) connected to the room.
 
 import { AudioEngine } from "../audio/engine.js";
-import { closeReason, NEW_VERSION, SIGN_IN_REQUIRED } from "../close-codes.js";
+import { closeReason, LODGE_CLOSE_CODES, NEW_VERSION, SIGN_IN_REQUIRED } from "../close-codes.js";
 import { h, show, showProblem } from "../dom.js";
 import { nameProblem, ROOM_RULE, savedName, saveName, validName, validRoom } from "../names.js";
 import { KEYBOARD_PAD_HELP } from "../caps/input.js";
+import { RoomPanel } from "../lobby.js";
+import { backoffMs, keepInvite, mayReconnect, RECONNECT_ATTEMPTS, resumeToken, roomInvite } from "../room-link.js";
 import { chooseRenderer } from "../renderers/index.js";
 import { ClientRunner } from "../runner.js";
 import { TextClient } from "../text-client.js";
@@ -21,6 +23,9 @@ const FAULT_TITLES = {
 
 /** Messages kept while the connection opens. */
 const MAX_PENDING = 256;
+/** How long an open connection must stay open to count as joined (a refusal closes it at once). */
+const JOINED_AFTER_MS = 250;
+const PASSWORD_REQUIRED = LODGE_CLOSE_CODES.PASSWORD_REQUIRED[0];
 
 export async function playView(visit, app, room) {
   const version = new URLSearchParams(location.search).get("version");
@@ -44,7 +49,8 @@ export async function playView(visit, app, room) {
   const username = visit.api.account?.username;
   const name = username ?? (joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null));
   if (!visit.current()) return;
-  const session = new Session({ app, room: hasRoom ? room : null, version, info, name });
+  const spectate = new URLSearchParams(location.search).get("spectate") === "1";
+  const session = new Session({ api: visit.api, app, room: hasRoom ? room : null, version, info, name, spectate });
   visit.onLeave(() => session.leave());
 }
 
@@ -76,11 +82,22 @@ function signInLink() {
 
 /** One run of an app on this page: its client, its connection, its UI. */
 class Session {
-  constructor({ app, room, version, info, name }) {
+  constructor({ api, app, room, version, info, name, spectate }) {
+    this.api = api;
     this.app = app;
     this.room = room;
     this.version = version;
     this.name = name;
+    this.spectate = spectate;
+    /** This tab's way back into the room as the same member. */
+    this.resume = room ? resumeToken(app, room) : null;
+    /** The invite to get in with (until the first join succeeds). */
+    this.invite = room ? roomInvite(app, room) : null;
+    this.attempt = 0;
+    this.retryTimer = 0;
+    this.joinedTimer = 0;
+    this.joined = false;
+    this.panel = room ? new RoomPanel({ api, app, room, resume: this.resume }) : null;
     this.clientPart = info.parts.find((p) => p.role === "client");
     this.ws = null;
     this.pending = [];
@@ -105,14 +122,14 @@ class Session {
       : null;
     const bar = h("div", { class: "play-bar" },
       h("span", { class: "title" }, room ? `${app} · ${room}` : app),
-      h("span", { class: "muted" }, `as ${name}`),
+      h("span", { class: "muted" }, spectate ? `watching as ${name}` : `as ${name}`),
       controls,
       this.audio?.controls,
       h("a", { class: "button", href: `/app/${app}` }, "Leave"),
       this.status);
     const gamepad = this.clientPart?.capabilities?.includes("gamepad");
     const padHelp = cartridge ? WASM4_KEYS_HELP : gamepad && KEYBOARD_PAD_HELP;
-    const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
+    const main = show(room ? `${app} · ${room}` : app, bar, this.panel?.el, this.stage,
       padHelp && h("p", { class: "pad-help muted" }, padHelp),
       h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.audio?.statsLine, this.logList));
     main.className = "wide";
@@ -151,6 +168,7 @@ class Session {
   }
 
   connect() {
+    clearTimeout(this.retryTimer);
     this.disconnected = null;
     // Rejoining also brings back a client that had stopped.
     if (this.fault) this.startClient();
@@ -158,8 +176,11 @@ class Session {
     const url = new URL(`/apps/${encodeURIComponent(this.app)}/rooms/${encodeURIComponent(this.room)}`, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("name", this.name);
+    url.searchParams.set("resume", this.resume);
     if (this.version) url.searchParams.set("version", this.version);
-    this.setStatus("connecting…", "");
+    if (this.spectate) url.searchParams.set("spectate", "true");
+    if (this.invite) url.searchParams.set("invite", this.invite);
+    this.setStatus(this.attempt ? "reconnecting…" : "connecting…", this.attempt ? "reconnecting" : "");
     const ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
@@ -169,20 +190,61 @@ class Session {
       // What the client sent while the connection opened goes first.
       for (const payload of this.pending.splice(0)) ws.send(payload.val);
       this.client?.send({ tag: "connected" });
+      this.joinedTimer = setTimeout(() => this.ws === ws && ws.readyState === WebSocket.OPEN && this.arrived(), JOINED_AFTER_MS);
     };
     ws.onmessage = ({ data }) => {
+      if (!this.joined) this.arrived();
       const payload = typeof data === "string" ? { tag: "text", val: data } : { tag: "binary", val: new Uint8Array(data) };
       this.client?.send({ tag: "message", val: payload });
     };
     ws.onclose = (e) => {
+      clearTimeout(this.joinedTimer);
       if (this.ws !== ws || this.leaving) return;
+      this.joined = false;
       const reason = closeReason(e.code, e.reason);
-      this.setStatus(`disconnected: ${reason}`, "disconnected");
       this.client?.send({ tag: "disconnected", val: reason });
       this.log([{ level: "warn", message: `disconnected: ${reason}` }]);
+      if (mayReconnect(e.code) && this.attempt < RECONNECT_ATTEMPTS) return this.retry(reason);
+      this.setStatus(`disconnected: ${reason}`, "disconnected");
       this.disconnected = { code: e.code, reason };
       this.updateOverlay();
     };
+  }
+
+  /** The join went through: the room panel learns who we are; the invite has done its job. */
+  arrived() {
+    this.joined = true;
+    this.attempt = 0;
+    if (this.invite) {
+      this.invite = null;
+      keepInvite(this.app, this.room, null);
+    }
+    this.panel?.joined();
+  }
+
+  /** Tries again after a close that allows it, saying so, with backoff. */
+  retry(reason) {
+    this.attempt += 1;
+    const wait = backoffMs(this.attempt);
+    this.setStatus(`reconnecting in ${(wait / 1000).toFixed(1)} s…`, "reconnecting");
+    this.reconnecting = { reason, wait, attempt: this.attempt };
+    this.updateOverlay();
+    this.retryTimer = setTimeout(() => {
+      this.reconnecting = null;
+      this.connect();
+    }, wait);
+  }
+
+  /** The room's password for an invite, then joins with it. */
+  async enterPassword(password, error) {
+    try {
+      const path = `/apps/${encodeURIComponent(this.app)}/rooms/${encodeURIComponent(this.room)}/admit`;
+      const answer = await this.api.post(path, { password });
+      this.invite = answer.invite;
+      this.connect();
+    } catch (e) {
+      error.textContent = e.message;
+    }
   }
 
   /** Sends to the room; queued (up to a bound) while the connection opens. */
@@ -204,7 +266,22 @@ class Session {
     this.overlay = null;
     const leave = h("a", { class: "button", href: `/app/${this.app}` }, "Leave");
     const rejoin = () => h("button", { class: this.fault ? "" : "primary", onclick: () => this.connect() }, "Rejoin");
-    if (this.disconnected?.code === NEW_VERSION) {
+    if (this.reconnecting) {
+      const { reason, wait, attempt } = this.reconnecting;
+      this.showOverlay("info", "Reconnecting…",
+        `${reason}\n\nTrying again in ${(wait / 1000).toFixed(1)} s (attempt ${attempt} of ${RECONNECT_ATTEMPTS}); your seat is kept for a while.`,
+        [h("button", { class: "primary", onclick: () => this.connect() }, "Reconnect now"), leave]);
+    } else if (this.disconnected?.code === PASSWORD_REQUIRED && !this.fault) {
+      const input = h("input", { type: "password", name: "password", required: true, maxlength: 128, "aria-label": "Room password" });
+      const error = h("p", { class: "error", role: "alert" });
+      const form = h("form", { class: "row" }, input, h("button", { class: "primary" }, "Join"), error);
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        this.enterPassword(input.value, error);
+      });
+      this.showOverlay("info", "This room has a password", this.disconnected.reason, [form, leave]);
+      input.focus();
+    } else if (this.disconnected?.code === NEW_VERSION) {
       // A new version: reload, so the client part is the new one too.
       this.showOverlay("info", "A new version is out", this.disconnected.reason, [
         h("button", { class: "primary", onclick: () => location.reload() }, "Reload"),
@@ -259,6 +336,9 @@ class Session {
 
   leave() {
     this.leaving = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.joinedTimer);
+    this.panel?.close();
     this.client?.stop();
     this.view?.stop();
     this.audio?.close();
