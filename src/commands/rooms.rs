@@ -1,5 +1,6 @@
 //! `lodge rooms ls APP`: the live rooms of an app; `lodge rooms create APP`:
-//! a new room, named or with a generated code, with its own settings.
+//! a new room, named or with a generated code, with its own settings;
+//! `lodge rooms stop APP ROOM`: a room ended now.
 
 use crate::client::{ApiClient, Connection};
 use crate::output::table;
@@ -14,6 +15,14 @@ pub enum Command {
         app: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Stop a live room now; its members are told it stopped (close 1001,
+    /// so clients reconnect to a fresh room).
+    Stop {
+        app: String,
+        room: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -86,6 +95,18 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             json,
             connection,
         } => list(app, json, connection).await,
+        Command::Stop {
+            app,
+            room,
+            connection,
+        } => {
+            let client = ApiClient::new(&connection)?;
+            let _: serde_json::Value = client
+                .send(client.request(Method::DELETE, &format!("/api/apps/{app}/rooms/{room}")))
+                .await?;
+            println!("stopped {app}/{room}");
+            Ok(())
+        }
         Command::Create {
             app,
             name,

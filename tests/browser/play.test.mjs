@@ -38,15 +38,26 @@ async function board(page) {
   return middle.join("");
 }
 
-test("two pages on one link play tic-tac-toe to a win, each seeing the other's moves", async () => {
+test("two pages play tic-tac-toe through the lobby; one reloads mid-game and keeps its seat", async () => {
   const errors = [];
   const ada = await newPage(browser, errors);
   const bob = await newPage(browser, errors);
   await join(ada, server, "tic-tac-toe", "final", "ada");
   await waitForScreen(ada, "Waiting for a second player");
+  // The room waits in its lobby; ada, its first player, is the host.
+  const adaPanel = ada.getByRole("region", { name: "Room" });
+  await adaPanel.getByText("Waiting to start").waitFor();
   await join(bob, server, "tic-tac-toe", "final", "bob");
+  await waitForScreen(ada, "the host starts the game");
+  const bobPanel = bob.getByRole("region", { name: "Room" });
+  await bobPanel.getByText("ada starts the game").waitFor();
+  assert.equal(await bobPanel.getByRole("button", { name: "Start the game" }).count(), 0, "only the host starts");
+  await screenshot(ada, "tic-tac-toe-lobby");
+  await adaPanel.getByRole("button", { name: "Start the game" }).click();
+  await ada.locator(".terminal").focus();
   await waitForScreen(ada, "Your turn (X)");
   await waitForScreen(bob, "ada's turn (X)");
+  await bobPanel.getByText("Playing").waitFor();
   assert.match(await screen(bob), /You are bob \(O\)/);
 
   // X plays the top row; O plays the middle row. Keys, arrows and the mouse.
@@ -56,6 +67,16 @@ test("two pages on one link play tic-tac-toe to a win, each seeing the other's m
   await bob.keyboard.press("4"); // cell 3
   await waitForScreen(ada, "Your turn (X)");
   assert.equal(await board(ada), "X..O.....");
+
+  // bob reloads the page mid-game: same tab, same seat, same mark, the
+  // board as it was; nobody forfeits.
+  await bob.reload();
+  await bob.locator(".status.connected").waitFor();
+  await waitForScreen(bob, "You are bob (O)");
+  await waitForScreen(bob, "ada's turn (X)");
+  assert.equal(await board(bob), "X..O.....");
+  assert.doesNotMatch(await screen(ada), /wins/);
+  await bob.locator(".terminal").focus();
 
   // ada's cursor is on the cell she played (0): right one (cell 1), Enter.
   await ada.keyboard.press("ArrowRight");
@@ -75,6 +96,27 @@ test("two pages on one link play tic-tac-toe to a win, each seeing the other's m
   assert.equal(await board(bob), "XXXOO....");
   await screenshot(ada, "tic-tac-toe-winner");
   await screenshot(bob, "tic-tac-toe-loser");
+
+  // A third person joining now watches.
+  const cat = await newPage(browser, errors);
+  await join(cat, server, "tic-tac-toe", "final", "cat");
+  await waitForScreen(cat, "You are cat (watching)");
+  assert.equal(await board(cat), "XXXOO....");
+  await cat.getByRole("region", { name: "Room" }).getByText("watching").first().waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test("a dropped connection shows that it is reconnecting, then plays on", async () => {
+  const errors = [];
+  const page = await newPage(browser, errors);
+  await join(page, server, "tic-tac-toe", "drops", "dee");
+  await waitForScreen(page, "Waiting for a second player");
+  // The server goes away for this member (1001): the page says it is
+  // reconnecting, and comes back by itself.
+  server.lodge("rooms", "stop", "tic-tac-toe", "drops");
+  await page.getByRole("alertdialog").getByText("Reconnecting").waitFor();
+  await page.locator(".status.connected").waitFor();
+  await waitForScreen(page, "You are dee (X)");
   assert.deepEqual(errors, []);
 });
 

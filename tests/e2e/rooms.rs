@@ -152,28 +152,50 @@ async fn the_counter_is_shared_across_rooms_and_survives_a_restart() {
 }
 
 #[tokio::test]
-async fn tic_tac_toe_refuses_a_third_player_and_plays_to_a_win() {
+async fn tic_tac_toe_starts_from_its_lobby_lets_a_third_watch_and_plays_to_a_win() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &[]);
     push(&server, "tic-tac-toe");
-    let mut x = Ws::join(&server, "tic-tac-toe", "game", "xavier").await;
+    let resume = "xavier-resume-token-0123456789";
+    let mut x = Ws::try_join(
+        &server,
+        "tic-tac-toe",
+        "game",
+        "xavier",
+        &format!("&resume={resume}"),
+    )
+    .await
+    .unwrap();
     assert_eq!(x.text().await, r#"{"type":"you","mark":"X"}"#);
-    assert!(x.text().await.contains(r#""status":"waiting""#));
+    assert!(x.text().await.contains(r#""status":"lobby""#));
     let mut o = Ws::join(&server, "tic-tac-toe", "game", "olga").await;
     assert_eq!(o.text().await, r#"{"type":"you","mark":"O"}"#);
-    let start = o.text().await;
+    let both = o.text().await;
     assert!(
-        start.contains(r#""status":"playing""#) && start.contains(r#""x":"xavier","o":"olga""#),
-        "{start}"
+        both.contains(r#""status":"lobby""#) && both.contains(r#""x":"xavier","o":"olga""#),
+        "{both}"
     );
-    assert_eq!(x.text().await, start);
+    assert_eq!(x.text().await, both);
 
-    // max-members = 2: the third join is refused, with the reason in the close frame.
-    let mut third = Ws::join(&server, "tic-tac-toe", "game", "thea").await;
-    assert_eq!(
-        third.recv().await,
-        Received::Close(4002, "the room is full (2 players)".into())
-    );
+    // The host (the first to join) starts the game.
+    let started = server
+        .http()
+        .post(server.api("/api/apps/tic-tac-toe/rooms/game/start"))
+        .json(&serde_json::json!({ "resume": resume }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    let start = x.text().await;
+    assert!(start.contains(r#""status":"playing""#), "{start}");
+    assert_eq!(o.text().await, start);
+
+    // max-members = 2 and late-join = "spectate": a third person watches.
+    let mut thea = Ws::join(&server, "tic-tac-toe", "game", "thea").await;
+    assert_eq!(thea.text().await, r#"{"type":"you","mark":null}"#);
+    assert_eq!(thea.text().await, start);
+    assert_eq!(x.text().await, start, "everyone hears the newcomer's state");
+    assert_eq!(o.text().await, start);
 
     // Out of turn is refused to that player only.
     o.send("4").await;
@@ -189,6 +211,7 @@ async fn tic_tac_toe_refuses_a_third_player_and_plays_to_a_win() {
         mover.send(&cell.to_string()).await;
         last = x.text().await;
         assert_eq!(o.text().await, last);
+        assert_eq!(thea.text().await, last, "the spectator sees every move");
     }
     assert!(
         last.contains(r#""board":"XXXOO....""#)

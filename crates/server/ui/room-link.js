@@ -58,3 +58,14 @@ export function keepInvite(app, room, invite) {
   if (invite) sessionStorage.setItem(inviteKey(app, room), invite);
   else sessionStorage.removeItem(inviteKey(app, room));
 }
+
+const nameKey = (app, room) => `lodge.joined-as:${app}/${room}`;
+
+/** The name this tab joined `app/room` under, so a reload comes back without asking again. */
+export function joinedName(app, room) {
+  return sessionStorage.getItem(nameKey(app, room));
+}
+
+export function keepJoinedName(app, room, name) {
+  sessionStorage.setItem(nameKey(app, room), name);
+}

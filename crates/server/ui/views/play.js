@@ -8,7 +8,9 @@ import { h, show, showProblem } from "../dom.js";
 import { nameProblem, ROOM_RULE, savedName, saveName, validName, validRoom } from "../names.js";
 import { KEYBOARD_PAD_HELP } from "../caps/input.js";
 import { RoomPanel } from "../lobby.js";
-import { backoffMs, keepInvite, mayReconnect, RECONNECT_ATTEMPTS, resumeToken, roomInvite } from "../room-link.js";
+import {
+  backoffMs, joinedName, keepInvite, keepJoinedName, mayReconnect, RECONNECT_ATTEMPTS, resumeToken, roomInvite,
+} from "../room-link.js";
 import { chooseRenderer } from "../renderers/index.js";
 import { ClientRunner } from "../runner.js";
 import { TextClient } from "../text-client.js";
@@ -45,9 +47,13 @@ export async function playView(visit, app, room) {
   }
   const joining = sessionStorage.getItem("lodge.joining");
   sessionStorage.removeItem("lodge.joining");
-  // The server names a signed-in member by their account, whatever the page asks.
+  // The server names a signed-in member by their account, whatever the page
+  // asks. A reload comes back under the name this tab joined with.
   const username = visit.api.account?.username;
-  const name = username ?? (joining && validName(joining) ? joining : await askName(app, hasRoom ? room : null));
+  const before = hasRoom ? joinedName(app, room) : null;
+  const given = joining && validName(joining) ? joining : before && validName(before) ? before : null;
+  const name = username ?? given ?? (await askName(app, hasRoom ? room : null));
+  if (hasRoom) keepJoinedName(app, room, name);
   if (!visit.current()) return;
   const spectate = new URLSearchParams(location.search).get("spectate") === "1";
   const session = new Session({ api: visit.api, app, room: hasRoom ? room : null, version, info, name, spectate });

@@ -1,6 +1,7 @@
 //! The tic-tac-toe example's client: the board, whose turn it is, and the
 //! result. Play with the mouse, with the arrow keys and Enter, or with the
 //! digits 1-9 (row by row); press N for a new game once one has ended.
+//! Spectators see the same board; a player who is away is marked so.
 
 use lodge_client::terminal::{self, Rgb};
 use lodge_client::{Client, Init, Key, Message, Pointer, PointerKind, Size, server};
@@ -22,7 +23,8 @@ const CELL_H: u16 = 3;
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 enum FromRoom {
-    You { mark: String },
+    /// The mark this member plays, or none for a spectator.
+    You { mark: Option<String> },
     State(State),
     Error { message: String },
 }
@@ -32,12 +34,15 @@ struct State {
     /// Nine characters, row by row: "X", "O" or ".".
     board: String,
     turn: String,
-    /// "waiting", "playing", "won" or "draw".
+    /// "lobby", "waiting", "playing", "won" or "draw".
     status: String,
     winner: Option<String>,
     forfeit: bool,
     x: Option<String>,
     o: Option<String>,
+    /// The marks of players whose connection dropped (their seat is held).
+    #[serde(default)]
+    away: Vec<String>,
 }
 
 #[derive(Default)]
@@ -81,6 +86,9 @@ impl Game {
                 }
             }
             "draw" => "Draw. Press N for a new game.".into(),
+            "lobby" if s.x.is_some() && s.o.is_some() => {
+                "Both players are here: the host starts the game.".into()
+            }
             _ => "Waiting for a second player…".into(),
         }
     }
@@ -89,10 +97,18 @@ impl Game {
         let Size { cols, rows } = terminal::size();
         terminal::clear(BG);
         terminal::write_centered(0, "tic-tac-toe", FG, BG);
+        let player = |mark: &str, name: &Option<String>| {
+            let away = if self.state.away.iter().any(|m| m == mark) {
+                " (reconnecting…)"
+            } else {
+                ""
+            };
+            format!("{mark}: {}{away}", name.as_deref().unwrap_or("-"))
+        };
         let players = format!(
-            "X: {}   O: {}",
-            self.state.x.as_deref().unwrap_or("-"),
-            self.state.o.as_deref().unwrap_or("-")
+            "{}   {}",
+            player("X", &self.state.x),
+            player("O", &self.state.o)
         );
         terminal::write_centered(1, &players, DIM, BG);
 
@@ -213,7 +229,7 @@ impl Client for Game {
             return;
         };
         match serde_json::from_str::<FromRoom>(text) {
-            Ok(FromRoom::You { mark }) => self.mark = Some(mark),
+            Ok(FromRoom::You { mark }) => self.mark = mark,
             Ok(FromRoom::State(state)) => {
                 if state.status != self.state.status {
                     self.notice.clear();

@@ -1,16 +1,25 @@
-//! The tic-tac-toe example's room: two players take turns on one board.
+//! The tic-tac-toe example's room: two players take turns on one board,
+//! after the host starts the game from the lobby; anyone else watches.
 //!
 //! Protocol (text messages):
 //! - players send a cell number `0`-`8` (row by row) to play, or `again`
 //!   for a new game once one has ended;
-//! - the room sends `{"type":"you","mark":"X"}` to each player on joining,
+//! - the room sends `{"type":"you","mark":"X"}` to each player on joining
+//!   (and on coming back), `{"type":"you","mark":null}` to a spectator,
 //!   `{"type":"state",...}` to everyone after every change, and
 //!   `{"type":"error","message":...}` to a player whose move was refused.
+//!
+//! The room waits in its lobby (`[room].start = "lobby"`) until the host
+//! starts it with two players; whoever joins after that watches
+//! (`late-join = "spectate"`). A player whose connection drops keeps their
+//! mark for `reconnect-seconds` (the state says they are away), and forfeits
+//! only if they don't come back.
 //!
 //! Every win is counted in app kv (`wins/NAME`, and `games` for every game
 //! that ended), which the app's http part serves as a leaderboard.
 
 use lodge_sdk::kv::{self, Scope};
+use lodge_sdk::room::{self, Phase, Role};
 use lodge_sdk::{Member, MemberId, Message, Room, members};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,6 +45,8 @@ impl Mark {
 
 #[derive(Clone, PartialEq, Eq)]
 enum Status {
+    /// In the lobby, for the host to start.
+    Lobby,
     Waiting,
     Playing,
     Won { winner: Mark, forfeit: bool },
@@ -46,6 +57,8 @@ struct Player {
     id: MemberId,
     name: String,
     mark: Mark,
+    /// Their connection dropped; their seat is held for them.
+    away: bool,
 }
 
 struct TicTacToe {
@@ -61,7 +74,7 @@ impl Default for TicTacToe {
             players: Vec::new(),
             board: [None; 9],
             turn: Mark::X,
-            status: Status::Waiting,
+            status: Status::Lobby,
         }
     }
 }
@@ -112,18 +125,26 @@ impl TicTacToe {
             .map(|c| c.map_or(".", Mark::as_str))
             .collect();
         let (status, winner, forfeit) = match &self.status {
+            Status::Lobby => ("lobby", None, false),
             Status::Waiting => ("waiting", None, false),
             Status::Playing => ("playing", None, false),
             Status::Won { winner, forfeit } => ("won", Some(*winner), *forfeit),
             Status::Draw => ("draw", None, false),
         };
         let name = |m: Mark| self.name_of(m).map_or("null".into(), json_str);
+        let away: Vec<String> = self
+            .players
+            .iter()
+            .filter(|p| p.away)
+            .map(|p| json_str(p.mark.as_str()))
+            .collect();
         format!(
-            r#"{{"type":"state","board":"{board}","turn":"{}","status":"{status}","winner":{},"forfeit":{forfeit},"x":{},"o":{}}}"#,
+            r#"{{"type":"state","board":"{board}","turn":"{}","status":"{status}","winner":{},"forfeit":{forfeit},"x":{},"o":{},"away":[{}]}}"#,
             self.turn.as_str(),
             winner.map_or("null".into(), |w| json_str(w.as_str())),
             name(Mark::X),
             name(Mark::O),
+            away.join(","),
         )
     }
 
@@ -154,11 +175,24 @@ impl TicTacToe {
     fn new_game(&mut self) {
         self.board = [None; 9];
         self.turn = Mark::X;
-        self.status = if self.players.len() == 2 {
+        self.status = if room::phase() == Phase::Lobby {
+            Status::Lobby
+        } else if self.players.len() == 2 {
             Status::Playing
         } else {
             Status::Waiting
         };
+    }
+
+    /// Tells `id` who they are here: their mark, or none (watching).
+    fn tell_mark(&self, id: MemberId) {
+        let mark = self
+            .player(id)
+            .map_or("null".to_owned(), |p| json_str(p.mark.as_str()));
+        members::send(
+            id,
+            &Message::Text(format!(r#"{{"type":"you","mark":{mark}}}"#)),
+        );
     }
 
     fn play(&mut self, id: MemberId, cell: usize) {
@@ -196,27 +230,60 @@ impl TicTacToe {
 
 impl Room for TicTacToe {
     fn on_join(&mut self, member: &Member) -> Result<(), String> {
-        if self.players.len() >= 2 {
-            return Err("this game already has two players".into());
+        if room::role(member.id) == Some(Role::Player) && self.players.len() < 2 {
+            let mark = match self.players.first() {
+                Some(first) => first.mark.other(),
+                None => Mark::X,
+            };
+            self.players.push(Player {
+                id: member.id,
+                name: member.name.clone(),
+                mark,
+                away: false,
+            });
+            if self.players.len() == 2 && room::phase() == Phase::Playing {
+                self.new_game();
+            }
+        } else if room::role(member.id) == Some(Role::Player) {
+            // Two players already (one of them away): this one watches.
+            let _ = room::set_role(member.id, Role::Spectator);
         }
-        let mark = match self.players.first() {
-            Some(first) => first.mark.other(),
-            None => Mark::X,
-        };
-        self.players.push(Player {
-            id: member.id,
-            name: member.name.clone(),
-            mark,
-        });
-        members::send(
-            member.id,
-            &Message::Text(format!(r#"{{"type":"you","mark":"{}"}}"#, mark.as_str())),
-        );
-        if self.players.len() == 2 {
-            self.new_game();
-        }
+        self.tell_mark(member.id);
         self.announce();
         Ok(())
+    }
+
+    fn on_phase(&mut self, phase: Phase) {
+        if phase != Phase::Playing {
+            return;
+        }
+        if self.players.len() < 2 {
+            // Started too early: back to the lobby until someone joins.
+            room::set_phase(Phase::Lobby);
+            let host = room::host();
+            if let Some(host) = host {
+                Self::refuse(host, "tic-tac-toe needs two players: invite someone first");
+            }
+            return;
+        }
+        self.new_game();
+        self.announce();
+    }
+
+    fn on_drop(&mut self, member: &Member) {
+        if let Some(player) = self.players.iter_mut().find(|p| p.id == member.id) {
+            player.away = true;
+            self.announce();
+        }
+    }
+
+    fn on_rejoin(&mut self, member: &Member) {
+        if let Some(player) = self.players.iter_mut().find(|p| p.id == member.id) {
+            player.away = false;
+        }
+        // A reloaded page starts from nothing: who it is, then the board.
+        self.tell_mark(member.id);
+        self.announce();
     }
 
     fn on_message(&mut self, from: MemberId, message: Message) {
@@ -237,6 +304,7 @@ impl Room for TicTacToe {
 
     fn on_leave(&mut self, member: &Member) {
         let Some(index) = self.players.iter().position(|p| p.id == member.id) else {
+            // A spectator: nothing changes for the players.
             return;
         };
         if self.status == Status::Playing {
@@ -246,8 +314,12 @@ impl Room for TicTacToe {
                 forfeit: true,
             };
             self.record(Some(winner));
-        } else if !matches!(self.status, Status::Won { .. } | Status::Draw) {
-            self.status = Status::Waiting;
+        } else if self.status == Status::Waiting || self.status == Status::Lobby {
+            self.status = if room::phase() == Phase::Lobby {
+                Status::Lobby
+            } else {
+                Status::Waiting
+            };
         }
         self.players.remove(index);
         self.announce();
