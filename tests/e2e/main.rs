@@ -20,6 +20,7 @@ mod identity;
 mod lobby;
 mod origin;
 mod outbound;
+mod party;
 mod properties;
 mod reads;
 mod reconnect;

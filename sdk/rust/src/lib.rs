@@ -26,12 +26,12 @@
 
 #[doc(hidden)]
 pub mod bindings;
+mod handler;
 pub mod identity;
 pub mod kv;
 pub mod log;
 pub mod members;
 mod message;
-mod handler;
 pub mod presence;
 pub mod room;
 pub mod timers;

@@ -24,9 +24,13 @@ const CELL_H: u16 = 3;
 #[serde(tag = "type", rename_all = "lowercase")]
 enum FromRoom {
     /// The mark this member plays, or none for a spectator.
-    You { mark: Option<String> },
+    You {
+        mark: Option<String>,
+    },
     State(State),
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Deserialize, Default, Clone)]

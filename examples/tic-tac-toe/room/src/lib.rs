@@ -49,7 +49,10 @@ enum Status {
     Lobby,
     Waiting,
     Playing,
-    Won { winner: Mark, forfeit: bool },
+    Won {
+        winner: Mark,
+        forfeit: bool,
+    },
     Draw,
 }
 
