@@ -10,6 +10,7 @@
 
 mod http;
 mod load;
+mod lobby;
 mod lodge;
 mod native;
 mod neighbours;
@@ -50,6 +51,8 @@ enum Command {
     Http(http::HttpArgs),
     /// Fair CPU: the chat round trip in one app, alone and while another app's rooms spin.
     Neighbours(neighbours::NeighboursArgs),
+    /// The live room list: a thousand watchers while rooms fill, and reconnects.
+    Lobby(lobby::LobbyArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
             Command::Rooms(args) => rooms::run(args).await,
             Command::Http(args) => http::run(args).await,
             Command::Neighbours(args) => neighbours::run(args).await,
+            Command::Lobby(args) => lobby::run(args).await,
         }
     });
     match result {
