@@ -845,3 +845,46 @@ async fn next_change(list: &mut LiveList, last: &mut u64) -> (Vec<String>, Strin
     *last = seq;
     (what, name, room)
 }
+
+/// The lobby game in sdk/rust/README.md, built from `tests/guests/readme-lobby`.
+#[tokio::test]
+async fn the_readme_lobby_game_works_as_written() {
+    let readme = std::fs::read_to_string(repo().join("sdk/rust/README.md")).unwrap();
+    let section = readme.find("## A lobby game").unwrap();
+    let start = section + readme[section..].find("```rust\n").unwrap() + "```rust\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let source =
+        std::fs::read_to_string(repo().join("tests/guests/readme-lobby/src/lib.rs")).unwrap();
+    assert_eq!(
+        &readme[start..end],
+        source,
+        "tests/guests/readme-lobby must be the README's lobby game"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let manifest = "[app]\nname = \"party\"\nversion = \"0.1.0\"\ndescription = \"README.\"\n\n[room]\ncomponent = \"room.wasm\"\nstart = \"lobby\"\n";
+    let app = AppDir::new(manifest, &[("room.wasm", &guest_component("readme_lobby"))]);
+    server.ok(&["app", "push", app.path()]);
+    let mut ann = join(&server, "party", "p", "ann", "").await;
+    let mut bob = join(&server, "party", "p", "bob", "").await;
+    ann.send("hi").await;
+    assert_eq!(ann.text().await, "wait for the host to start");
+    let start_path = "/apps/party/rooms/p/start";
+    let (status, _) = post(&server, start_path, json!({"resume": resume("ann")})).await;
+    assert_eq!(status, 200);
+    assert_eq!(bob.text().await, "a party needs three");
+    assert_eq!(room_info(&server, "party", "p")["phase"], "lobby");
+    let _cy = join(&server, "party", "p", "cy", "").await;
+    let (status, _) = post(&server, start_path, json!({"resume": resume("ann")})).await;
+    assert_eq!(status, 200);
+    ann.send("go team").await;
+    assert_eq!(bob.text().await, "go team");
+    bob.drop_connection();
+    let mut bob = join(&server, "party", "p", "bob", "").await;
+    assert_eq!(
+        bob.text().await,
+        "go team",
+        "what was sent while away comes first"
+    );
+    assert_eq!(bob.text().await, "welcome back");
+}

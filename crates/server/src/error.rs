@@ -239,7 +239,7 @@ impl From<CommandRefused> for ApiError {
         let message = e.to_string();
         let (status, code) = match e {
             CommandRefused::NoRoom => (StatusCode::NOT_FOUND, "room_not_running"),
-            CommandRefused::NotAMember => (StatusCode::FORBIDDEN, "not_a_member"),
+            CommandRefused::NotAMember => (StatusCode::FORBIDDEN, "not_in_room"),
             CommandRefused::NotHost { .. } => (StatusCode::FORBIDDEN, "not_host"),
             CommandRefused::AlreadyPlaying => (StatusCode::CONFLICT, "already_playing"),
             CommandRefused::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_command"),
