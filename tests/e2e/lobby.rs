@@ -371,6 +371,9 @@ async fn an_invite_holds_a_seat_and_bad_invites_are_refused_with_their_own_code(
         format!("/play/club/{room}#invite={creator_invite}")
     );
 
+    // The room was made through the API: even its first join needs an invite.
+    let mut early = join(&server, "club", &room, "early", "").await;
+    assert_eq!(early.closed().await.0, 4009);
     let mut ann = join(
         &server,
         "club",

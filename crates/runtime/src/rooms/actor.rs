@@ -33,6 +33,10 @@ pub(crate) struct Setup {
     pub metadata: Metadata,
     /// When it started (Unix ms).
     pub started_ms: i64,
+    /// The room was started by a join, whose member needs no invite to get
+    /// into it (a room made through the API answered its creator an invite
+    /// instead).
+    pub first_join_free: bool,
     /// Told once whether the instance started.
     pub ready: watch::Sender<Ready>,
 }
@@ -483,7 +487,8 @@ impl RoomActor {
         let refused = |code, reason: String| JoinRefused { code, reason };
         let settings = self.settings();
         // The member who starts a room by joining it needs no invite.
-        if settings.needs_admission() && !joiner.admitted && !first {
+        let free = first && self.setup.first_join_free;
+        if settings.needs_admission() && !joiner.admitted && !free {
             return Err(match settings.password {
                 Some(_) => refused(
                     close::PASSWORD_REQUIRED,

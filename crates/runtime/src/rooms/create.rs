@@ -137,7 +137,7 @@ impl Rooms {
                 None => free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned()))),
             };
             self.inner.may_start(&live, &spec, client)?;
-            let started = self.spawn(&mut live, &spec, &room, settings, new.metadata);
+            let started = self.spawn(&mut live, &spec, &room, settings, new.metadata, false);
             (room, started.ready)
         };
         started(ready).await?;
@@ -191,7 +191,8 @@ impl Rooms {
                     self.inner.may_start(&live, &spec, client)?;
                     let room =
                         free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned())));
-                    let started = self.spawn(&mut live, &spec, &room, spec.settings(), filters);
+                    let started =
+                        self.spawn(&mut live, &spec, &room, spec.settings(), filters, false);
                     let (token, expires) = started.seats.reserve(now, ttl).ok_or_else(|| {
                         CreateRefused::MaxMembers {
                             app: spec.app.clone(),

@@ -652,8 +652,14 @@ impl Rooms {
                                 code: close::TRY_AGAIN,
                                 reason: refused.to_string(),
                             })?;
-                        let started =
-                            self.spawn(&mut live, &spec, room, spec.settings(), Metadata::new());
+                        let started = self.spawn(
+                            &mut live,
+                            &spec,
+                            room,
+                            spec.settings(),
+                            Metadata::new(),
+                            true,
+                        );
                         (started.tx, started.generation)
                     }
                 }
@@ -685,7 +691,8 @@ impl Rooms {
 
     /// Starts `room` of `spec`'s app with `settings` and initial `metadata`
     /// (the caller holds the live-rooms lock, checked the name is free and
-    /// the limits allow it).
+    /// the limits allow it). `by_join`: a join started it, and its member
+    /// needs no invite.
     fn spawn(
         &self,
         live: &mut HashMap<(String, String), Live>,
@@ -693,6 +700,7 @@ impl Rooms {
         room: &str,
         settings: RoomSettings,
         metadata: Metadata,
+        by_join: bool,
     ) -> Spawned {
         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
@@ -734,6 +742,7 @@ impl Rooms {
                 board,
                 metadata,
                 started_ms,
+                first_join_free: by_join,
                 ready: ready_tx,
             },
         );
