@@ -883,10 +883,14 @@ async fn the_readme_lobby_game_works_as_written() {
     ann.send("go team").await;
     assert_eq!(bob.text().await, "go team");
     bob.drop_connection();
+    while room_info(&server, "party", "p")["roster"][1]["connected"] != false {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ann.send("while you were away").await;
     let mut bob = join(&server, "party", "p", "bob", "").await;
     assert_eq!(
         bob.text().await,
-        "go team",
+        "while you were away",
         "what was sent while away comes first"
     );
     assert_eq!(bob.text().await, "welcome back");

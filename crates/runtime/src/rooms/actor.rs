@@ -48,8 +48,8 @@ pub(crate) struct RoomActor {
     next_member: u64,
     /// The byte budget of member messages waiting in the mailbox.
     mailbox_bytes: Arc<Semaphore>,
-    /// Whether anyone has asked to join yet (the first join is in the mailbox
-    /// when the room starts).
+    /// Whether anyone has been let in yet (past the room's own checks: an
+    /// invite, a seat, the late-join policy), so the room part saw a join.
     joined_once: bool,
     /// Whether any member stayed at least [`STAYED`]; a room nobody stayed in
     /// stops as soon as it is empty instead of idling.
@@ -242,9 +242,7 @@ impl RoomActor {
             let Some(event) = event else { break };
             let outcome = match event {
                 Event::Join { joiner, reply } => {
-                    let first = !self.joined_once;
-                    self.joined_once = true;
-                    self.join(&mut running, joiner, first, reply).await
+                    self.join(&mut running, joiner, reply).await
                 }
                 Event::Message {
                     member, payload, ..
@@ -574,9 +572,9 @@ impl RoomActor {
         &mut self,
         running: &mut Running,
         joiner: Joiner,
-        first: bool,
         reply: oneshot::Sender<JoinReply>,
     ) -> Result<(), Crash> {
+        let first = !self.joined_once;
         running.members_mut().control.dirty = true;
         if let Some(token) = &joiner.resume
             && let Some(id) = running.member_by_resume(token)
@@ -590,6 +588,7 @@ impl RoomActor {
                 return Ok(());
             }
         };
+        self.joined_once = true;
         let Joiner {
             name,
             account,
