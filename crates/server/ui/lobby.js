@@ -1,6 +1,7 @@
-// The room panel above a room's stage: who is in the room (players,
-// spectators, the host), its phase, and what a member may do through Lodge
-// itself: the host starts the game from the lobby, anyone invites. It
+// The room panel in a room's bar: its phase and seats in one line while it
+// plays; in the lobby, a second row with who is in the room (players,
+// spectators, the host). And what a member may do through Lodge itself:
+// the host starts the game from the lobby, anyone invites. It
 // follows the room live (GET /api/apps/APP/rooms?room=ROOM as Server-Sent
 // Events), proving membership with the tab's resume token.
 
@@ -111,6 +112,7 @@ export class RoomPanel {
       return;
     }
     const lobby = room.phase === "lobby";
+    this.el.classList.toggle("lobby", lobby);
     const you = (m) => (this.me?.member === m.id ? " (you)" : "");
     const person = (m) => h("li", { class: m.connected ? "" : "away" },
       m.name, you(m),
@@ -130,7 +132,7 @@ export class RoomPanel {
     if (this.me?.role === "spectator") buttons.push(h("span", { class: "badge" }, "watching"));
     this.el.replaceChildren(
       headline,
-      lobby || spectators.length
+      lobby
         ? h("div", { class: "roster" },
           h("ul", { "aria-label": "Players" }, players.map(person)),
           spectators.length ? h("ul", { "aria-label": "Spectators", class: "spectators" }, spectators.map(person)) : null)

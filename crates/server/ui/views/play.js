@@ -132,10 +132,11 @@ class Session {
       controls,
       this.audio?.controls,
       h("a", { class: "button", href: `/app/${app}` }, "Leave"),
+      this.panel?.el,
       this.status);
     const gamepad = this.clientPart?.capabilities?.includes("gamepad");
     const padHelp = cartridge ? WASM4_KEYS_HELP : gamepad && KEYBOARD_PAD_HELP;
-    const main = show(room ? `${app} · ${room}` : app, bar, this.panel?.el, this.stage,
+    const main = show(room ? `${app} · ${room}` : app, bar, this.stage,
       padHelp && h("p", { class: "pad-help muted" }, padHelp),
       h("details", { class: "console" }, h("summary", {}, "Console ", this.logCount), this.audio?.statsLine, this.logList));
     main.className = "wide";
