@@ -100,7 +100,8 @@ test("two pages play tic-tac-toe through the lobby; one reloads mid-game and kee
   // A third person joining now watches.
   const cat = await newPage(browser, errors);
   await join(cat, server, "tic-tac-toe", "final", "cat");
-  await waitForScreen(cat, "You are cat (watching)");
+  await waitForScreen(cat, "ada (X) wins");
+  assert.match(await screen(cat), /You are cat \(watching\)/);
   assert.equal(await board(cat), "XXXOO....");
   await cat.getByRole("region", { name: "Room" }).getByText("watching").first().waitFor();
   assert.deepEqual(errors, []);

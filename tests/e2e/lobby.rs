@@ -592,7 +592,8 @@ async fn a_second_connection_with_a_resume_token_takes_the_members_place() {
     );
     assert_eq!(
         ask(&mut second, "history").await,
-        "history: join ann player playing"
+        "history: join ann player playing | drop ann | rejoin ann",
+        "the room part hears that a new client took the member's place"
     );
     // Someone else's token isn't a way in as them.
     let response = Ws::try_join(&server, "tabs", "t", "mal", "&resume=short").await;

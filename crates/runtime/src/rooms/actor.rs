@@ -241,9 +241,7 @@ impl RoomActor {
             };
             let Some(event) = event else { break };
             let outcome = match event {
-                Event::Join { joiner, reply } => {
-                    self.join(&mut running, joiner, reply).await
-                }
+                Event::Join { joiner, reply } => self.join(&mut running, joiner, reply).await,
                 Event::Message {
                     member, payload, ..
                 } => {
@@ -680,7 +678,9 @@ impl RoomActor {
 
     /// Member `id` connects again with its resume token: after a drop (the
     /// room part sees `on-rejoin`), or while its old connection still looks
-    /// alive (that one is closed, and the room part sees nothing).
+    /// alive, as a reloaded page's does for a moment (that one is closed with
+    /// `REPLACED`, and the room part sees `on-drop` then `on-rejoin`: the new
+    /// connection is a client starting from nothing).
     async fn rejoin(
         &mut self,
         running: &mut Running,
@@ -716,15 +716,20 @@ impl RoomActor {
             let attachment = running.members().members[&id].attachment;
             return self.dropped(running, id, attachment).await;
         }
-        if !was_away {
+        let back = member(id, &name);
+        if was_away {
+            self.log("info", format!("{name} (#{id}) came back"));
+        } else {
             self.log(
                 "info",
                 format!("{name} (#{id}) connected again, replacing their connection"),
             );
-            return Ok(());
+            let gone = back.clone();
+            self.call(running, |events, store| {
+                Box::pin(async move { events.on_drop(store, &gone).await })
+            })
+            .await?;
         }
-        self.log("info", format!("{name} (#{id}) came back"));
-        let back = member(id, &name);
         self.call(running, |events, store| {
             Box::pin(async move { events.on_rejoin(store, &back).await })
         })
