@@ -17,18 +17,6 @@ fn push_probe(server: &Server, app: &str, settings: &str) -> AppDir {
     dir
 }
 
-async fn post(server: &Server, path: &str, body: Value) -> (u16, Value) {
-    let response = server
-        .http()
-        .post(server.api(&format!("/api{path}")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// The app's rooms as a visitor (no token) sees them.
 async fn public_rooms(server: &Server, app: &str) -> Vec<String> {
     let response = server
@@ -102,7 +90,7 @@ async fn ask(ws: &mut Ws, question: &str) -> String {
 
 /// Creates a room with `body` and answers its name.
 async fn create(server: &Server, app: &str, body: Value) -> (String, Value) {
-    let (status, created) = post(server, &format!("/apps/{app}/rooms"), body).await;
+    let (status, created) = post_json(server, &format!("/apps/{app}/rooms"), body).await;
     assert_eq!(status, 201, "{created}");
     (created["room"].as_str().unwrap().to_owned(), created)
 }
@@ -129,7 +117,7 @@ async fn a_lobby_room_only_plays_when_the_host_starts_it() {
 
     // Only the host starts, through Lodge (the lobby screen's button).
     let path = format!("/apps/party/rooms/{room}/start");
-    let (status, refused) = post(&server, &path, json!({"resume": resume("bob")})).await;
+    let (status, refused) = post_json(&server, &path, json!({"resume": resume("bob")})).await;
     assert_eq!(
         (status, refused["error"]["code"].as_str()),
         (403, Some("not_host"))
@@ -140,7 +128,7 @@ async fn a_lobby_room_only_plays_when_the_host_starts_it() {
             .unwrap()
             .contains("ann")
     );
-    let (status, _) = post(
+    let (status, _) = post_json(
         &server,
         &path,
         json!({"resume": "not-a-member-0123456789abc"}),
@@ -152,7 +140,7 @@ async fn a_lobby_room_only_plays_when_the_host_starts_it() {
         "lobby",
         "nobody but the host moved it"
     );
-    let (status, started) = post(&server, &path, json!({"resume": resume("ann")})).await;
+    let (status, started) = post_json(&server, &path, json!({"resume": resume("ann")})).await;
     assert_eq!(status, 200, "{started}");
     assert_eq!(
         (started["phase"].as_str(), started["host"].as_bool()),
@@ -161,7 +149,7 @@ async fn a_lobby_room_only_plays_when_the_host_starts_it() {
     assert_eq!(started["room"]["phase"], "playing");
     expect(&mut ann, "phase playing").await;
     expect(&mut bob, "phase playing").await;
-    let (status, again) = post(&server, &path, json!({"resume": resume("ann")})).await;
+    let (status, again) = post_json(&server, &path, json!({"resume": resume("ann")})).await;
     assert_eq!(
         (status, again["error"]["code"].as_str()),
         (409, Some("already_playing"))
@@ -169,7 +157,7 @@ async fn a_lobby_room_only_plays_when_the_host_starts_it() {
 
     // The host hands the role on; the old host no longer may.
     let host = format!("/apps/party/rooms/{room}/host");
-    let (status, moved) = post(
+    let (status, moved) = post_json(
         &server,
         &host,
         json!({"resume": resume("ann"), "member": 2}),
@@ -182,7 +170,7 @@ async fn a_lobby_room_only_plays_when_the_host_starts_it() {
     );
     assert_eq!(room_info(&server, "party", &room)["host"], "bob");
     assert_eq!(ask(&mut bob, "whoami").await, "#2 player host=true playing");
-    let (status, _) = post(
+    let (status, _) = post_json(
         &server,
         &host,
         json!({"resume": resume("ann"), "member": 1}),
@@ -294,7 +282,8 @@ async fn spectators_are_not_counted_and_refused_where_not_taken() {
     let _plain = push_probe(&server, "solo", "");
     let mut watcher = join(&server, "solo", "r", "wat", "&spectate=true").await;
     assert_eq!(watcher.closed().await.0, 4012);
-    let (status, refused) = post(&server, "/apps/solo/rooms", json!({"spectators": true})).await;
+    let (status, refused) =
+        post_json(&server, "/apps/solo/rooms", json!({"spectators": true})).await;
     assert_eq!(
         (status, refused["error"]["code"].as_str()),
         (400, Some("invalid_spectators"))
@@ -347,7 +336,7 @@ async fn unlisted_and_invite_rooms_are_never_listed_publicly() {
 
     // A room can't be listed more widely than its app's rooms.
     let _hidden = push_probe(&server, "hidden", "");
-    let (status, refused) = post(
+    let (status, refused) = post_json(
         &server,
         "/apps/hidden/rooms",
         json!({"visibility": "public"}),
@@ -389,12 +378,12 @@ async fn an_invite_holds_a_seat_and_bad_invites_are_refused_with_their_own_code(
 
     // Strangers can't make invites; a member can, and one may hold a seat.
     let path = format!("/apps/club/rooms/{room}/invites");
-    let (status, refused) = post(&server, &path, json!({})).await;
+    let (status, refused) = post_json(&server, &path, json!({})).await;
     assert_eq!(
         (status, refused["error"]["code"].as_str()),
         (403, Some("invite_not_allowed"))
     );
-    let (status, held) = post(
+    let (status, held) = post_json(
         &server,
         &path,
         json!({"resume": resume("ann"), "seat_secs": 60}),
@@ -404,7 +393,7 @@ async fn an_invite_holds_a_seat_and_bad_invites_are_refused_with_their_own_code(
     assert!(held["seat_expires"].is_string(), "{held}");
     let seat_invite = held["invite"].as_str().unwrap().to_owned();
     assert_eq!(room_info(&server, "club", &room)["seats_reserved"], 1);
-    let (status, plain) = post(&server, &path, json!({"invite": creator_invite})).await;
+    let (status, plain) = post_json(&server, &path, json!({"invite": creator_invite})).await;
     assert_eq!(status, 201, "an invite holder passes it on: {plain}");
     let plain_invite = plain["invite"].as_str().unwrap().to_owned();
 
@@ -448,7 +437,7 @@ async fn an_invite_holds_a_seat_and_bad_invites_are_refused_with_their_own_code(
     let (code, reason) = fay.closed().await;
     assert_eq!(code, 4008);
     assert!(reason.contains(&other), "{reason}");
-    let (_, short) = post(
+    let (_, short) = post_json(
         &server,
         &path,
         json!({"resume": resume("ann"), "expires_secs": 1}),
@@ -465,7 +454,8 @@ async fn an_invite_holds_a_seat_and_bad_invites_are_refused_with_their_own_code(
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_guessing_is_rate_limited() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &[]);
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let server = Server::start_logging(data.path(), &[], log.path());
     let _app = push_probe(&server, "vault", "visibility = \"public\"\n");
     let (room, created) = create(&server, "vault", json!({"password": "open sesame"})).await;
     assert_eq!(created["info"]["password"], true);
@@ -492,12 +482,12 @@ async fn a_wrong_password_is_refused_and_guessing_is_rate_limited() {
     let mut bob = join(&server, "vault", &room, "bob", "").await;
     assert_eq!(bob.closed().await.0, 4010);
     let admit = format!("/apps/vault/rooms/{room}/admit");
-    let (status, wrong) = post(&server, &admit, json!({"password": "open barley"})).await;
+    let (status, wrong) = post_json(&server, &admit, json!({"password": "open barley"})).await;
     assert_eq!(
         (status, wrong["error"]["code"].as_str()),
         (403, Some("wrong_password"))
     );
-    let (status, admitted) = post(&server, &admit, json!({"password": "open sesame"})).await;
+    let (status, admitted) = post_json(&server, &admit, json!({"password": "open sesame"})).await;
     assert_eq!(status, 200, "{admitted}");
     let invite = admitted["invite"].as_str().unwrap();
     let mut bob = join(&server, "vault", &room, "bob", &format!("&invite={invite}")).await;
@@ -520,8 +510,17 @@ async fn a_wrong_password_is_refused_and_guessing_is_rate_limited() {
     }
     let limited = limited.expect("guessing is limited");
     assert!(limited.headers().contains_key("retry-after"));
-    let (status, _) = post(&server, &admit, json!({"password": "open sesame"})).await;
+    let (status, _) = post_json(&server, &admit, json!({"password": "open sesame"})).await;
     assert_eq!(status, 429);
+
+    // Query strings carry invites and resume tokens: the server's log (at
+    // debug level) has the paths, never them; nor the password.
+    let written = std::fs::read_to_string(log.path()).unwrap();
+    assert!(written.contains("/admit"), "the log is captured");
+    let bob_resume = resume("bob");
+    for secret in ["open sesame", creator.as_str(), invite, bob_resume.as_str()] {
+        assert!(!written.contains(secret), "{secret} is in the log");
+    }
 }
 
 #[tokio::test]
@@ -610,13 +609,13 @@ async fn join_or_create_matches_metadata_filters() {
         "visibility = \"public\"\nmax-members = 4\n",
     );
     let path = "/apps/arena/rooms/join-or-create";
-    let (status, ranked) = post(&server, path, json!({"filters": {"mode": "ranked"}})).await;
+    let (status, ranked) = post_json(&server, path, json!({"filters": {"mode": "ranked"}})).await;
     assert_eq!(status, 200, "{ranked}");
-    let (_, again) = post(&server, path, json!({"filters": {"mode": "ranked"}})).await;
+    let (_, again) = post_json(&server, path, json!({"filters": {"mode": "ranked"}})).await;
     assert_eq!(again["room"], ranked["room"]);
-    let (_, casual) = post(&server, path, json!({"filters": {"mode": "casual"}})).await;
+    let (_, casual) = post_json(&server, path, json!({"filters": {"mode": "casual"}})).await;
     assert_ne!(casual["room"], ranked["room"]);
-    let (_, any) = post(&server, path, json!({})).await;
+    let (_, any) = post_json(&server, path, json!({})).await;
     assert!(any["room"] == ranked["room"] || any["room"] == casual["room"]);
     let room = ranked["room"].as_str().unwrap();
     assert_eq!(
@@ -633,10 +632,11 @@ async fn join_or_create_matches_metadata_filters() {
             .await
             .starts_with("error: metadata key")
     );
-    let (_, next) = post(&server, path, json!({"filters": {"mode": "ranked"}})).await;
+    let (_, next) = post_json(&server, path, json!({"filters": {"mode": "ranked"}})).await;
     assert_ne!(next["room"], ranked["room"]);
 
-    let (status, bad) = post(&server, path, json!({"filters": {"mode": "x".repeat(300)}})).await;
+    let (status, bad) =
+        post_json(&server, path, json!({"filters": {"mode": "x".repeat(300)}})).await;
     assert_eq!(
         (status, bad["error"]["code"].as_str()),
         (400, Some("invalid_metadata"))
@@ -794,7 +794,7 @@ async fn the_live_list_delivers_every_change_in_order() {
         (what, room["players"].as_u64()),
         (vec!["members".to_owned()], Some(2))
     );
-    let (status, _) = post(
+    let (status, _) = post_json(
         &server,
         "/apps/live/rooms/table/start",
         json!({"resume": resume("ann")}),
@@ -874,12 +874,12 @@ async fn the_readme_lobby_game_works_as_written() {
     ann.send("hi").await;
     assert_eq!(ann.text().await, "wait for the host to start");
     let start_path = "/apps/party/rooms/p/start";
-    let (status, _) = post(&server, start_path, json!({"resume": resume("ann")})).await;
+    let (status, _) = post_json(&server, start_path, json!({"resume": resume("ann")})).await;
     assert_eq!(status, 200);
     assert_eq!(bob.text().await, "a party needs three");
     assert_eq!(room_info(&server, "party", "p")["phase"], "lobby");
     let _cy = join(&server, "party", "p", "cy", "").await;
-    let (status, _) = post(&server, start_path, json!({"resume": resume("ann")})).await;
+    let (status, _) = post_json(&server, start_path, json!({"resume": resume("ann")})).await;
     assert_eq!(status, 200);
     ann.send("go team").await;
     assert_eq!(bob.text().await, "go team");

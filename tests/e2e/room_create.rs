@@ -15,18 +15,6 @@ fn push_chat(server: &Server, app: &str) -> AppDir {
     dir
 }
 
-async fn post(server: &Server, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let response = server
-        .http()
-        .post(server.api(&format!("/api{path}")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
 fn is_code(room: &str) -> bool {
     room.len() == 9
         && room.bytes().enumerate().all(|(i, b)| {
@@ -44,7 +32,7 @@ async fn create_with_a_code_or_a_name_and_refuse_a_live_name_or_too_many_members
     let server = Server::start(data.path(), &[]);
     let _app = push_chat(&server, "chat");
 
-    let (status, created) = post(&server, "/apps/chat/rooms", serde_json::json!({})).await;
+    let (status, created) = post_json(&server, "/apps/chat/rooms", serde_json::json!({})).await;
     assert_eq!(status, 201, "{created}");
     let room = created["room"].as_str().unwrap().to_owned();
     assert!(is_code(&room), "{room}");
@@ -59,7 +47,7 @@ async fn create_with_a_code_or_a_name_and_refuse_a_live_name_or_too_many_members
     let mut ada = Ws::join(&server, "chat", &room, "ada").await;
     assert_eq!(ada.text().await, "* ada joined");
 
-    let (status, named) = post(
+    let (status, named) = post_json(
         &server,
         "/apps/chat/rooms",
         serde_json::json!({"name": "den", "max_members": 2}),
@@ -70,7 +58,7 @@ async fn create_with_a_code_or_a_name_and_refuse_a_live_name_or_too_many_members
         (named["room"].as_str(), named["max_members"].as_u64()),
         (Some("den"), Some(2))
     );
-    let (status, again) = post(
+    let (status, again) = post_json(
         &server,
         "/apps/chat/rooms",
         serde_json::json!({"name": "den"}),
@@ -87,7 +75,7 @@ async fn create_with_a_code_or_a_name_and_refuse_a_live_name_or_too_many_members
     let mut c = Ws::join(&server, "chat", "den", "c").await;
     assert_eq!(c.closed().await.0, 4002);
 
-    let (status, over) = post(
+    let (status, over) = post_json(
         &server,
         "/apps/chat/rooms",
         serde_json::json!({"max_members": 5}),
@@ -102,7 +90,7 @@ async fn create_with_a_code_or_a_name_and_refuse_a_live_name_or_too_many_members
             .contains("max-members"),
         "{over}"
     );
-    let (status, bad) = post(
+    let (status, bad) = post_json(
         &server,
         "/apps/chat/rooms",
         serde_json::json!({"name": "a b"}),
@@ -206,7 +194,7 @@ async fn an_unused_reservation_frees_its_seat_when_it_expires() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &["--seat-reservation-secs", "1"]);
     let _app = push_chat(&server, "party");
-    let (status, created) = post(
+    let (status, created) = post_json(
         &server,
         "/apps/party/rooms",
         serde_json::json!({"name": "duo", "max_members": 2}),
@@ -214,7 +202,7 @@ async fn an_unused_reservation_frees_its_seat_when_it_expires() {
     .await;
     assert_eq!(status, 201, "{created}");
     let _ada = Ws::join(&server, "party", "duo", "ada").await;
-    let (status, held) = post(
+    let (status, held) = post_json(
         &server,
         "/apps/party/rooms/join-or-create",
         serde_json::json!({}),
@@ -250,7 +238,7 @@ async fn lodge_join_without_a_room_joins_or_creates_and_creation_is_rate_limited
             .unwrap()
     };
     // A member stays, so the room lives while the CLI comes and goes.
-    let (status, held) = post(
+    let (status, held) = post_json(
         &server,
         "/apps/chat/rooms/join-or-create",
         serde_json::json!({}),
@@ -273,7 +261,7 @@ async fn lodge_join_without_a_room_joins_or_creates_and_creation_is_rate_limited
     assert_eq!(ada.text().await, "* bob joined");
 
     // Two starts a minute from this address: the second creation is refused.
-    let (status, _) = post(&server, "/apps/chat/rooms", serde_json::json!({})).await;
+    let (status, _) = post_json(&server, "/apps/chat/rooms", serde_json::json!({})).await;
     assert_eq!(status, 201);
     let response = server
         .http()

@@ -760,3 +760,24 @@ impl Drop for Proxy {
         self.accept.abort();
     }
 }
+
+/// POSTs `body` as JSON to `/api{path}` with no credentials; the status and
+/// the JSON answer (null when it has none).
+pub async fn post_json(
+    server: &Server,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = server
+        .http()
+        .post(server.api(&format!("/api{path}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}

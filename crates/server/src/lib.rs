@@ -248,7 +248,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             run::by_host,
         ))
         .layer(axum::middleware::from_fn(headers::lodge_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            // The path only: query strings carry seat and resume tokens
+            // and invites, which have no place in a log.
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                },
+            ),
+        )
         .with_state(state)
 }
 

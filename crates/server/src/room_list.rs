@@ -77,6 +77,19 @@ impl Sight {
             None => self.everything || visibility == RoomVisibility::Public,
         }
     }
+
+    /// The rooms of `app` this caller sees, as of change `seq`.
+    fn list(&self, app: &str, rooms: Vec<RoomInfo>, seq: u64) -> RoomList {
+        RoomList {
+            app: app.to_owned(),
+            rooms: rooms
+                .into_iter()
+                .filter(|r| self.sees(&r.name, r.visibility))
+                .map(RoomJson::from)
+                .collect(),
+            seq,
+        }
+    }
 }
 
 /// Works out what the caller may see: one room they can show they may
@@ -144,15 +157,7 @@ pub async fn list_rooms(
     state.apps.resolve(&app, None, None).await?;
     let sight = sight(&state, caller, &app, &query).await?;
     let (feed, seq, rooms) = state.rooms.watch(app.as_str());
-    let list = RoomList {
-        app: app.to_string(),
-        rooms: rooms
-            .into_iter()
-            .filter(|r| sight.sees(&r.name, r.visibility))
-            .map(RoomJson::from)
-            .collect(),
-        seq,
-    };
+    let list = sight.list(app.as_str(), rooms, seq);
     let live = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -193,15 +198,7 @@ fn live_list(
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
                         let (fresh, seq, rooms) = state.rooms.watch(&app);
-                        let list = RoomList {
-                            app: app.clone(),
-                            rooms: rooms
-                                .into_iter()
-                                .filter(|r| sight.sees(&r.name, r.visibility))
-                                .map(RoomJson::from)
-                                .collect(),
-                            seq,
-                        };
+                        let list = sight.list(&app, rooms, seq);
                         return Some((Ok(snapshot(&list)), fresh));
                     }
                     Err(RecvError::Closed) => return None,
