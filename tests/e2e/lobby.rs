@@ -896,3 +896,37 @@ async fn the_readme_lobby_game_works_as_written() {
     );
     assert_eq!(bob.text().await, "welcome back");
 }
+
+/// Dropped connections can't pile up: one address has at most 4 seats held
+/// in a room; a fifth drop is a leave.
+#[tokio::test]
+async fn one_address_holds_at_most_four_seats_after_drops() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let _app = push_probe(
+        &server,
+        "crowd",
+        "max-members = 10\nreconnect-seconds = 30\n",
+    );
+    let mut watcher = Ws::try_join_from(
+        &server,
+        "127.0.0.2",
+        "crowd",
+        "r",
+        "obs",
+        &format!("&resume={}", resume("obs")),
+    )
+    .await
+    .unwrap();
+    expect(&mut watcher, "join obs player playing").await;
+    for i in 1..=5 {
+        let name = format!("m{i}");
+        let member = join(&server, "crowd", "r", &name, "").await;
+        expect(&mut watcher, &format!("join {name} player playing")).await;
+        member.drop_connection();
+        let seen = if i <= 4 { "drop" } else { "leave" };
+        expect(&mut watcher, &format!("{seen} {name}")).await;
+    }
+    let info = room_info(&server, "crowd", "r");
+    assert_eq!(info["members"], 5, "obs and four held seats: {info}");
+}

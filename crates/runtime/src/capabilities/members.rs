@@ -39,6 +39,9 @@ pub(crate) struct MemberSlot {
     pub attachment: u64,
     /// When the member's connection dropped, while their seat is held.
     pub away_since: Option<Instant>,
+    /// Where the member connects from (one IPv6 /64 counts as one), to
+    /// bound the seats held for one address.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// A member's outbox as its connections read it.
@@ -66,6 +69,7 @@ impl MemberSlot {
             resume,
             attachment: 0,
             away_since: None,
+            client: None,
         }
     }
 }

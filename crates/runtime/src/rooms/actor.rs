@@ -60,6 +60,11 @@ pub(crate) struct RoomActor {
 /// to idle after everyone left.
 const STAYED: Duration = Duration::from_secs(5);
 
+/// Seats one client address may have held for it in a room at once: a drop
+/// past these is a leave, so nobody fills a room with connections they
+/// opened and dropped.
+pub(crate) const MAX_HELD_PER_ADDRESS: usize = 4;
+
 /// Why a guest call failed: the room ends with this reason.
 struct Crash {
     kind: &'static str,
@@ -591,17 +596,19 @@ impl RoomActor {
             name,
             account,
             resume,
+            client: joiner_client,
             ..
         } = joiner;
         self.next_member += 1;
         let id = self.next_member;
-        let slot = MemberSlot::new(
+        let mut slot = MemberSlot::new(
             name.clone(),
             account.clone(),
             role,
             resume,
             self.inner.config.outbox,
         );
+        slot.client = Some(crate::rate::subscriber(joiner_client));
         let membership = self.membership(id, &slot);
         let closer = slot.closer.clone();
         running.members_mut().joining = Some((id, slot));
@@ -746,15 +753,30 @@ impl RoomActor {
         attachment: u64,
     ) -> Result<(), Crash> {
         let wait = self.settings().reconnect;
-        let Some(slot) = running.members_mut().members.get_mut(&id) else {
+        let members = running.members();
+        let Some(slot) = members.members.get(&id) else {
             return Ok(());
         };
         if slot.attachment != attachment || slot.away_since.is_some() {
             return Ok(());
         }
+        let held_for_address = members
+            .members
+            .values()
+            .filter(|m| m.away_since.is_some() && m.client.is_some() && m.client == slot.client)
+            .count();
         if wait.is_zero() || slot.resume.is_none() {
             return self.end(running, id, attachment, "left").await;
         }
+        if held_for_address >= MAX_HELD_PER_ADDRESS {
+            let how = format!(
+                "left (dropped, and {MAX_HELD_PER_ADDRESS} seats are already held for their address)"
+            );
+            return self.end(running, id, attachment, &how).await;
+        }
+        let Some(slot) = running.members_mut().members.get_mut(&id) else {
+            return Ok(());
+        };
         slot.away_since = Some(Instant::now());
         let name = slot.name.clone();
         running.members_mut().control.dirty = true;
