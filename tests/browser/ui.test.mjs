@@ -163,6 +163,41 @@ test("a public app's rooms are listed to everyone", async () => {
   assert.doesNotMatch(await visitor.locator("main").innerText(), /unlisted/);
 });
 
+test("a room made on the app's page opens in its lobby, and appears live on another visitor's page", async () => {
+  const errors = [];
+  const visitor = await newPage(browser, errors);
+  await visitor.goto(`${server.url}/app/tic-tac-toe`);
+  const table = visitor.getByRole("table", { name: "Live rooms" });
+  const page = await newPage(browser, errors);
+  await page.goto(`${server.url}/app/tic-tac-toe`);
+  await page.getByText("Create a room").click();
+  const form = page.getByRole("form", { name: "Create a room" });
+  await form.getByLabel("Name (optional)").fill("made");
+  await form.getByLabel("Starts").selectOption("lobby");
+  await form.getByRole("button", { name: "Create and join" }).click();
+  await page.waitForURL(/\/play\/tic-tac-toe\/made$/);
+  // The app page (with its own name field) stays until the runner is ready.
+  await page.getByRole("heading", { name: "Join made in tic-tac-toe" }).waitFor();
+  await page.getByLabel("Your name").fill("maker");
+  await page.getByRole("button", { name: "Join" }).click();
+  await page.getByRole("region", { name: "Room" }).getByText("Waiting to start").waitFor();
+  // The visitor's page was not reloaded: the room arrived on the live list,
+  // with its phase and players.
+  const row = table.locator('tr[data-room="made"]');
+  await row.getByText("waiting to start").waitFor();
+  await row.getByText("1/2").waitFor();
+  await screenshot(visitor, "app-page-live-rooms");
+  // Watch: the visitor joins as a spectator.
+  await row.getByRole("link", { name: "Watch" }).click();
+  await visitor.waitForURL(/spectate=1$/);
+  await visitor.getByRole("heading", { name: "Join made in tic-tac-toe" }).waitFor();
+  await visitor.getByLabel("Your name").fill("fan");
+  await visitor.getByRole("button", { name: "Join" }).click();
+  await waitForScreen(visitor, "You are fan (watching)");
+  await visitor.getByRole("region", { name: "Room" }).getByText("watching").first().waitFor();
+  assert.deepEqual(errors, []);
+});
+
 test("pages carry a content security policy they work under, and refuse to be framed", async () => {
   const errors = [];
   const page = await newPage(browser, errors);

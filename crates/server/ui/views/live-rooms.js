@@ -30,9 +30,9 @@ export function liveRooms(visit, app) {
           `${r.players}/${r.max_members}`),
         h("td", {}, r.max_spectators ? String(r.spectators) : "—"),
         h("td", {}, r.host ?? "—"),
-        h("td", { class: "actions" },
+        h("td", {}, h("div", { class: "actions" },
           h("a", { class: "button", href: `/play/${app}/${r.name}` }, "Join"),
-          r.max_spectators ? h("a", { class: "button", href: `/play/${app}/${r.name}?spectate=1` }, "Watch") : null))))));
+          r.max_spectators ? h("a", { class: "button", href: `/play/${app}/${r.name}?spectate=1` }, "Watch") : null)))))));
   };
   const replace = (list) => {
     rooms.clear();
