@@ -930,3 +930,34 @@ async fn one_address_holds_at_most_four_seats_after_drops() {
     let info = room_info(&server, "crowd", "r");
     assert_eq!(info["members"], 5, "obs and four held seats: {info}");
 }
+
+/// A held seat keeps others out, so only the room's members (and the
+/// app's collaborators) may hold one with an invite.
+#[tokio::test]
+async fn only_members_hold_seats_with_invites() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let _app = push_probe(
+        &server,
+        "open",
+        "visibility = \"public\"\nmax-members = 3\n",
+    );
+    let mut ann = join(&server, "open", "r", "ann", "").await;
+    expect(&mut ann, "join ann player playing").await;
+    let path = "/apps/open/rooms/r/invites";
+    let (status, plain) = post_json(&server, path, json!({})).await;
+    assert_eq!(status, 201, "anyone may invite into an open room: {plain}");
+    let (status, refused) = post_json(&server, path, json!({"seat_secs": 60})).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("invite_not_allowed"))
+    );
+    let (status, _) = post_json(
+        &server,
+        path,
+        json!({"seat_secs": 60, "resume": resume("ann")}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(room_info(&server, "open", "r")["seats_reserved"], 1);
+}

@@ -225,9 +225,10 @@ fn live_room(
 }
 
 /// `POST /api/apps/{app}/rooms/{room}/invites`: an invite link into a live
-/// room. Rooms anyone may join take invites from anyone (to hold a seat);
-/// invite-only and password rooms only from their members (`resume`),
-/// holders of an invite, and the app's collaborators.
+/// room. Rooms anyone may join take invites from anyone; invite-only and
+/// password rooms only from their members (`resume`), holders of an
+/// invite, and the app's collaborators. An invite that holds a seat only
+/// from the room's members and the app's collaborators.
 pub async fn create_invite(
     State(state): State<Arc<AppState>>,
     MaybeCaller(caller): MaybeCaller,
@@ -240,27 +241,27 @@ pub async fn create_invite(
     }
     let body = body.map(|JsonBody(b)| b).unwrap_or_default();
     let settings = live_room(&state, app.as_str(), &room)?;
+    let as_member = match body.resume.as_deref() {
+        Some(token) if !valid_resume_token(token) => return Err(bad_resume()),
+        Some(token) => state
+            .rooms
+            .command(app.as_str(), &room, token, Command::Identify)
+            .await
+            .is_ok(),
+        None => false,
+    };
+    let collaborator = match &caller {
+        Some(caller) => caller
+            .require_app_role(&state.auth, &app, AppRole::Maintainer, Scope::Rooms)
+            .await
+            .is_ok(),
+        None => false,
+    };
     if settings.needs_admission() {
-        let as_member = match body.resume.as_deref() {
-            Some(token) if !valid_resume_token(token) => return Err(bad_resume()),
-            Some(token) => state
-                .rooms
-                .command(app.as_str(), &room, token, Command::Identify)
-                .await
-                .is_ok(),
-            None => false,
-        };
         let with_invite = body
             .invite
             .as_deref()
             .is_some_and(|token| state.invites.verify(token, app.as_str(), &room).is_ok());
-        let collaborator = match &caller {
-            Some(caller) => caller
-                .require_app_role(&state.auth, &app, AppRole::Maintainer, Scope::Rooms)
-                .await
-                .is_ok(),
-            None => false,
-        };
         if !(as_member || with_invite || collaborator) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -270,6 +271,17 @@ pub async fn create_invite(
                 ),
             ));
         }
+    }
+    // A held seat keeps everyone else out of it: only the room's members
+    // and the app's collaborators may hold one.
+    if body.seat_secs.is_some() && !(as_member || collaborator) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invite_not_allowed",
+            format!(
+                "only members of room {room} (with their resume token) and {app}'s collaborators may hold a seat with an invite"
+            ),
+        ));
     }
     let expires_secs = body.expires_secs.unwrap_or(DEFAULT_INVITE_SECS);
     if !(1..=MAX_INVITE_SECS).contains(&expires_secs) {
