@@ -25,12 +25,8 @@ pub(crate) struct RoomControl {
 
 impl RoomControl {
     pub(crate) fn new(settings: &Arc<RoomSettings>, seats: Arc<Seats>, metadata: Metadata) -> Self {
-        let phase = match settings.start {
-            lodge_manifest::RoomStart::Immediate => Phase::Playing,
-            lodge_manifest::RoomStart::Lobby => Phase::Lobby,
-        };
         Self {
-            phase,
+            phase: settings.first_phase(),
             host: None,
             metadata,
             settings: settings.clone(),

@@ -709,10 +709,7 @@ impl Rooms {
         let settings = Arc::new(settings);
         let (ready_tx, ready) = watch::channel(None);
         let board = Arc::new(listing::Board::new(listing::Listing {
-            phase: match settings.start {
-                RoomStart::Immediate => lodge_manifest::Phase::Playing,
-                RoomStart::Lobby => lodge_manifest::Phase::Lobby,
-            },
+            phase: settings.first_phase(),
             metadata: metadata.clone(),
             ..Default::default()
         }));

@@ -3,7 +3,7 @@
 //! life. And the limits on room metadata, which the room part sets and the
 //! room list shows.
 
-use lodge_manifest::{LateJoin, RoomStart, RoomVisibility};
+use lodge_manifest::{LateJoin, Phase, RoomStart, RoomVisibility};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -28,6 +28,14 @@ impl RoomSettings {
     /// Whether a join needs an invite (or a password's admission) to get in.
     pub fn needs_admission(&self) -> bool {
         self.visibility == RoomVisibility::Invite || self.password.is_some()
+    }
+
+    /// The phase the room starts in: playing, or waiting in its lobby.
+    pub fn first_phase(&self) -> Phase {
+        match self.start {
+            RoomStart::Immediate => Phase::Playing,
+            RoomStart::Lobby => Phase::Lobby,
+        }
     }
 
     /// Whether the room may be handed to join-or-create's callers: listed
