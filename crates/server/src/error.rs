@@ -90,14 +90,20 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Full { doing } => Self::disk_full(&doing),
+            StoreError::Unavailable { backend, reason } => {
+                tracing::warn!(backend, reason, "storage unavailable");
+                Self::unavailable(backend)
+            }
             e => {
                 tracing::error!(error = %e, "storage failed");
                 let message = match &e {
                     StoreError::Io { doing, source } => {
                         format!("storage I/O failed while {doing}: {}", source.kind())
                     }
-                    // SQLite's own messages name the failure, not the file.
-                    StoreError::Database(e) => format!("database failed: {e}"),
+                    // Backends' own messages name the failure, not the file.
+                    StoreError::Backend { backend, message } => {
+                        format!("{backend} failed: {message}")
+                    }
                     StoreError::Corrupt(_) => {
                         "stored data is damaged (see the server's log)".to_owned()
                     }
@@ -110,6 +116,19 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// `503 storage_unavailable`: a storage backend can't be reached now;
+    /// the request may succeed when it is back.
+    pub fn unavailable(backend: &str) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            format!(
+                "the {backend} storage can't be reached now; nothing was changed, try again shortly"
+            ),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+    }
+
     /// `507 disk_full`: a write found no space; `doing` names what it was.
     pub fn disk_full(doing: &str) -> Self {
         Self::new(

@@ -10,6 +10,9 @@ mod accounts;
 mod blobs;
 mod config;
 mod kv;
+mod object;
+mod postgres;
+mod redis_kv;
 mod registry;
 mod reserve;
 mod sqlite;
@@ -21,8 +24,14 @@ pub use accounts::{
     QuotaOverrides, QuotaRefusal, Quotas, SessionRecord, TokenRecord,
 };
 pub use blobs::{BlobStore, FsBlobStore, sha256_hex};
-pub use config::{BlobBackend, KvBackend, OpenError, RegistryBackend, Storage, StorageConfig};
+pub use config::{
+    BlobBackend, KvBackend, OpenError, RegistryBackend, Storage, StorageConfig, StorageUrls,
+    UrlError, redact,
+};
 pub use kv::{Kv, KvError, KvLimits, KvScope, KvStore, LimitedKv, Quota, QuotaExceeded, SqliteKv};
+pub use object::ObjectBlobs;
+pub use postgres::PgKv;
+pub use redis_kv::{RedisKv, RedisRefused};
 pub use registry::{
     AppSummary, AssetRecord, GcLease, NewVersion, PartRecord, PublishOutcome, Registry,
     VersionRecord, VersionSummary,
@@ -46,8 +55,22 @@ pub enum StoreError {
     /// writes can succeed again once space is freed.
     #[error("the disk is full: {doing} failed")]
     Full { doing: String },
-    #[error("database failed: {0}")]
-    Database(rusqlite::Error),
+    /// A backend refused or failed an operation in a way retrying won't
+    /// fix; the message is the backend's (never a credential).
+    #[error("{backend} failed: {message}")]
+    Backend {
+        /// `sqlite`, `postgres`, `redis` or `object store`.
+        backend: &'static str,
+        message: String,
+    },
+    /// The backend can't be reached now (a lost connection, a server
+    /// restarting): the API answers 503, a guest gets a kv error it can
+    /// retry, and the operation may succeed later.
+    #[error("{backend} is unavailable: {reason}")]
+    Unavailable {
+        backend: &'static str,
+        reason: String,
+    },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("storage task failed: {0}")]
@@ -66,6 +89,11 @@ impl StoreError {
         }
     }
 
+    /// Whether the backend could not be reached (retrying may succeed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+
     /// Whether this failure is a full disk.
     pub fn is_full(&self) -> bool {
         matches!(self, StoreError::Full { .. })
@@ -79,7 +107,10 @@ impl From<rusqlite::Error> for StoreError {
                 doing: "writing a database".into(),
             }
         } else {
-            StoreError::Database(e)
+            StoreError::Backend {
+                backend: "sqlite",
+                message: e.to_string(),
+            }
         }
     }
 }

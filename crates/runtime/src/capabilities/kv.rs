@@ -14,6 +14,8 @@ pub(crate) struct KvAccess {
     app: String,
     /// The room, for a room part; `None` for an http part (app scope only).
     room: Option<String>,
+    /// The room's fence (see `KvScope::Room`).
+    fence: Option<i64>,
     kv: Arc<dyn Kv>,
     logs: AppLogs,
 }
@@ -22,6 +24,7 @@ pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
     Box::new(KvAccess {
         app: ctx.app.to_owned(),
         room: ctx.room.as_ref().map(|r| r.name.to_owned()),
+        fence: ctx.room.as_ref().and_then(|r| r.fence),
         kv: ctx.shared.kv.clone(),
         logs: ctx.shared.logs.clone(),
     })
@@ -35,7 +38,10 @@ impl KvAccess {
     fn scope(&self, scope: kv::Scope) -> Result<KvScope, kv::Error> {
         match (scope, &self.room) {
             (kv::Scope::App, _) => Ok(KvScope::App),
-            (kv::Scope::Room, Some(room)) => Ok(KvScope::Room(room.clone())),
+            (kv::Scope::Room, Some(room)) => Ok(KvScope::Room {
+                name: room.clone(),
+                fence: self.fence,
+            }),
             (kv::Scope::Room, None) => Err(kv::Error::NoSuchScope),
         }
     }

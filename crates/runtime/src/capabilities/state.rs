@@ -26,6 +26,8 @@ pub(crate) struct RoomContext<'a> {
     pub settings: &'a std::sync::Arc<RoomSettings>,
     pub seats: &'a std::sync::Arc<Seats>,
     pub metadata: &'a Metadata,
+    /// The room's fence, carried by its kv writes.
+    pub fence: Option<i64>,
 }
 
 /// Everything a capability may build its per-instance state from.

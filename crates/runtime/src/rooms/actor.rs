@@ -37,6 +37,9 @@ pub(crate) struct Setup {
     /// into it (a room made through the API answered its creator an invite
     /// instead).
     pub first_join_free: bool,
+    /// The ownership number this server holds the room under, which its kv
+    /// writes carry (`None` on one server).
+    pub fence: Option<i64>,
     /// Told once whether the instance started.
     pub ready: watch::Sender<Ready>,
 }
@@ -165,6 +168,7 @@ impl RoomActor {
                 settings: &self.setup.settings,
                 seats: &self.setup.seats,
                 metadata: &self.setup.metadata,
+                fence: self.setup.fence,
             }),
             allowed_hosts: &[],
             allow_private_outbound: false,

@@ -740,6 +740,7 @@ impl Rooms {
                 metadata,
                 started_ms,
                 first_join_free: by_join,
+                fence: None,
                 ready: ready_tx,
             },
         );

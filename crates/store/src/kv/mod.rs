@@ -21,16 +21,40 @@ use std::sync::RwLock;
 /// Whose data: one room's (by name), or the app's.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KvScope {
-    Room(String),
+    Room {
+        name: String,
+        /// The ownership number of the server writing, when rooms move
+        /// between servers: writes are refused ([`KvError::Fenced`]) once a
+        /// later owner advanced the room's fence past it
+        /// ([`Kv::advance_fence`]). `None` on one server, where a room
+        /// never moves.
+        fence: Option<i64>,
+    },
     App,
 }
 
 impl KvScope {
+    /// Room `name`'s scope, unfenced.
+    pub fn room_named(name: impl Into<String>) -> Self {
+        KvScope::Room {
+            name: name.into(),
+            fence: None,
+        }
+    }
+
     /// The room's name, or empty for app scope (how backends store it).
     pub fn room(&self) -> &str {
         match self {
-            KvScope::Room(name) => name,
+            KvScope::Room { name, .. } => name,
             KvScope::App => "",
+        }
+    }
+
+    /// The fence a write to this scope carries.
+    pub fn fence(&self) -> Option<i64> {
+        match self {
+            KvScope::Room { fence, .. } => *fence,
+            KvScope::App => None,
         }
     }
 }
@@ -82,6 +106,10 @@ pub enum KvError {
     TooManyRoomScopes(u32, u32),
     #[error("the value is not a decimal 64-bit integer, or the result overflows")]
     NotANumber,
+    /// The room moved: another server advanced its fence to `current`,
+    /// past the `held` this write carried. Nothing was written.
+    #[error("the room moved to another server (its fence is {current}, this write held {held})")]
+    Fenced { held: i64, current: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -119,6 +147,10 @@ pub trait Kv: Send + Sync + 'static {
         key: &str,
         delta: i64,
     ) -> Result<i64, KvError>;
+    /// Raises room `room`'s fence to `fence` (never lowers it): from now on
+    /// writes carrying a smaller fence are refused. The server that takes a
+    /// room over calls this before the room runs.
+    async fn advance_fence(&self, app: &str, room: &str, fence: i64) -> Result<(), KvError>;
     /// Removes every key of an app (when the app is deleted).
     async fn delete_app(&self, app: &str) -> Result<(), KvError>;
     /// Removes room scopes no one wrote to since `before_ms` (of rooms long
@@ -143,7 +175,10 @@ pub trait Kv: Send + Sync + 'static {
 ///   write nothing when it refuses (its `QuotaExceeded` becomes the
 ///   `KvError`);
 /// - in `increment`, compute the new value with [`rules::increment`];
-/// - forget a scope left empty, so it no longer counts as a room scope.
+/// - forget a scope left empty, so it no longer counts as a room scope;
+/// - in every write to a room scope carrying a fence, read the room's fence
+///   in the write's transaction and refuse the write
+///   ([`KvError::Fenced`]) when it is greater.
 #[async_trait]
 pub trait KvStore: Send + Sync + 'static {
     async fn get(&self, app: &str, scope: &KvScope, key: &str) -> Result<Option<Vec<u8>>, KvError>;
@@ -172,7 +207,11 @@ pub trait KvStore: Send + Sync + 'static {
         delta: i64,
         limits: KvLimits,
     ) -> Result<i64, KvError>;
+    /// Raises a room's fence (see [`Kv::advance_fence`]).
+    async fn advance_fence(&self, app: &str, room: &str, fence: i64) -> Result<(), KvError>;
     async fn delete_app(&self, app: &str) -> Result<(), KvError>;
+    /// Removes room scopes, and the fences of rooms, unwritten since
+    /// `before_ms`.
     async fn expire_room_scopes(&self, before_ms: i64) -> Result<u64, KvError>;
     /// The bytes (keys plus values) every app holds, by app.
     async fn app_bytes(&self) -> Result<HashMap<String, u64>, KvError>;
@@ -278,6 +317,10 @@ impl<S: KvStore> Kv for LimitedKv<S> {
         self.store
             .increment(app, scope, key, delta, self.limits_for(app))
             .await
+    }
+
+    async fn advance_fence(&self, app: &str, room: &str, fence: i64) -> Result<(), KvError> {
+        self.store.advance_fence(app, room, fence).await
     }
 
     async fn delete_app(&self, app: &str) -> Result<(), KvError> {

@@ -73,7 +73,7 @@ pub fn check_write(
     key_len: usize,
     value_len: usize,
 ) -> Result<Accepted, QuotaExceeded> {
-    let new_room_scope = usage.scope_bytes.is_none() && matches!(scope, KvScope::Room(_));
+    let new_room_scope = usage.scope_bytes.is_none() && matches!(scope, KvScope::Room { .. });
     if new_room_scope && usage.room_scopes >= limits.max_room_scopes {
         return Err(QuotaExceeded {
             which: Quota::RoomScopes {
@@ -137,7 +137,7 @@ mod tests {
 
     #[test]
     fn quotas_count_keys_and_values_and_let_a_full_scope_shrink() {
-        let room = KvScope::Room("r".into());
+        let room = KvScope::room_named("r");
         let fresh = Usage::default();
         assert_eq!(
             check_write(&limits(), &room, &fresh, 1, 9),

@@ -40,6 +40,17 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO kv_apps (app, bytes, room_scopes)
         SELECT app, sum(bytes), sum(room != '') FROM kv_usage GROUP BY app;
 "#,
+    // Rooms' fences: the ownership number a room's writes must carry at
+    // least, once rooms move between servers.
+    r#"
+    CREATE TABLE kv_fences (
+        app TEXT NOT NULL,
+        room TEXT NOT NULL,
+        fence INTEGER NOT NULL,
+        touched_ms INTEGER NOT NULL,
+        PRIMARY KEY (app, room)
+    ) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 /// One queued operation: runs on the writer thread inside a group
@@ -144,6 +155,21 @@ fn writer(conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
     }
 }
 
+/// Refuses a write to `scope` whose fence is older than the room's.
+fn check_fence(tx: &Connection, app: &str, scope: &KvScope) -> Result<(), KvError> {
+    let Some(held) = scope.fence() else {
+        return Ok(());
+    };
+    let current: Option<i64> = tx
+        .prepare_cached("SELECT fence FROM kv_fences WHERE app = ?1 AND room = ?2")?
+        .query_row(params![app, scope.room()], |r| r.get(0))
+        .optional()?;
+    match current {
+        Some(current) if current > held => Err(KvError::Fenced { held, current }),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `value` at `key` inside `tx`, if [`rules::check_write`] allows
 /// it given the usage read in the same transaction, and records the new
 /// usage.
@@ -155,6 +181,7 @@ fn put(
     key: &str,
     value: &[u8],
 ) -> Result<(), KvError> {
+    check_fence(tx, app, scope)?;
     let room = scope.room();
     let old: Option<i64> = tx
         .prepare_cached("SELECT length(value) FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3")?
@@ -255,8 +282,10 @@ impl KvStore for SqliteKv {
     }
 
     async fn delete(&self, app: &str, scope: &KvScope, key: &str) -> Result<bool, KvError> {
-        let (app, room, key) = (app.to_owned(), scope.room().to_owned(), key.to_owned());
+        let (app, scope, key) = (app.to_owned(), scope.clone(), key.to_owned());
         self.with(move |tx| {
+            check_fence(tx, &app, &scope)?;
+            let room = scope.room();
             let old: Option<i64> = tx
                 .query_row(
                     "DELETE FROM kv WHERE app = ?1 AND room = ?2 AND key = ?3 RETURNING length(value)",
@@ -265,7 +294,7 @@ impl KvStore for SqliteKv {
                 )
                 .optional()?;
             if let Some(len) = old {
-                shrink(tx, &app, &room, len + key.len() as i64)?;
+                shrink(tx, &app, room, len + key.len() as i64)?;
             }
             Ok(old.is_some())
         })
@@ -323,9 +352,24 @@ impl KvStore for SqliteKv {
         .await
     }
 
+    async fn advance_fence(&self, app: &str, room: &str, fence: i64) -> Result<(), KvError> {
+        let (app, room) = (app.to_owned(), room.to_owned());
+        self.with(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO kv_fences (app, room, fence, touched_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (app, room) DO UPDATE
+                 SET fence = max(fence, excluded.fence), touched_ms = excluded.touched_ms",
+            )?
+            .execute(params![app, room, fence, crate::now_ms()])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn delete_app(&self, app: &str) -> Result<(), KvError> {
         let app = app.to_owned();
         self.with(move |conn| {
+            conn.execute("DELETE FROM kv_fences WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv_usage WHERE app = ?1", params![app])?;
             conn.execute("DELETE FROM kv_apps WHERE app = ?1", params![app])?;
@@ -370,6 +414,10 @@ impl KvStore for SqliteKv {
                     params![app, bytes],
                 )?;
             }
+            tx.execute(
+                "DELETE FROM kv_fences WHERE touched_ms < ?1",
+                params![before_ms],
+            )?;
             Ok(stale.len() as u64)
         })
         .await
@@ -395,7 +443,7 @@ mod tests {
             ..KvLimits::default()
         };
         let kv = open(&dir.path().join("kv.db"), limits);
-        let room = KvScope::Room("lobby".into());
+        let room = KvScope::room_named("lobby");
         kv.set("a", &room, "k", b"room".to_vec()).await.unwrap();
         kv.set("a", &KvScope::App, "k", b"app".to_vec())
             .await
@@ -447,7 +495,7 @@ mod tests {
             ..KvLimits::default()
         };
         let kv = open(&dir.path().join("kv.db"), limits);
-        let room = |n: u32| KvScope::Room(format!("r{n}"));
+        let room = |n: u32| KvScope::room_named(format!("r{n}"));
         for n in 0..3 {
             kv.set("a", &room(n), "k", vec![1; 60]).await.unwrap();
         }
@@ -500,7 +548,7 @@ mod tests {
         };
         let kv = open(&path, limits);
         assert_eq!(
-            kv.get("chat", &KvScope::Room("lobby".into()), "history")
+            kv.get("chat", &KvScope::room_named("lobby"), "history")
                 .await
                 .unwrap()
                 .unwrap(),

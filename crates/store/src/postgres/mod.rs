@@ -1,0 +1,139 @@
+//! PostgreSQL backends: one connection pool per database URL, schema
+//! migrations every server may run at once, and what PostgreSQL's errors
+//! mean to Lodge.
+
+mod kv;
+
+pub use kv::PgKv;
+
+use crate::StoreError;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::time::Duration;
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+/// The most connections one server opens to one database.
+const POOL_SIZE: usize = 16;
+/// How long a connection may take to open, and a caller to wait for one.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pool of connections to the database `url` names, checked by opening
+/// one. Connections lost (a restart of PostgreSQL) are replaced as needed.
+pub async fn connect(url: &str) -> Result<Pool, StoreError> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::Backend {
+        backend: "postgres",
+        message: format!("the URL is not a PostgreSQL connection string: {e}"),
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.application_name("lodge");
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(Runtime::Tokio1)
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .wait_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|e| StoreError::Backend {
+            backend: "postgres",
+            message: e.to_string(),
+        })?;
+    drop(pool.get().await.map_err(pool_error)?);
+    Ok(pool)
+}
+
+/// Applies `migrations` of `component` (`kv`, `registry`, `cluster`) that
+/// this database has not seen, in order, each in its own transaction,
+/// under an advisory lock so servers starting together take turns.
+pub async fn migrate(pool: &Pool, component: &str, migrations: &[&str]) -> Result<(), StoreError> {
+    let mut client = pool.get().await.map_err(pool_error)?;
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS lodge_schema (component text PRIMARY KEY, version integer NOT NULL)",
+        )
+        .await
+        .map_err(pg_error)?;
+    for (index, sql) in migrations.iter().enumerate() {
+        let version = index as i32 + 1;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('lodge-migrate'))",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+        let done: Option<i32> = tx
+            .query_opt(
+                "SELECT version FROM lodge_schema WHERE component = $1",
+                &[&component],
+            )
+            .await
+            .map_err(pg_error)?
+            .map(|row| row.get(0));
+        if done.unwrap_or(0) >= version {
+            continue;
+        }
+        tx.batch_execute(sql).await.map_err(pg_error)?;
+        tx.execute(
+            "INSERT INTO lodge_schema (component, version) VALUES ($1, $2)
+             ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            &[&component, &version],
+        )
+        .await
+        .map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+    }
+    Ok(())
+}
+
+/// What a PostgreSQL failure means to Lodge: a lost or refused connection,
+/// a server shutting down or starting, or one out of resources is
+/// "unavailable"; anything else is the backend's error.
+pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    let unavailable = e.is_closed()
+        || match e.code() {
+            None => true,
+            Some(code) => {
+                let class = &code.code()[..2];
+                class == "08" || class == "53" || class == "57"
+            }
+        };
+    if unavailable {
+        StoreError::Unavailable {
+            backend: "postgres",
+            reason: e.to_string(),
+        }
+    } else {
+        StoreError::Backend {
+            backend: "postgres",
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A failure to get a connection from the pool: always "unavailable".
+pub(crate) fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable {
+        backend: "postgres",
+        reason: match e {
+            deadpool_postgres::PoolError::Backend(e) => e.to_string(),
+            e => e.to_string(),
+        },
+    }
+}
+
+/// Whether the failure is a deadlock or serialization conflict, which
+/// retrying resolves.
+pub(crate) fn is_conflict(e: &tokio_postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+    )
+}
