@@ -8,4 +8,5 @@ pub mod join;
 pub mod logs;
 pub mod rooms;
 pub mod serve;
+pub mod serve_config;
 pub mod token;

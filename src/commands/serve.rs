@@ -1,5 +1,6 @@
 //! `lodge serve`: run the server.
 
+use super::serve_config::StorageArgs;
 use crate::client::default_data_dir;
 use anyhow::Context;
 use lodge_server::{
@@ -18,8 +19,11 @@ pub struct Args {
     #[arg(long, env = "LODGE_DATA")]
     data: Option<PathBuf>,
     /// The address to listen on (port 0 picks a free port).
-    #[arg(long, env = "LODGE_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// [default: 127.0.0.1:8080]
+    #[arg(long, env = "LODGE_LISTEN")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    storage: StorageArgs,
     /// The API token writes must present; when unset, one is created in the data directory.
     #[arg(long, env = "LODGE_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -273,7 +277,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let data_dir = args.data.unwrap_or_else(default_data_dir);
+    let file = args.storage.file()?;
+    let data_dir = args
+        .data
+        .or_else(|| file.data.clone())
+        .unwrap_or_else(default_data_dir);
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let limits = BundleLimits {
         max_bundle_bytes: args.max_bundle_bytes,
         max_unpacked_bytes: args.max_unpacked_bytes,
@@ -286,7 +298,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         pool_instances: args.pool_instances.map(|n| n.max(1)),
         ..Default::default()
     };
-    let mut config = ServerConfig::new(data_dir, args.listen);
+    let mut config = ServerConfig::new(data_dir, listen);
     config.token = args.token;
     config.limits = limits;
     config.assets = AssetLimits {
@@ -343,6 +355,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_room_scopes: args.kv_room_scopes,
         room_scope_days: args.kv_room_days.max(1),
     };
+    config.storage = Some(args.storage.storage(&file, &config.data_dir, config.kv)?);
     config.http = HttpConfig {
         cpu: Duration::from_millis(args.http_cpu_ms.max(10)),
         max_cpu: Duration::from_millis(args.http_max_cpu_ms.max(args.http_cpu_ms).max(10)),

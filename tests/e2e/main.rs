@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod assets;
 mod auth;
+mod backends;
 mod bad_bundles;
 mod capabilities;
 mod compile_bombs;

@@ -709,57 +709,8 @@ pub fn push_misbehave(server: &Server, app: &str, extra_room_settings: &str) -> 
     dir
 }
 
-/// A TCP proxy on a free loopback port in front of `upstream`, whose
-/// connections the test can cut at once (as a lost network would: no
-/// close frame, no FIN from the far side).
-pub struct Proxy {
-    pub addr: std::net::SocketAddr,
-    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    pub async fn start(upstream: std::net::SocketAddr) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>> =
-            Default::default();
-        let kept = connections.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                kept.lock().unwrap().push(task.abort_handle());
-            }
-        });
-        Proxy {
-            addr,
-            connections,
-            accept,
-        }
-    }
-
-    /// Cuts every connection made so far.
-    pub fn sever(&self) {
-        for connection in self.connections.lock().unwrap().drain(..) {
-            connection.abort();
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.sever();
-        self.accept.abort();
-    }
-}
+/// A TCP proxy in front of a server whose connections the test can cut.
+pub use lodge_testkit::Proxy;
 
 /// POSTs `body` as JSON to `/api{path}` with no credentials; the status and
 /// the JSON answer (null when it has none).

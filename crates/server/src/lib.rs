@@ -36,7 +36,9 @@ pub use lodge_runtime::{
     COMPILE_COMMAND, CompileChild, CompileConfig, ComponentLimits, EngineOptions, HttpConfig,
     RoomConfig, compile_child,
 };
-pub use lodge_store::{KvLimits, QuotaOverrides, Quotas, StorageConfig};
+pub use lodge_store::{
+    BlobBackend, KvBackend, KvLimits, QuotaOverrides, Quotas, StorageConfig, StorageUrls,
+};
 pub use publish::{Apps, AssetLimits, GcConfig, PublishError, ResolveError};
 pub use tls::{TlsError, TlsFiles};
 

@@ -67,6 +67,9 @@ impl KvAccess {
                 kv::Error::QuotaExceeded
             }
             KvError::NotANumber => kv::Error::NotANumber,
+            KvError::Fenced { .. } => kv::Error::Unavailable(
+                "the room moved to another server; nothing was written".into(),
+            ),
             KvError::Store(e) if e.is_full() => {
                 self.logs.lodge(
                     &self.app,
