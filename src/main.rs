@@ -40,6 +40,9 @@ enum Command {
     Logout(commands::account::ConnectionArgs),
     /// Who you are signed in as, your apps and quotas.
     Whoami(commands::account::ConnectionArgs),
+    /// See the servers sharing one Lodge (`lodge serve --cluster`).
+    #[command(subcommand)]
+    Cluster(commands::cluster::Command),
     /// Create, list and revoke your API tokens (for scripts and CI).
     #[command(subcommand)]
     Token(commands::token::Command),
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
             Command::Logout(args) => commands::account::logout(args).await,
             Command::Whoami(args) => commands::account::whoami(args).await,
             Command::Token(command) => commands::token::run(command).await,
+            Command::Cluster(command) => commands::cluster::run(command).await,
             Command::Compile(_) => unreachable!("handled before the runtime starts"),
         }
     });

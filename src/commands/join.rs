@@ -76,9 +76,10 @@ enum Ended {
 }
 
 /// Whether a close lets the client come back: the server going away or
-/// restarting the room, a crash, a busy server, or a lost connection.
+/// restarting the room, a crash, a busy server, a lost connection, or the
+/// room moving to another server.
 fn may_reconnect(code: u16) -> bool {
-    matches!(code, 1001 | 1006 | 1011 | 1012 | 1013)
+    matches!(code, 1001 | 1006 | 1011 | 1012 | 1013 | 4013)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -474,7 +475,7 @@ mod tests {
 
     #[test]
     fn only_closes_that_may_pass_are_retried() {
-        for code in [1001, 1006, 1011, 1012, 1013] {
+        for code in [1001, 1006, 1011, 1012, 1013, 4013] {
             assert!(may_reconnect(code), "{code}");
         }
         for code in [1000, 1008, 1009, 4001, 4002, 4003, 4005, 4007, 4008, 4011] {

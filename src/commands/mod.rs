@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod app;
+pub mod cluster;
 pub mod compile;
 pub mod dev;
 pub mod join;

@@ -355,7 +355,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         max_room_scopes: args.kv_room_scopes,
         room_scope_days: args.kv_room_days.max(1),
     };
-    config.storage = Some(args.storage.storage(&file, &config.data_dir, config.kv)?);
+    let storage = args.storage.storage(&file, &config.data_dir, config.kv)?;
+    config.cluster = args.storage.cluster(&file, &storage, listen)?;
+    config.storage = Some(storage);
     config.http = HttpConfig {
         cpu: Duration::from_millis(args.http_cpu_ms.max(10)),
         max_cpu: Duration::from_millis(args.http_max_cpu_ms.max(args.http_cpu_ms).max(10)),

@@ -10,6 +10,7 @@ mod auth;
 mod backends;
 mod bad_bundles;
 mod capabilities;
+mod cluster;
 mod compile_bombs;
 mod dev;
 mod durability;

@@ -324,6 +324,13 @@ pub async fn upload(
     }
     if created {
         state.refresh_kv_budgets().await;
+        let app = &record.manifest.app;
+        state
+            .announce(lodge_store::cluster::ClusterEvent::Published {
+                app: app.name.to_string(),
+                version: app.version.to_string(),
+            })
+            .await;
     }
     if created && state.restart_rooms_on_publish {
         let app = &record.manifest.app;
@@ -373,6 +380,11 @@ pub async fn delete_app(
         return Err(no_app(&name));
     }
     forget_app(&state, &name, "the app was deleted").await;
+    state
+        .announce(lodge_store::cluster::ClusterEvent::Deleted {
+            app: name.to_string(),
+        })
+        .await;
     Ok(Json(DeleteAnswer {
         name: name.to_string(),
         version: None,
@@ -432,6 +444,11 @@ pub async fn delete_version(
         // before anyone publishes the name again.
         forget_app(&state, &name, "the app was deleted").await;
     }
+    state
+        .announce(lodge_store::cluster::ClusterEvent::Deleted {
+            app: name.to_string(),
+        })
+        .await;
     Ok(Json(DeleteAnswer {
         name: name.to_string(),
         version: Some(version.to_string()),

@@ -6,6 +6,7 @@
 
 use crate::AppState;
 use crate::api::app_name;
+use crate::cluster::forward::{InternalJoin, forward};
 use crate::error::ApiError;
 use crate::listener::ClientAddr;
 use crate::publish::ResolveError;
@@ -17,7 +18,7 @@ use futures::SinkExt;
 use lodge_manifest::{AppName, Role};
 use lodge_runtime::rooms::Ended;
 use lodge_runtime::rooms::JoinRefused;
-use lodge_runtime::rooms::{close, valid_room_name};
+use lodge_runtime::rooms::{Located, close, valid_room_name};
 use lodge_runtime::{Joiner, Membership, Outgoing, Payload, RoomSpec};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -45,7 +46,7 @@ pub struct JoinQuery {
 }
 
 /// Close-frame reasons are at most 123 bytes of UTF-8.
-fn close_frame(code: u16, reason: &str) -> Message {
+pub(crate) fn close_frame(code: u16, reason: &str) -> Message {
     let mut reason = reason.to_owned();
     if reason.len() > 123 {
         let mut end = 120;
@@ -124,13 +125,10 @@ pub async fn join(
     let ping_interval = state.ping_interval;
     let rooms = state.rooms.clone();
     let connections = state.connections.clone();
-    Ok(ws
-        // Frames past the limit get a clean 1009; far past it the socket just drops.
-        .max_message_size(max_message_bytes * 2 + 1024)
-        .max_frame_size(max_message_bytes * 2 + 1024)
-        // tungstenite clears its whole read buffer on every read; most frames are small.
-        .read_buffer_size(4096)
-        .on_upgrade(move |mut socket| async move {
+    let cluster = state.cluster.clone();
+    let version = query.version;
+    Ok(
+        limits(ws, max_message_bytes).on_upgrade(move |mut socket| async move {
             let _open = OpenConnection::new(connections);
             let refusal = refusal.or_else(|| {
                 (spec.require_account && account.is_none()).then(|| JoinRefused {
@@ -155,7 +153,29 @@ pub async fn join(
                 resume,
                 admitted,
             };
-            match rooms.join(spec, pinned, &room, joiner).await {
+            let app = spec.app.clone();
+            let joined = match rooms.locate(&app, &room).await {
+                Ok(Located::Here { fence }) => {
+                    rooms.join_at(spec, pinned, &room, joiner, fence).await
+                }
+                Ok(Located::Elsewhere { internal_url, .. }) => {
+                    let Some(node) = cluster else { return };
+                    let join = InternalJoin::new(&joiner, version);
+                    forward(
+                        socket,
+                        &internal_url,
+                        &node.secret,
+                        &app,
+                        &room,
+                        &join,
+                        ping_interval,
+                    )
+                    .await;
+                    return;
+                }
+                Err(refused) => Err(refused),
+            };
+            match joined {
                 Ok(membership) => relay(socket, membership, max_message_bytes, ping_interval).await,
                 Err(refused) => {
                     let _ = tokio::time::timeout(
@@ -165,7 +185,18 @@ pub async fn join(
                     .await;
                 }
             }
-        }))
+        }),
+    )
+}
+
+/// The upgrade with the frame limits every room connection has.
+pub(crate) fn limits(ws: WebSocketUpgrade, max_message_bytes: usize) -> WebSocketUpgrade {
+    ws
+        // Frames past the limit get a clean 1009; far past it the socket just drops.
+        .max_message_size(max_message_bytes * 2 + 1024)
+        .max_frame_size(max_message_bytes * 2 + 1024)
+        // tungstenite clears its whole read buffer on every read; most frames are small.
+        .read_buffer_size(4096)
 }
 
 /// `400 invalid_room`, with the rule.
@@ -263,7 +294,7 @@ impl Drop for OpenConnection {
 /// (another code like a page's 1001, an error, silence) is a drop, and the
 /// room may hold their seat. Pings the member every `ping_interval`; one
 /// that sends nothing (not even a pong) for two intervals is gone.
-async fn relay(
+pub(crate) async fn relay(
     mut socket: WebSocket,
     mut membership: Membership,
     max_message_bytes: usize,

@@ -11,6 +11,7 @@ mod api;
 mod assets;
 mod auth;
 pub mod bundle;
+pub mod cluster;
 mod data_dir;
 mod error;
 mod gateway;
@@ -30,12 +31,14 @@ mod ui;
 pub use accounts::{AccountsConfig, SignupPolicy};
 pub use auth::{TOKEN_FILE, Token};
 pub use bundle::BundleLimits;
+pub use cluster::{ClusterConfig, ClusterNode};
 pub use error::ApiError;
 pub use listener::{ClientAddr, ConnectionLimits};
 pub use lodge_runtime::{
     COMPILE_COMMAND, CompileChild, CompileConfig, ComponentLimits, EngineOptions, HttpConfig,
     RoomConfig, compile_child,
 };
+pub use lodge_store::cluster::LeaseTiming;
 pub use lodge_store::{
     BlobBackend, KvBackend, KvLimits, QuotaOverrides, Quotas, StorageConfig, StorageUrls,
 };
@@ -108,6 +111,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Sign-up policy, the first admin, quotas and sign-in limits.
     pub accounts: AccountsConfig,
+    /// Join a cluster of servers sharing one Lodge (`--cluster`).
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl ServerConfig {
@@ -137,6 +142,7 @@ impl ServerConfig {
             restart_rooms_on_publish: false,
             tls: None,
             accounts: AccountsConfig::default(),
+            cluster: None,
         }
     }
 }
@@ -164,6 +170,10 @@ pub struct AppState {
     pub invites: room_access::InviteKey,
     /// Room password guesses, per address and room.
     pub password_attempts: room_access::PasswordAttempts,
+    /// This server's membership of a cluster (`--cluster`), if any.
+    pub cluster: Option<Arc<ClusterNode>>,
+    /// Compiled components (to compile newly published ones ahead).
+    pub loader: lodge_runtime::ComponentLoader,
 }
 
 /// The HTTP routes.
@@ -229,6 +239,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/invites",
             get(admin::list_invites).post(admin::create_invite),
         )
+        .route("/cluster", get(cluster::status::show))
         .fallback(api::not_found)
         // JSON bodies are small; uploads enforce their own limits while
         // streaming (their route lifts this one).
@@ -236,6 +247,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(cluster::status::readyz))
+        .route(
+            "/internal/apps/{app}/rooms/{room}",
+            get(cluster::forward::internal_join),
+        )
         .route("/metrics", get(observe::metrics))
         .route("/apps/{app}/rooms/{room}", get(gateway::join))
         .route("/assets/{sha256}", get(assets::serve))
@@ -339,7 +355,7 @@ impl Server {
         .context("starting the guest threads")?;
         let shared = Shared {
             engine: engine.clone(),
-            loader,
+            loader: loader.clone(),
             kv: kv.clone(),
             logs: logs.clone(),
             metrics: metrics.clone(),
@@ -391,11 +407,31 @@ impl Server {
         let invites = room_access::InviteKey::load(storage.accounts.as_ref())
             .await
             .context("reading the room invite key")?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let cluster = match &config.cluster {
+            Some(cluster) => {
+                let advertise = match &cluster.advertise {
+                    Some(url) => url.clone(),
+                    None if config.listen.ip().is_unspecified() => anyhow::bail!(
+                        "--advertise: this server listens on {} (every address); give the URL the other servers reach it at, like http://10.0.0.5:8080",
+                        config.listen
+                    ),
+                    None => format!("{scheme}://{}", listener.local_addr()?),
+                };
+                let secret = cluster::secret(storage.accounts.as_ref())
+                    .await
+                    .context("reading the cluster's forwarding secret")?;
+                let node = ClusterNode::join(cluster, advertise, kv.clone(), rooms.clone(), secret)
+                    .await?;
+                rooms.set_placement(node.clone());
+                Some(node)
+            }
+            None => None,
+        };
         let (auth, setup_code) =
             accounts::Auth::start(storage.accounts, token, &config.accounts, tls.is_some())
                 .await
                 .context("starting accounts")?;
-        let scheme = if tls.is_some() { "https" } else { "http" };
         let setup_link = setup_code.map(|code| {
             format!(
                 "{scheme}://{}/setup#code={code}",
@@ -432,6 +468,8 @@ impl Server {
                 reported_headers: Default::default(),
                 invites,
                 password_attempts: Default::default(),
+                cluster,
+                loader,
             }),
         })
     }
@@ -467,10 +505,16 @@ impl Server {
         ));
         let collection = tokio::spawn(collect_garbage(self.state.clone()));
         let budgets = tokio::spawn(keep_kv_budgets(self.state.clone()));
+        let events = tokio::spawn(cluster::events::follow(self.state.clone()));
         let state = self.state.clone();
         // Members hear why, instead of seeing their connection drop: stop
-        // every room, then give the relays a moment to send the close.
+        // every room, then give the relays a moment to send the close. In
+        // a cluster the rooms move: members reconnect, and other servers
+        // take the rooms over at once.
         let drain = async move {
+            if let Some(node) = &state.cluster {
+                node.drain().await;
+            }
             state
                 .rooms
                 .stop_all(
@@ -501,6 +545,7 @@ impl Server {
         )
         .await;
         expiry.abort();
+        events.abort();
         collection.abort();
         budgets.abort();
         Ok(())

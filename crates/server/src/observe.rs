@@ -81,16 +81,26 @@ pub async fn stop_room(
     state.apps.resolve(&app, None, None).await?;
     may_watch(&state, &caller, &app).await?;
     let reason = format!("the room was stopped by {}", caller.account.username);
-    if !state
+    let code = lodge_runtime::rooms::close::GOING_AWAY;
+    let stopped_here = state
         .rooms
-        .stop_room(
-            app.as_str(),
-            &room,
-            lodge_runtime::rooms::close::GOING_AWAY,
-            &reason,
-        )
-        .await
-    {
+        .stop_room(app.as_str(), &room, code, &reason)
+        .await;
+    // In a cluster the room may run on another server: stop it there.
+    let elsewhere = match (&state.cluster, stopped_here) {
+        (Some(node), false) => node.owner_of(app.as_str(), &room).await.is_some(),
+        _ => false,
+    };
+    if elsewhere {
+        state
+            .announce(lodge_store::cluster::ClusterEvent::RoomStop {
+                app: app.to_string(),
+                room: Some(room.clone()),
+                code,
+                reason,
+            })
+            .await;
+    } else if !stopped_here {
         return Err(ApiError::not_found(format!(
             "{app} has no live room \"{room}\""
         )));

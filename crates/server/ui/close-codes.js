@@ -24,6 +24,7 @@ export const LODGE_CLOSE_CODES = {
   PASSWORD_REQUIRED: [4010, "this room has a password"],
   LATE_JOIN_DENIED: [4011, "the game has started and takes no one new"],
   NO_SPECTATORS: [4012, "this room takes no spectators, or has its most"],
+  MOVED: [4013, "the room is moving to another server: reconnecting"],
 };
 
 /** Codes of the WebSocket protocol itself, which the browser reports too. */

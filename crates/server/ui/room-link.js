@@ -4,9 +4,9 @@
 // again.
 
 /** Closes that let the page come back by itself: the server going away, a
- * lost connection, a crashed room, a busy server. (1012, a new version,
- * asks for a reload instead.) */
-const RECONNECT_CODES = new Set([1001, 1006, 1011, 1013]);
+ * lost connection, a crashed room, a busy server, a room moving to another
+ * server. (1012, a new version, asks for a reload instead.) */
+const RECONNECT_CODES = new Set([1001, 1006, 1011, 1013, 4013]);
 
 /** Attempts before the page stops and offers a Rejoin button. */
 export const RECONNECT_ATTEMPTS = 10;

@@ -5,7 +5,7 @@
 //! what each provider needs stays in its backend.
 
 use crate::object::ObjectBlobs;
-use crate::postgres::PgKv;
+use crate::postgres::{PgKv, PgRegistry};
 use crate::redis_kv::RedisKv;
 use crate::{
     Accounts, BlobStore, FsBlobStore, Kv, KvLimits, LimitedKv, Registry, SqliteKv, SqliteRegistry,
@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub enum RegistryBackend {
     /// One SQLite file (`lodge.db`).
     Sqlite { path: PathBuf },
+    /// A PostgreSQL database (`postgres://…`), which several servers share.
+    Postgres { url: String },
 }
 
 /// Where apps' key-value data lives.
@@ -95,6 +97,8 @@ pub struct UrlError {
 /// in the data folder.
 #[derive(Debug, Clone, Default)]
 pub struct StorageUrls {
+    /// `sqlite` or `postgres://…`.
+    pub registry: Option<String>,
     /// `sqlite`, `postgres://…` or `redis://…`.
     pub kv: Option<String>,
     /// `folder`, `s3://…`, `gs://…`, `az://…` or `file:///…`.
@@ -140,6 +144,21 @@ impl StorageConfig {
         urls: &StorageUrls,
     ) -> Result<Self, UrlError> {
         let mut config = Self::embedded(data, kv_limits);
+        if let Some(registry) = urls.registry.as_deref().filter(|s| !s.is_empty()) {
+            config.registry = match scheme(registry) {
+                Some("sqlite") => config.registry,
+                Some("postgres" | "postgresql") => RegistryBackend::Postgres {
+                    url: registry.to_owned(),
+                },
+                _ => {
+                    return Err(UrlError {
+                        setting: "registry",
+                        value: redact(registry),
+                        problem: "use `sqlite` (the default: lodge.db in the data folder) or postgres://USER@HOST/DATABASE".into(),
+                    });
+                }
+            };
+        }
         if let Some(kv) = urls.kv.as_deref().filter(|s| !s.is_empty()) {
             config.kv = match scheme(kv) {
                 Some("sqlite") => config.kv,
@@ -186,6 +205,21 @@ impl StorageConfig {
         Ok(config)
     }
 
+    /// Whether several servers can share these backends: nothing in one
+    /// server's data folder. `Err` names the setting that isn't shared.
+    pub fn shareable(&self) -> Result<(), &'static str> {
+        if matches!(self.registry, RegistryBackend::Sqlite { .. }) {
+            return Err("registry");
+        }
+        if matches!(self.kv, KvBackend::Sqlite { .. }) {
+            return Err("kv");
+        }
+        if matches!(self.blobs, BlobBackend::Folder { .. }) {
+            return Err("blobs");
+        }
+        Ok(())
+    }
+
     /// Opens (creating and migrating) every backend, and checks each
     /// answers: a backend that can't be reached stops start-up here.
     pub async fn open(&self) -> Result<Storage, OpenError> {
@@ -197,6 +231,14 @@ impl StorageConfig {
                     source: e.into(),
                 })?);
                 (sqlite.clone(), sqlite)
+            }
+            RegistryBackend::Postgres { url } => {
+                let postgres = Arc::new(PgRegistry::connect(url).await.map_err(|e| OpenError {
+                    setting: "registry",
+                    location: redact(url),
+                    source: e.into(),
+                })?);
+                (postgres.clone(), postgres)
             }
         };
         let kv: Arc<dyn Kv> = match &self.kv {

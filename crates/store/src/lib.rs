@@ -8,6 +8,7 @@
 
 mod accounts;
 mod blobs;
+pub mod cluster;
 mod config;
 mod kv;
 mod object;
@@ -30,7 +31,7 @@ pub use config::{
 };
 pub use kv::{Kv, KvError, KvLimits, KvScope, KvStore, LimitedKv, Quota, QuotaExceeded, SqliteKv};
 pub use object::ObjectBlobs;
-pub use postgres::PgKv;
+pub use postgres::{PgKv, PgRegistry, connect as postgres_pool};
 pub use redis_kv::{RedisKv, RedisRefused};
 pub use registry::{
     AppSummary, AssetRecord, GcLease, NewVersion, PartRecord, PublishOutcome, Registry,

@@ -16,6 +16,8 @@ pub(crate) struct KvAccess {
     room: Option<String>,
     /// The room's fence (see `KvScope::Room`).
     fence: Option<i64>,
+    /// The room's mailbox: a fenced write stops the room (it moved).
+    mailbox: Option<tokio::sync::mpsc::Sender<crate::rooms::Event>>,
     kv: Arc<dyn Kv>,
     logs: AppLogs,
 }
@@ -25,6 +27,7 @@ pub(super) fn instance(ctx: &InstanceContext<'_>) -> Box<dyn Any + Send> {
         app: ctx.app.to_owned(),
         room: ctx.room.as_ref().map(|r| r.name.to_owned()),
         fence: ctx.room.as_ref().and_then(|r| r.fence),
+        mailbox: ctx.room.as_ref().map(|r| r.mailbox.clone()),
         kv: ctx.shared.kv.clone(),
         logs: ctx.shared.logs.clone(),
     })
@@ -67,9 +70,20 @@ impl KvAccess {
                 kv::Error::QuotaExceeded
             }
             KvError::NotANumber => kv::Error::NotANumber,
-            KvError::Fenced { .. } => kv::Error::Unavailable(
-                "the room moved to another server; nothing was written".into(),
-            ),
+            KvError::Fenced { held, current } => {
+                // Another server owns the room now: this instance stops,
+                // and its members reconnect to the room's new home.
+                tracing::warn!(app = %self.app, room = ?self.room, held, current, "room fenced: it moved to another server");
+                if let Some(mailbox) = &self.mailbox {
+                    let _ = mailbox.try_send(crate::rooms::Event::Stop {
+                        code: crate::rooms::close::MOVED,
+                        reason: "the room moved to another server; reconnect".into(),
+                    });
+                }
+                kv::Error::Unavailable(
+                    "the room moved to another server; nothing was written".into(),
+                )
+            }
             KvError::Store(e) if e.is_full() => {
                 self.logs.lodge(
                     &self.app,

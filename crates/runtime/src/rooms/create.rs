@@ -124,21 +124,39 @@ impl Rooms {
         let settings = narrowed(&spec, &new)?;
         check_metadata(&new.metadata)?;
         let max_members = settings.max_players;
-        let (room, ready) = {
-            let mut live = self.inner.live.lock().expect("rooms lock");
-            let room = match new.name {
-                Some(name) if live.contains_key(&(spec.app.clone(), name.clone())) => {
-                    return Err(CreateRefused::Exists {
-                        app: spec.app.clone(),
-                        room: name,
-                    });
+        let exists = |room: &str| CreateRefused::Exists {
+            app: spec.app.clone(),
+            room: room.to_owned(),
+        };
+        let (room, fence) = match new.name {
+            Some(name) => {
+                if self.is_live(&spec.app, &name) {
+                    return Err(exists(&name));
                 }
-                Some(name) => name,
-                None => free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned()))),
-            };
+                match self.claim_for_create(&spec.app, &name).await {
+                    Ok(fence) => (name, fence),
+                    Err(refused) if refused.code == super::close::MOVED => {
+                        return Err(exists(&name));
+                    }
+                    Err(refused) => return Err(refused.into()),
+                }
+            }
+            None => self.fresh_code(&spec.app).await?,
+        };
+        let ready = {
+            let mut live = self.inner.live.lock().expect("rooms lock");
+            if live.contains_key(&(spec.app.clone(), room.clone())) {
+                return Err(exists(&room));
+            }
             self.inner.may_start(&live, &spec, client)?;
-            let started = self.spawn(&mut live, &spec, &room, settings, new.metadata, false);
-            (room, started.ready)
+            let start = super::Start {
+                settings,
+                metadata: new.metadata,
+                by_join: false,
+                fence,
+            };
+            let started = self.spawn(&mut live, &spec, &room, start);
+            started.ready
         };
         started(ready).await?;
         Ok(Created { room, max_members })
@@ -161,6 +179,19 @@ impl Rooms {
         }
         check_metadata(&filters)?;
         let ttl = self.inner.config.seat_reservation;
+        // In a cluster a new room's name is claimed before it starts, which
+        // can't happen under the live-rooms lock: this server's callers of
+        // one app then take turns, so they still fill rooms one by one.
+        let _turn = match self.inner.placement.get() {
+            Some(_) => Some(self.inner.join_or_create_turn.lock().await),
+            None => None,
+        };
+        let claimed = match self.inner.placement.get() {
+            Some(_) if !self.has_open_room(&spec, &filters) => {
+                Some(self.fresh_code(&spec.app).await?)
+            }
+            _ => None,
+        };
         let (reservation, ready) = {
             let mut live = self.inner.live.lock().expect("rooms lock");
             let now = Instant::now();
@@ -189,10 +220,19 @@ impl Rooms {
                 }
                 None => {
                     self.inner.may_start(&live, &spec, client)?;
-                    let room =
-                        free_code(|code| live.contains_key(&(spec.app.clone(), code.to_owned())));
-                    let started =
-                        self.spawn(&mut live, &spec, &room, spec.settings(), filters, false);
+                    let (room, fence) = claimed.unwrap_or_else(|| {
+                        let code = free_code(|code| {
+                            live.contains_key(&(spec.app.clone(), code.to_owned()))
+                        });
+                        (code, None)
+                    });
+                    let start = super::Start {
+                        settings: spec.settings(),
+                        metadata: filters,
+                        by_join: false,
+                        fence,
+                    };
+                    let started = self.spawn(&mut live, &spec, &room, start);
                     let (token, expires) = started.seats.reserve(now, ttl).ok_or_else(|| {
                         CreateRefused::MaxMembers {
                             app: spec.app.clone(),
@@ -206,6 +246,51 @@ impl Rooms {
         };
         started(ready).await?;
         Ok(reservation)
+    }
+}
+
+impl Rooms {
+    /// Whether a live public room of `spec`'s app has a free seat and every
+    /// filter.
+    fn has_open_room(&self, spec: &RoomSpec, filters: &Metadata) -> bool {
+        let live = self.inner.live.lock().expect("rooms lock");
+        let now = Instant::now();
+        live.iter().any(|((app, _), room)| {
+            *app == spec.app
+                && room.settings.open_to_strangers()
+                && room.seats.has_free_seat(now)
+                && matches(&room.board.read(), &room.settings, filters)
+        })
+    }
+
+    /// A generated room code free here and (in a cluster) claimed for this
+    /// server, with the fence a room under it runs under.
+    async fn fresh_code(&self, app: &str) -> Result<(String, Option<i64>), CreateRefused> {
+        for _ in 0..5 {
+            let code = {
+                let live = self.inner.live.lock().expect("rooms lock");
+                free_code(|code| live.contains_key(&(app.to_owned(), code.to_owned())))
+            };
+            match self.claim_for_create(app, &code).await {
+                Ok(fence) => return Ok((code, fence)),
+                // Another server has this code: draw another.
+                Err(refused) if refused.code == super::close::MOVED => {}
+                Err(refused) => return Err(refused.into()),
+            }
+        }
+        Err(CreateRefused::Failed {
+            code: super::close::TRY_AGAIN,
+            reason: "no free room code was found; try again".into(),
+        })
+    }
+}
+
+impl From<JoinRefused> for CreateRefused {
+    fn from(refused: JoinRefused) -> Self {
+        CreateRefused::Failed {
+            code: refused.code,
+            reason: refused.reason,
+        }
     }
 }
 

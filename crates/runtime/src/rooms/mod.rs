@@ -9,6 +9,7 @@ mod command;
 mod create;
 mod events;
 mod listing;
+mod placement;
 mod seats;
 mod settings;
 
@@ -16,6 +17,7 @@ pub use changes::RoomChange;
 pub use command::{Command, CommandRefused, MemberView};
 pub use create::{CreateRefused, Created, NewRoom, Reservation, StartRefused};
 pub use listing::{ListedMember, RoomInfo};
+pub use placement::{Located, Placed, Placement};
 pub use seats::SEAT_RESERVATION;
 pub(crate) use seats::Seats;
 pub use settings::{
@@ -80,6 +82,9 @@ pub mod close {
     pub const LATE_JOIN_DENIED: u16 = 4011;
     /// The room takes no spectators, or has its most.
     pub const NO_SPECTATORS: u16 = 4012;
+    /// The room is moving to another server (its server stopped, or lost
+    /// touch with the cluster): reconnect, and it goes on there.
+    pub const MOVED: u16 = 4013;
 }
 
 /// A message between a member and its room.
@@ -519,6 +524,8 @@ struct Live {
     settings: Arc<RoomSettings>,
     board: Arc<listing::Board>,
     ready: watch::Receiver<Ready>,
+    /// The lease fence it runs under (in a cluster).
+    fence: Option<i64>,
 }
 
 impl Live {
@@ -548,6 +555,10 @@ pub(crate) struct Inner {
     generation: AtomicU64,
     /// What live room lists are told.
     changes: changes::Changes,
+    /// In a cluster: where rooms may start (set once at start-up).
+    placement: std::sync::OnceLock<Arc<dyn Placement>>,
+    /// Join-or-create callers take turns in a cluster (see `create.rs`).
+    join_or_create_turn: tokio::sync::Mutex<()>,
 }
 
 /// Where the live rooms of an app are found. Rooms of this server today;
@@ -608,6 +619,8 @@ impl Rooms {
                 linkers,
                 generation: AtomicU64::new(0),
                 changes: changes::Changes::new(),
+                placement: std::sync::OnceLock::new(),
+                join_or_create_turn: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -627,6 +640,19 @@ impl Rooms {
         pinned: bool,
         room: &str,
         joiner: Joiner,
+    ) -> Result<Membership, JoinRefused> {
+        self.join_at(spec, pinned, room, joiner, None).await
+    }
+
+    /// [`Rooms::join`], where a room the join starts runs under `fence`
+    /// (what [`Rooms::locate`] answered).
+    pub async fn join_at(
+        &self,
+        spec: RoomSpec,
+        pinned: bool,
+        room: &str,
+        joiner: Joiner,
+        fence: Option<i64>,
     ) -> Result<Membership, JoinRefused> {
         let key = (spec.app.clone(), room.to_owned());
         for _ in 0..5 {
@@ -656,9 +682,12 @@ impl Rooms {
                             &mut live,
                             &spec,
                             room,
-                            spec.settings(),
-                            Metadata::new(),
-                            true,
+                            Start {
+                                settings: spec.settings(),
+                                metadata: Metadata::new(),
+                                by_join: true,
+                                fence,
+                            },
                         );
                         (started.tx, started.generation)
                     }
@@ -698,10 +727,14 @@ impl Rooms {
         live: &mut HashMap<(String, String), Live>,
         spec: &RoomSpec,
         room: &str,
-        settings: RoomSettings,
-        metadata: Metadata,
-        by_join: bool,
+        start: Start,
     ) -> Spawned {
+        let Start {
+            settings,
+            metadata,
+            by_join,
+            fence,
+        } = start;
         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.inner.config.mailbox);
         let seats = Arc::new(Seats::new(settings.max_players));
@@ -725,6 +758,7 @@ impl Rooms {
                 settings: settings.clone(),
                 board: board.clone(),
                 ready: ready.clone(),
+                fence,
             },
         );
         let actor = actor::RoomActor::new(
@@ -740,7 +774,7 @@ impl Rooms {
                 metadata,
                 started_ms,
                 first_join_free: by_join,
-                fence: None,
+                fence,
                 ready: ready_tx,
             },
         );
@@ -890,6 +924,15 @@ impl Rooms {
     }
 }
 
+/// How a room starts: its settings and metadata, whether a join started
+/// it (its member needs no invite), and the fence it runs under.
+struct Start {
+    settings: RoomSettings,
+    metadata: Metadata,
+    by_join: bool,
+    fence: Option<i64>,
+}
+
 /// A room [`Rooms::spawn`] started: its mailbox, generation, seats, and
 /// whether its instance is up.
 struct Spawned {
@@ -958,12 +1001,21 @@ impl Inner {
     }
 
     fn remove(&self, key: &(String, String), generation: u64) {
-        let mut live = self.live.lock().expect("rooms lock");
-        if live
-            .get(key)
-            .is_some_and(|room| room.generation == generation)
+        let removed = {
+            let mut live = self.live.lock().expect("rooms lock");
+            if live
+                .get(key)
+                .is_some_and(|room| room.generation == generation)
+            {
+                live.remove(key)
+            } else {
+                None
+            }
+        };
+        if let (Some(room), Some(placement)) = (removed, self.placement.get())
+            && let Some(fence) = room.fence
         {
-            live.remove(key);
+            placement.released(&key.0, &key.1, fence);
         }
     }
 }

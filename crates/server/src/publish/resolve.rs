@@ -81,7 +81,7 @@ impl Apps {
         Ok(latest)
     }
 
-    pub(super) fn forget_latest(&self) {
+    pub(crate) fn forget_latest(&self) {
         self.latest.lock().expect("latest lock").clear();
     }
 }

@@ -2,9 +2,12 @@
 //! migrations every server may run at once, and what PostgreSQL's errors
 //! mean to Lodge.
 
+mod accounts;
 mod kv;
+mod registry;
 
 pub use kv::PgKv;
+pub use registry::PgRegistry;
 
 use crate::StoreError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};

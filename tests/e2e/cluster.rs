@@ -1,0 +1,296 @@
+//! Several `lodge serve` processes as one Lodge: a shared PostgreSQL
+//! (registry, kv, leases and events) and an S3-compatible blob store, each
+//! a real server the test starts. Any server takes any member (forwarding
+//! to the room's owner); a room lives on exactly one; when its server dies,
+//! is paused or stops, the room comes back on another with everything
+//! acknowledged.
+
+use crate::support::*;
+use lodge_testkit::{Postgres, S3};
+use std::time::{Duration, Instant};
+
+const COUNTER: &str = "[app]\nname = \"tally\"\nversion = \"1.0.0\"\ndescription = \"A count per room.\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\n";
+
+/// How long a server's lease lasts in these tests, and how often it beats.
+const LEASE_TTL_MS: u64 = 2000;
+const HEARTBEAT_MS: u64 = 400;
+
+/// The shared backends, and how to start a server on them.
+struct Backends {
+    _postgres: Postgres,
+    s3: S3,
+    database: String,
+    dir: tempfile::TempDir,
+}
+
+impl Backends {
+    fn start() -> Backends {
+        let postgres = Postgres::start();
+        let database = postgres.create_database("lodge");
+        Backends {
+            _postgres: postgres,
+            s3: S3::start(),
+            database,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Starts server `id` (its own data folder: its compiled cache).
+    fn server(&self, id: &str) -> Server {
+        let config = self.dir.path().join(format!("{id}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[storage]\nregistry = \"{db}\"\nkv = \"{db}\"\nblobs = \"{blobs}\"\n\n[storage.blobs-options]\nendpoint = \"{endpoint}\"\nallow_http = \"true\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\n\n[cluster]\nurl = \"{db}\"\nnode-id = \"{id}\"\nlease-ttl-ms = {LEASE_TTL_MS}\nheartbeat-ms = {HEARTBEAT_MS}\n",
+                db = self.database,
+                blobs = self.s3.url("blobs"),
+                endpoint = self.s3.endpoint(),
+            ),
+        )
+        .unwrap();
+        let data = self.dir.path().join(id);
+        Server::start(&data, &["--config", config.to_str().unwrap()])
+    }
+}
+
+fn push_counter(server: &Server) {
+    let dir = AppDir::new(COUNTER, &[("room.wasm", &guest_component("room_counter"))]);
+    server.ok(&["app", "push", dir.path()]);
+}
+
+/// Joins room `room` on `server` as `name` and reads its greeting: the
+/// count the room holds.
+async fn join_counter(server: &Server, room: &str, name: &str) -> (Ws, i64) {
+    let mut ws = Ws::join(server, "tally", room, name).await;
+    let greeting = ws.text().await;
+    (ws, count_of(&greeting))
+}
+
+fn count_of(said: &str) -> i64 {
+    said.strip_prefix("count ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("expected `count N`, got {said:?}"))
+}
+
+/// Joins until the room answers (it may be moving: `MOVED`, `TRY_AGAIN`),
+/// for at most `limit`; the member and the count it found.
+async fn rejoin(servers: &[&Server], room: &str, name: &str, limit: Duration) -> (Ws, i64) {
+    let start = Instant::now();
+    let mut attempt = 0;
+    loop {
+        let server = servers[attempt % servers.len()];
+        attempt += 1;
+        if let Ok(mut ws) = Ws::try_join(server, "tally", room, name, "").await {
+            match ws.recv_within(Duration::from_secs(3)).await {
+                Some(Received::Text(said)) => return (ws, count_of(&said)),
+                Some(Received::Close(code, _)) if [4013, 1013, 1006].contains(&code) => {}
+                other => panic!("joining {room} again: {other:?}"),
+            }
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{room} did not come back within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends one message and waits for the count it made, as `ws` hears it.
+async fn add(ws: &mut Ws) -> i64 {
+    ws.send("+").await;
+    count_of(&ws.text().await)
+}
+
+async fn cluster_status(server: &Server) -> serde_json::Value {
+    server.json(&["cluster", "status"])
+}
+
+/// The server id owning `room`, from any server's view of the cluster.
+async fn owner_of(server: &Server, room: &str) -> String {
+    let status = cluster_status(server).await;
+    status["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["room"] == room)
+        .map(|r| r["node"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no owner of {room}: {status}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_are_one_lodge() {
+    let backends = Backends::start();
+    let (a, b, c) = (
+        backends.server("a"),
+        backends.server("b"),
+        backends.server("c"),
+    );
+    // Pushed on one server, played on the others.
+    push_counter(&a);
+    let (mut ann, count) = join_counter(&b, "den", "ann").await;
+    assert_eq!(count, 0);
+    assert_eq!(owner_of(&a, "den").await, "b");
+    // A member reaching another server is forwarded to the owner: one room.
+    let (mut bob, count) = join_counter(&c, "den", "bob").await;
+    assert_eq!(count, 0);
+    assert_eq!(add(&mut ann).await, 1);
+    assert_eq!(count_of(&bob.text().await), 1);
+    assert_eq!(add(&mut bob).await, 2);
+    assert_eq!(count_of(&ann.text().await), 2);
+    // The status shows every server and where the room lives.
+    let status = cluster_status(&c).await;
+    let nodes: Vec<&str> = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["alive"] == true)
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["a", "b", "c"]);
+    let text = c.ok(&["cluster", "status"]);
+    assert!(text.contains("den") && text.contains("alive"), "{text}");
+    // The same app from any server's API.
+    assert_eq!(app_names(&c.json(&["app", "ls"])), ["tally"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_first_joins_at_once_make_one_owner() {
+    let backends = Backends::start();
+    let servers = [
+        backends.server("a"),
+        backends.server("b"),
+        backends.server("c"),
+    ];
+    push_counter(&servers[0]);
+    let joins = servers
+        .iter()
+        .enumerate()
+        .map(|(i, server)| async move { join_counter(server, "race", &format!("p{i}")).await });
+    let mut members: Vec<Ws> = futures::future::join_all(joins)
+        .await
+        .into_iter()
+        .map(|(ws, count)| {
+            assert_eq!(count, 0);
+            ws
+        })
+        .collect();
+    // One room: a message reaches all three.
+    assert_eq!(add(&mut members[0]).await, 1);
+    for member in &mut members[1..] {
+        assert_eq!(count_of(&member.text().await), 1);
+    }
+    let status = cluster_status(&servers[1]).await;
+    let owners = status["rooms"].as_array().unwrap().len();
+    assert_eq!(owners, 1, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_owners_rooms_come_back_elsewhere_within_5s_with_every_acknowledged_write() {
+    let backends = Backends::start();
+    let (a, b, c) = (
+        backends.server("a"),
+        backends.server("b"),
+        backends.server("c"),
+    );
+    push_counter(&a);
+    let (mut ann, _) = join_counter(&b, "den", "ann").await;
+    let (mut bob, _) = join_counter(&c, "den", "bob").await;
+    let mut acked = 0;
+    for _ in 0..5 {
+        acked = add(&mut ann).await;
+        assert_eq!(count_of(&bob.text().await), acked);
+    }
+    let killed = Instant::now();
+    b.kill();
+    // Ann was on the owner: her connection just breaks. Bob was forwarded:
+    // his server tells him the room moved.
+    assert!(matches!(ann.recv().await, Received::Close(1006, _)));
+    assert_eq!(bob.closed().await.0, 4013);
+    let (mut ann, count) = rejoin(&[&a, &c], "den", "ann", Duration::from_secs(5)).await;
+    let back = killed.elapsed();
+    assert!(back < Duration::from_secs(5), "back after {back:?}");
+    assert_eq!(count, acked, "an acknowledged write was lost");
+    let (mut bob, count) = rejoin(&[&c], "den", "bob", Duration::from_secs(5)).await;
+    assert_eq!(count, acked);
+    assert_eq!(add(&mut bob).await, acked + 1);
+    assert_eq!(count_of(&ann.text().await), acked + 1);
+    assert_ne!(owner_of(&a, "den").await, "b");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_owner_is_fenced_and_its_late_writes_refused() {
+    let backends = Backends::start();
+    let (a, b) = (backends.server("a"), backends.server("b"));
+    push_counter(&a);
+    let (mut ann, _) = join_counter(&b, "den", "ann").await;
+    assert_eq!(add(&mut ann).await, 1);
+    // Paused past its lease: the others count it dead.
+    let pid = b.child.id() as i32;
+    let pause = |signal: &str| {
+        std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    pause("-STOP");
+    tokio::time::sleep(Duration::from_millis(LEASE_TTL_MS + 500)).await;
+    let (mut bob, count) = rejoin(&[&a], "den", "bob", Duration::from_secs(5)).await;
+    assert_eq!(count, 1);
+    assert_eq!(add(&mut bob).await, 2);
+    // Back: whatever it tries, it writes nothing, and its members are told
+    // the room moved.
+    pause("-CONT");
+    ann.send("+").await;
+    let mut heard = Vec::new();
+    let code = loop {
+        match ann.recv().await {
+            Received::Close(code, _) => break code,
+            Received::Text(said) => heard.push(said),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(code, 4013, "heard {heard:?}");
+    assert!(
+        heard.iter().all(|said| !said.starts_with("count")),
+        "{heard:?}"
+    );
+    assert_eq!(add(&mut bob).await, 3, "a fenced write landed");
+    assert_eq!(owner_of(&a, "den").await, "a");
+    b.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_hands_rooms_over_at_once() {
+    let backends = Backends::start();
+    let (a, b) = (backends.server("a"), backends.server("b"));
+    push_counter(&a);
+    let (mut ann, _) = join_counter(&b, "den", "ann").await;
+    assert_eq!(add(&mut ann).await, 1);
+    let stopping = Instant::now();
+    let stopped = std::thread::spawn(move || b.stop());
+    assert_eq!(ann.closed().await.0, 4013);
+    // No waiting for a lease to lapse: the room starts on `a` at once.
+    let (_ann, count) = rejoin(&[&a], "den", "ann", Duration::from_secs(2)).await;
+    assert_eq!(count, 1);
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        stopping.elapsed()
+    );
+    stopped.join().unwrap();
+    let ready = get(&a, "/readyz").await;
+    assert_eq!(ready.0, 200, "{}", ready.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_deleted_on_one_server_stops_its_rooms_on_the_others() {
+    let backends = Backends::start();
+    let (a, b) = (backends.server("a"), backends.server("b"));
+    push_counter(&a);
+    let (mut ann, _) = join_counter(&b, "den", "ann").await;
+    a.ok(&["app", "rm", "tally"]);
+    let (code, reason) = ann.closed().await;
+    assert_eq!(code, 1001, "{reason}");
+    assert!(reason.contains("deleted"), "{reason}");
+    assert!(app_names(&b.json(&["app", "ls"])).is_empty());
+}
