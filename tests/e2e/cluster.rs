@@ -17,7 +17,7 @@ const HEARTBEAT_MS: u64 = 400;
 
 /// The shared backends, and how to start a server on them.
 struct Backends {
-    _postgres: Postgres,
+    postgres: Postgres,
     s3: S3,
     database: String,
     dir: tempfile::TempDir,
@@ -28,7 +28,7 @@ impl Backends {
         let postgres = Postgres::start();
         let database = postgres.create_database("lodge");
         Backends {
-            _postgres: postgres,
+            postgres,
             s3: S3::start(),
             database,
             dir: tempfile::tempdir().unwrap(),
@@ -37,12 +37,18 @@ impl Backends {
 
     /// Starts server `id` (its own data folder: its compiled cache).
     fn server(&self, id: &str) -> Server {
+        self.server_via(id, &self.database)
+    }
+
+    /// Starts server `id` reaching PostgreSQL at `database` (through a
+    /// proxy the test can cut, say).
+    fn server_via(&self, id: &str, database: &str) -> Server {
         let config = self.dir.path().join(format!("{id}.toml"));
         std::fs::write(
             &config,
             format!(
                 "[storage]\nregistry = \"{db}\"\nkv = \"{db}\"\nblobs = \"{blobs}\"\n\n[storage.blobs-options]\nendpoint = \"{endpoint}\"\nallow_http = \"true\"\nregion = \"us-east-1\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\n\n[cluster]\nurl = \"{db}\"\nnode-id = \"{id}\"\nlease-ttl-ms = {LEASE_TTL_MS}\nheartbeat-ms = {HEARTBEAT_MS}\n",
-                db = self.database,
+                db = database,
                 blobs = self.s3.url("blobs"),
                 endpoint = self.s3.endpoint(),
             ),
@@ -149,6 +155,8 @@ async fn three_servers_are_one_lodge() {
     assert_eq!(nodes, ["a", "b", "c"]);
     let text = c.ok(&["cluster", "status"]);
     assert!(text.contains("den") && text.contains("alive"), "{text}");
+    // Each server's metrics say which server they are.
+    assert!(c.metrics().await.contains("lodge_node_info{node=\"c\"} 1"));
     // The same app from any server's API.
     assert_eq!(app_names(&c.json(&["app", "ls"])), ["tally"]);
 }
@@ -293,4 +301,118 @@ async fn an_app_deleted_on_one_server_stops_its_rooms_on_the_others() {
     assert_eq!(code, 1001, "{reason}");
     assert!(reason.contains("deleted"), "{reason}");
     assert!(app_names(&b.json(&["app", "ls"])).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_restarting_or_gone_for_a_while_loses_nothing() {
+    let mut backends = Backends::start();
+    let (a, b) = (backends.server("a"), backends.server("b"));
+    push_counter(&a);
+    let (mut ann, _) = join_counter(&b, "den", "ann").await;
+    let mut acked = 0;
+    for _ in 0..3 {
+        acked = add(&mut ann).await;
+    }
+    // A quick restart (a crash and recovery): the game goes on, here or,
+    // when the restart outlasted the lease, after a move.
+    backends.postgres.crash();
+    backends.postgres.start_again();
+    let (mut ann, count) = match ann.recv_within(Duration::from_millis(200)).await {
+        None => (ann, acked),
+        Some(Received::Close(4013, _)) => {
+            rejoin(&[&a, &b], "den", "ann", Duration::from_secs(10)).await
+        }
+        Some(other) => panic!("{other:?}"),
+    };
+    assert_eq!(count, acked);
+    let mut answer = None;
+    for _ in 0..50 {
+        ann.send("+").await;
+        match ann.recv().await {
+            Received::Text(said) if said.starts_with("count") => {
+                answer = Some(count_of(&said));
+                break;
+            }
+            Received::Text(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Received::Close(4013, _) => {
+                let (again, count) = rejoin(&[&a, &b], "den", "ann", Duration::from_secs(10)).await;
+                assert_eq!(count, acked);
+                ann = again;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    acked = answer.expect("the room counts again");
+    assert_eq!(acked, 4);
+
+    // Gone for longer than a lease: rooms close with 4013, joins are
+    // refused with a reason (not a hang), and nothing answers unready
+    // until it is back.
+    backends.postgres.crash();
+    let (code, reason) = ann.closed().await;
+    assert_eq!(code, 4013, "{reason}");
+    tokio::time::sleep(Duration::from_millis(LEASE_TTL_MS)).await;
+    // Refused at once and saying why: 503 (the registry can't be read),
+    // or a close with 1013 (try again) when the version was cached.
+    match Ws::try_join(&a, "tally", "den", "bob", "").await {
+        Err((status, body)) => {
+            assert_eq!(status, 503, "{body}");
+            assert!(body.contains("storage_unavailable"), "{body}");
+        }
+        Ok(mut refused) => match refused.recv().await {
+            Received::Close(code, reason) => assert_eq!(code, 1013, "{reason}"),
+            other => panic!("a join while PostgreSQL is gone: {other:?}"),
+        },
+    }
+    assert_eq!(get(&a, "/readyz").await.0, 503);
+    backends.postgres.start_again();
+    let (mut ann, count) = rejoin(&[&a, &b], "den", "ann", Duration::from_secs(15)).await;
+    assert_eq!(count, acked, "an acknowledged write was lost");
+    assert_eq!(add(&mut ann).await, acked + 1);
+    assert_eq!(get(&a, "/readyz").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_cut_off_from_postgresql_fences_itself_while_another_takes_over() {
+    let backends = Backends::start();
+    let proxy = Proxy::start(([127, 0, 0, 1], backends.postgres.port()).into()).await;
+    let through_proxy = backends.database.replace(
+        &format!(":{}/", backends.postgres.port()),
+        &format!(":{}/", proxy.port()),
+    );
+    let a = backends.server("a");
+    let b = backends.server_via("b", &through_proxy);
+    push_counter(&a);
+    let (mut ann, _) = join_counter(&b, "den", "ann").await;
+    let acked = add(&mut ann).await;
+    // Players still reach `b`; `b` no longer reaches PostgreSQL.
+    proxy.cut();
+    let cut = Instant::now();
+    let (code, _) = ann.closed().await;
+    assert_eq!(code, 4013);
+    // It gave the room up before its lease ran out.
+    assert!(
+        cut.elapsed() < Duration::from_millis(LEASE_TTL_MS),
+        "{:?}",
+        cut.elapsed()
+    );
+    assert_eq!(get(&b, "/readyz").await.0, 503);
+    let (mut ann, count) = rejoin(&[&a], "den", "ann", Duration::from_secs(5)).await;
+    assert_eq!(count, acked);
+    assert_eq!(add(&mut ann).await, acked + 1);
+    assert_eq!(owner_of(&a, "den").await, "a");
+    // Back in touch: it rejoins the cluster and takes members again
+    // (forwarding them to the room's owner).
+    proxy.heal();
+    let mut ready = 0;
+    for _ in 0..50 {
+        ready = get(&b, "/readyz").await.0;
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(ready, 200);
+    let (_bob, count) = join_counter(&b, "den", "bob").await;
+    assert_eq!(count, acked + 1);
 }

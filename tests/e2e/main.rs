@@ -12,6 +12,7 @@ mod bad_bundles;
 mod capabilities;
 mod cluster;
 mod compile_bombs;
+mod deploy;
 mod dev;
 mod durability;
 mod full_disk;

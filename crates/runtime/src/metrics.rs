@@ -118,6 +118,18 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Names this server in every scrape (`lodge_node_info{node="…"} 1`),
+    /// so a cluster's servers scraped side by side tell themselves apart.
+    pub fn identify(&self, node: &str) {
+        let info =
+            prometheus_client::metrics::info::Info::new(vec![("node".to_owned(), node.to_owned())]);
+        self.registry.lock().expect("metrics lock").register(
+            "node",
+            "This server's name in its cluster (--node-id)",
+            info,
+        );
+    }
+
     /// Counts one refusal because `limit` was reached.
     pub fn limit_reached(&self, limit: &'static str) {
         self.limits_reached

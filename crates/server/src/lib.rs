@@ -424,6 +424,7 @@ impl Server {
                 let node = ClusterNode::join(cluster, advertise, kv.clone(), rooms.clone(), secret)
                     .await?;
                 rooms.set_placement(node.clone());
+                metrics.identify(node.id());
                 Some(node)
             }
             None => None,

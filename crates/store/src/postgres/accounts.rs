@@ -1,10 +1,12 @@
 //! [`Accounts`] in PostgreSQL: the tables beside the registry's, so an
 //! app's collaborators and its versions change in one transaction, with
-//! the same answers, refusals and orders as `sqlite_accounts`.
+//! the same answers, refusals and orders as `sqlite_accounts`. Accounts,
+//! sessions, tokens, invites and server keys are here; collaborators and
+//! quotas in `members`.
 
-use super::registry::{
-    PgRegistry, as_count, begin_write, commit, exec, row_one, row_opt, rows, to_json,
-};
+use super::members::{self, app_name};
+use super::registry::PgRegistry;
+use super::sql::{begin, begin_write, commit, exec, row_one, row_opt, rows, to_json};
 use crate::accounts::*;
 use crate::sqlite::corrupt;
 use crate::{Result, now_ms};
@@ -15,7 +17,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 /// An account's columns, from `accounts a`.
-const ACCOUNT_COLUMNS: &str =
+pub(super) const ACCOUNT_COLUMNS: &str =
     "a.id, a.username, a.role, a.disabled, a.password_hash <> '', a.quotas, a.created_ms";
 
 /// Finds a username in any ASCII case, as SQLite's `COLLATE NOCASE` does.
@@ -24,7 +26,7 @@ const BY_USERNAME: &str = r#"lower(a.username) = lower($1::text COLLATE "C")"#;
 const TOKEN_COLUMNS: &str = "id, account, name, scopes, created_ms, expires_ms, last_used_ms";
 
 /// An account from a row of [`ACCOUNT_COLUMNS`].
-fn account_from(row: &Row) -> Result<Account> {
+pub(super) fn account_from(row: &Row) -> Result<Account> {
     let role: String = row.get(2);
     let quotas: String = row.get(5);
     Ok(Account {
@@ -52,7 +54,10 @@ async fn load_account(
         .transpose()
 }
 
-async fn account_by_id(db: &impl GenericClient, id: AccountId) -> Result<Option<Account>> {
+pub(super) async fn account_by_id(
+    db: &impl GenericClient,
+    id: AccountId,
+) -> Result<Option<Account>> {
     load_account(db, "a.id = $1", &id).await
 }
 
@@ -78,148 +83,6 @@ fn token_from(row: &Row) -> Result<TokenRecord> {
         expires_ms: row.get(5),
         last_used_ms: row.get(6),
     })
-}
-
-fn app_name(name: String) -> Result<AppName> {
-    AppName::new(name).map_err(|e| corrupt("a stored app name", e))
-}
-
-fn app_role(role: &str) -> Result<AppRole> {
-    AppRole::from_name(role).ok_or_else(|| corrupt("a stored app role", role))
-}
-
-async fn app_exists(db: &impl GenericClient, app: &str) -> Result<bool> {
-    Ok(row_opt(db, "SELECT 1 FROM apps WHERE name = $1", &[&app])
-        .await?
-        .is_some())
-}
-
-/// The usernames of an app's owners.
-async fn owners(db: &impl GenericClient, app: &str) -> Result<Vec<String>> {
-    let found = rows(
-        db,
-        "SELECT a.username FROM app_members m JOIN accounts a ON a.id = m.account
-         WHERE m.app = $1 AND m.role = 'owner' ORDER BY m.added_ms, a.id",
-        &[&app],
-    )
-    .await?;
-    Ok(found.iter().map(|row| row.get(0)).collect())
-}
-
-async fn usage_of(db: &impl GenericClient, account: AccountId) -> Result<AccountUsage> {
-    let row = row_one(
-        db,
-        "SELECT COUNT(DISTINCT m.app), COALESCE(SUM(v.size), 0)::bigint
-         FROM app_members m LEFT JOIN versions v ON v.app = m.app
-         WHERE m.account = $1 AND m.role = 'owner'",
-        &[&account],
-    )
-    .await?;
-    Ok(AccountUsage {
-        apps: as_count(row.get(0)),
-        stored_bytes: as_count(row.get(1)),
-    })
-}
-
-/// Whose quotas a push to `app` counts against: its first owner, or the
-/// publisher of a new app. `Err` when the publisher may not push to it.
-async fn quota_holder(
-    tx: &Transaction<'_>,
-    app: &str,
-    exists: bool,
-    publisher: &Publisher,
-) -> Result<Result<AccountId, PublishRefusal>> {
-    if !exists {
-        return Ok(Ok(publisher.account));
-    }
-    let member = row_opt(
-        tx,
-        "SELECT role FROM app_members WHERE app = $1 AND account = $2",
-        &[&app, &publisher.account],
-    )
-    .await?;
-    if member.is_none() && !publisher.admin {
-        return Ok(Err(PublishRefusal::NotACollaborator {
-            owners: owners(tx, app).await?,
-        }));
-    }
-    let first_owner = row_opt(
-        tx,
-        "SELECT account FROM app_members WHERE app = $1 AND role = 'owner'
-         ORDER BY added_ms, account LIMIT 1",
-        &[&app],
-    )
-    .await?;
-    Ok(Ok(first_owner.map_or(publisher.account, |row| row.get(0))))
-}
-
-/// Whether `publisher` may add a version of `size` bytes to `app`, read
-/// inside the publish's transaction.
-pub(super) async fn check_publish(
-    tx: &Transaction<'_>,
-    app: &str,
-    publisher: &Publisher,
-    size: u64,
-) -> Result<Option<PublishRefusal>> {
-    let exists = app_exists(tx, app).await?;
-    let owner = match quota_holder(tx, app, exists, publisher).await? {
-        Ok(owner) => owner,
-        Err(refusal) => return Ok(Some(refusal)),
-    };
-    let Some(owner) = account_by_id(tx, owner).await? else {
-        return Ok(None);
-    };
-    if owner.is_admin() {
-        return Ok(None);
-    }
-    let quotas = publisher.quotas.with(&owner.quotas);
-    let usage = usage_of(tx, owner.id).await?;
-    let versions = as_count(
-        row_one(tx, "SELECT COUNT(*) FROM versions WHERE app = $1", &[&app])
-            .await?
-            .get(0),
-    );
-    let over = if !exists && usage.apps + 1 > quotas.apps {
-        Some((QuotaKind::Apps, quotas.apps, usage.apps, 1))
-    } else if versions + 1 > quotas.versions_per_app {
-        Some((
-            QuotaKind::VersionsPerApp,
-            quotas.versions_per_app,
-            versions,
-            1,
-        ))
-    } else if usage.stored_bytes + size > quotas.stored_bytes {
-        Some((
-            QuotaKind::StoredBytes,
-            quotas.stored_bytes,
-            usage.stored_bytes,
-            size,
-        ))
-    } else {
-        None
-    };
-    Ok(over.map(|(quota, limit, used, adding)| {
-        PublishRefusal::OverQuota(QuotaRefusal {
-            quota,
-            account: owner.username.clone(),
-            limit,
-            used,
-            adding,
-        })
-    }))
-}
-
-/// Whether `account` is the app's only owner.
-async fn is_last_owner(db: &impl GenericClient, app: &str, account: AccountId) -> Result<bool> {
-    let row = row_one(
-        db,
-        "SELECT COALESCE(bool_or(account = $2), false), COUNT(*) FROM app_members
-         WHERE app = $1 AND role = 'owner'",
-        &[&app, &account],
-    )
-    .await?;
-    let (is_owner, owners): (bool, i64) = (row.get(0), row.get(1));
-    Ok(is_owner && owners <= 1)
 }
 
 /// The invite `code_hash` names, if it is unused and unexpired.
@@ -366,15 +229,7 @@ impl Accounts for PgRegistry {
     async fn adopt_unowned_apps(&self, admin: AccountId) -> Result<u64> {
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        let adopted = exec(
-            &tx,
-            "INSERT INTO app_members (app, account, role, added_ms)
-             SELECT name, $1, 'owner', $2 FROM apps
-             WHERE NOT EXISTS (SELECT 1 FROM app_members m WHERE m.app = apps.name AND m.role = 'owner')
-             ON CONFLICT (app, account) DO UPDATE SET role = 'owner'",
-            &[&admin, &now_ms()],
-        )
-        .await?;
+        let adopted = members::adopt_unowned(&tx, admin).await?;
         commit(tx, adopted).await
     }
 
@@ -416,7 +271,7 @@ impl Accounts for PgRegistry {
         keep: Option<String>,
     ) -> Result<()> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(super::pg_error)?;
+        let tx = begin(&mut client).await?;
         exec(
             &tx,
             "UPDATE accounts SET password_hash = $1 WHERE id = $2",
@@ -434,7 +289,7 @@ impl Accounts for PgRegistry {
 
     async fn set_disabled(&self, id: AccountId, disabled: bool) -> Result<bool> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(super::pg_error)?;
+        let tx = begin(&mut client).await?;
         let changed = exec(
             &tx,
             "UPDATE accounts SET disabled = $1 WHERE id = $2",
@@ -670,24 +525,7 @@ impl Accounts for PgRegistry {
     }
 
     async fn app_members(&self, app: &AppName) -> Result<Vec<AppMember>> {
-        let client = self.client().await?;
-        let found = rows(
-            &client,
-            "SELECT m.account, a.username, m.role FROM app_members m JOIN accounts a ON a.id = m.account
-             WHERE m.app = $1 ORDER BY m.role = 'maintainer', m.added_ms, a.id",
-            &[&app.as_str()],
-        )
-        .await?;
-        found
-            .iter()
-            .map(|row| {
-                Ok(AppMember {
-                    account: row.get(0),
-                    username: row.get(1),
-                    role: app_role(row.get(2))?,
-                })
-            })
-            .collect()
+        members::of_app(&self.client().await?, app.as_str()).await
     }
 
     async fn set_app_member(
@@ -696,20 +534,10 @@ impl Accounts for PgRegistry {
         account: AccountId,
         role: AppRole,
     ) -> Result<Result<(), MemberRefused>> {
-        let app = app.as_str();
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        if role == AppRole::Maintainer && is_last_owner(&tx, app, account).await? {
-            return commit(tx, Err(MemberRefused::LastOwner)).await;
-        }
-        exec(
-            &tx,
-            "INSERT INTO app_members (app, account, role, added_ms) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (app, account) DO UPDATE SET role = excluded.role",
-            &[&app, &account, &role.name(), &now_ms()],
-        )
-        .await?;
-        commit(tx, Ok(())).await
+        let answer = members::set(&tx, app.as_str(), account, role).await?;
+        commit(tx, answer).await
     }
 
     async fn remove_app_member(
@@ -717,80 +545,29 @@ impl Accounts for PgRegistry {
         app: &AppName,
         account: AccountId,
     ) -> Result<Result<(), MemberRefused>> {
-        let app = app.as_str();
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        if is_last_owner(&tx, app, account).await? {
-            return commit(tx, Err(MemberRefused::LastOwner)).await;
-        }
-        let removed = exec(
-            &tx,
-            "DELETE FROM app_members WHERE app = $1 AND account = $2",
-            &[&app, &account],
-        )
-        .await?;
-        let answer = if removed > 0 {
-            Ok(())
-        } else {
-            Err(MemberRefused::NotAMember)
-        };
+        let answer = members::remove(&tx, app.as_str(), account).await?;
         commit(tx, answer).await
     }
 
     async fn transfer_app(&self, app: &AppName, to: AccountId) -> Result<bool> {
-        let app = app.as_str();
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        if !app_exists(&tx, app).await? {
-            return commit(tx, false).await;
-        }
-        exec(
-            &tx,
-            "DELETE FROM app_members WHERE app = $1 AND role = 'owner'",
-            &[&app],
-        )
-        .await?;
-        exec(
-            &tx,
-            "INSERT INTO app_members (app, account, role, added_ms) VALUES ($1, $2, 'owner', $3)
-             ON CONFLICT (app, account) DO UPDATE SET role = 'owner'",
-            &[&app, &to, &now_ms()],
-        )
-        .await?;
-        commit(tx, true).await
+        let transferred = members::transfer(&tx, app.as_str(), to).await?;
+        commit(tx, transferred).await
     }
 
     async fn apps_of(&self, account: AccountId) -> Result<Vec<(AppName, AppRole)>> {
-        let client = self.client().await?;
-        let found = rows(
-            &client,
-            "SELECT app, role FROM app_members WHERE account = $1 ORDER BY app",
-            &[&account],
-        )
-        .await?;
-        found
-            .iter()
-            .map(|row| Ok((app_name(row.get(0))?, app_role(row.get(1))?)))
-            .collect()
+        members::apps_of(&self.client().await?, account).await
     }
 
     async fn usage(&self, account: AccountId) -> Result<AccountUsage> {
-        usage_of(&self.client().await?, account).await
+        members::usage_of(&self.client().await?, account).await
     }
 
     async fn app_owners(&self) -> Result<Vec<(AppName, Account)>> {
-        let client = self.client().await?;
-        // Each app's first owner, as SQLite's walk over the owners finds it.
-        let sql = format!(
-            "SELECT DISTINCT ON (m.app) {ACCOUNT_COLUMNS}, m.app
-             FROM app_members m JOIN accounts a ON a.id = m.account
-             WHERE m.role = 'owner' ORDER BY m.app, m.added_ms, m.account"
-        );
-        let mut owners = Vec::new();
-        for row in rows(&client, &sql, &[]).await? {
-            owners.push((app_name(row.get(7))?, account_from(&row)?));
-        }
-        Ok(owners)
+        members::first_owners(&self.client().await?).await
     }
 
     async fn server_key(&self, name: &str, candidate: Vec<u8>) -> Result<Vec<u8>> {

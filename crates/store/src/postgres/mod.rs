@@ -4,7 +4,9 @@
 
 mod accounts;
 mod kv;
+mod members;
 mod registry;
+mod sql;
 
 pub use kv::PgKv;
 pub use registry::PgRegistry;

@@ -6,7 +6,10 @@
 //! turns exactly as SQLite's do. Reads that take several queries run in one
 //! repeatable-read snapshot.
 
-use super::{migrate, pg_error, pool_error};
+use super::sql::{
+    as_bigint, as_count, begin_read, begin_write, commit, exec, row_one, row_opt, rows, to_json,
+};
+use super::{migrate, pool_error};
 use crate::registry::highest;
 use crate::sqlite::corrupt;
 use crate::{
@@ -17,8 +20,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Client, GenericClient, Pool, Transaction};
 use lodge_manifest::{AppName, Manifest, Role};
 use std::collections::{BTreeMap, HashSet};
+use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{IsolationLevel, Row};
 
 /// The registry's schema: `SqliteRegistry`'s five migrations as one.
 /// Names that lists are ordered by are `COLLATE "C"` (byte order, as in
@@ -134,7 +137,7 @@ impl PgRegistry {
         Self::open(super::connect(url).await?).await
     }
 
-    /// Migrates the schema (every server may do so at once).
+    /// Migrates the schema.
     pub async fn open(pool: Pool) -> Result<Self> {
         migrate(&pool, "registry", MIGRATIONS).await?;
         Ok(Self { pool })
@@ -144,91 +147,6 @@ impl PgRegistry {
     pub(super) async fn client(&self) -> Result<Client> {
         self.pool.get().await.map_err(pool_error)
     }
-}
-
-/// Begins a transaction holding the registry's write lock until it ends:
-/// writes from every server take turns, as SQLite's single writer does.
-pub(super) async fn begin_write(client: &mut Client) -> Result<Transaction<'_>> {
-    let tx = client.transaction().await.map_err(pg_error)?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('lodge-publish'))",
-        &[],
-    )
-    .await
-    .map_err(pg_error)?;
-    Ok(tx)
-}
-
-/// Begins a read-only transaction that sees one snapshot throughout, so a
-/// version is never read half deleted.
-pub(super) async fn begin_read(client: &mut Client) -> Result<Transaction<'_>> {
-    client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .map_err(pg_error)
-}
-
-/// Commits `tx` and hands back what it computed.
-pub(super) async fn commit<T>(tx: Transaction<'_>, value: T) -> Result<T> {
-    tx.commit().await.map_err(pg_error)?;
-    Ok(value)
-}
-
-/// A value as JSON text, the way SQLite's columns hold it.
-pub(super) fn to_json(what: &str, value: &impl serde::Serialize) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend {
-        backend: "postgres",
-        message: format!("{what} did not serialize: {e}"),
-    })
-}
-
-/// An unsigned count or size as a `bigint`.
-pub(super) fn as_bigint(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A `bigint` count or size as unsigned.
-pub(super) fn as_count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// Runs one statement; how many rows it changed.
-pub(super) async fn exec(
-    db: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<u64> {
-    db.execute(sql, params).await.map_err(pg_error)
-}
-
-/// Every row a query returns.
-pub(super) async fn rows(
-    db: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>> {
-    db.query(sql, params).await.map_err(pg_error)
-}
-
-/// The row a query returns, if any.
-pub(super) async fn row_opt(
-    db: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Option<Row>> {
-    db.query_opt(sql, params).await.map_err(pg_error)
-}
-
-/// The one row a query must return.
-pub(super) async fn row_one(
-    db: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Row> {
-    db.query_one(sql, params).await.map_err(pg_error)
 }
 
 fn parse_manifest(text: &str) -> Result<Manifest> {
@@ -332,7 +250,7 @@ async fn publish_in(tx: &Transaction<'_>, new: &NewVersion) -> Result<PublishOut
     }
     let size = total_size(new);
     if let Some(publisher) = &new.publisher
-        && let Some(refusal) = super::accounts::check_publish(tx, app, publisher, size).await?
+        && let Some(refusal) = super::members::check_publish(tx, app, publisher, size).await?
     {
         return Ok(PublishOutcome::Refused(refusal));
     }
@@ -376,9 +294,10 @@ async fn insert_version(
     .await?;
     if let Some(publisher) = &new.publisher {
         exec(
-        tx,
+            tx,
             "INSERT INTO app_members (app, account, role, added_ms)
-             SELECT $1, $2, 'owner', $3 WHERE NOT EXISTS (SELECT 1 FROM app_members WHERE app = $1)",
+             SELECT $1, $2, 'owner', $3
+             WHERE NOT EXISTS (SELECT 1 FROM app_members WHERE app = $1)",
             &[&app, &publisher.account, &now],
         )
         .await?;
@@ -435,35 +354,31 @@ fn version_summary(row: &Row) -> Result<VersionSummary> {
     })
 }
 
-/// The app list from every app's versions.
+/// The app list from every app's versions (each app has at least one).
 fn summarize(by_app: BTreeMap<String, Vec<VersionSummary>>) -> Result<Vec<AppSummary>> {
-    by_app
-        .into_iter()
-        .filter_map(|(name, versions)| {
-            let latest = highest(&versions, |v| &v.version).cloned()?;
-            Some(
-                AppName::new(name)
-                    .map_err(|e| corrupt("a stored app name", e))
-                    .map(|name| AppSummary {
-                        name,
-                        latest,
-                        versions: versions.len(),
-                    }),
-            )
-        })
-        .collect()
+    let mut apps = Vec::with_capacity(by_app.len());
+    for (name, versions) in by_app {
+        let Some(latest) = highest(&versions, |v| &v.version).cloned() else {
+            continue;
+        };
+        apps.push(AppSummary {
+            name: AppName::new(name).map_err(|e| corrupt("a stored app name", e))?,
+            latest,
+            versions: versions.len(),
+        });
+    }
+    Ok(apps)
 }
 
 /// The database's clock in milliseconds since the Unix epoch: what the GC
 /// lease is judged by, so servers whose clocks differ still agree.
 async fn database_now_ms(db: &impl GenericClient) -> Result<i64> {
-    let row = db
-        .query_one(
-            "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?;
+    let row = row_one(
+        db,
+        "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+        &[],
+    )
+    .await?;
     Ok(row.get(0))
 }
 
@@ -474,11 +389,13 @@ async fn take_gc_lease(
     ttl_ms: i64,
 ) -> Result<Option<GcLease>> {
     let now = database_now_ms(tx).await?;
-    let current = tx
-        .query_opt("SELECT fence, expires_ms FROM gc_lease WHERE id = 1", &[])
-        .await
-        .map_err(pg_error)?
-        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)));
+    let current = row_opt(
+        tx,
+        "SELECT fence, expires_ms FROM gc_lease WHERE id = 1",
+        &[],
+    )
+    .await?
+    .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)));
     let fence = match current {
         Some((_, expires_ms)) if expires_ms > now => return Ok(None),
         Some((fence, _)) => fence + 1,
@@ -489,14 +406,14 @@ async fn take_gc_lease(
         fence,
         expires_ms: now.saturating_add(ttl_ms),
     };
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO gc_lease (id, holder, fence, expires_ms) VALUES (1, $1, $2, $3)
          ON CONFLICT (id) DO UPDATE
          SET holder = excluded.holder, fence = excluded.fence, expires_ms = excluded.expires_ms",
         &[&lease.holder, &lease.fence, &lease.expires_ms],
     )
-    .await
-    .map_err(pg_error)?;
+    .await?;
     Ok(Some(lease))
 }
 
@@ -511,19 +428,13 @@ impl Registry for PgRegistry {
 
     async fn list_apps(&self) -> Result<Vec<AppSummary>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT app, manifest, size, created_ms FROM versions ORDER BY app",
-                &[],
-            )
-            .await
-            .map_err(pg_error)?;
+        let sql = "SELECT app, manifest, size, created_ms FROM versions ORDER BY app";
         let mut by_app: BTreeMap<String, Vec<VersionSummary>> = BTreeMap::new();
-        for row in &rows {
+        for row in rows(&client, sql, &[]).await? {
             by_app
                 .entry(row.get("app"))
                 .or_default()
-                .push(version_summary(row)?);
+                .push(version_summary(&row)?);
         }
         summarize(by_app)
     }
@@ -554,65 +465,56 @@ impl Registry for PgRegistry {
         let (app, version) = (app.as_str(), version.to_string());
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        let deleted = tx
-            .execute(
-                "DELETE FROM versions WHERE app = $1 AND version = $2",
-                &[&app, &version],
-            )
-            .await
-            .map_err(pg_error)?;
-        tx.execute(
-            "DELETE FROM apps WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM versions WHERE app = $1)",
+        let deleted = exec(
+            &tx,
+            "DELETE FROM versions WHERE app = $1 AND version = $2",
+            &[&app, &version],
+        )
+        .await?;
+        exec(
+            &tx,
+            "DELETE FROM apps WHERE name = $1
+             AND NOT EXISTS (SELECT 1 FROM versions WHERE app = $1)",
             &[&app],
         )
-        .await
-        .map_err(pg_error)?;
+        .await?;
         commit(tx, deleted > 0).await
     }
 
     async fn delete_app(&self, app: &AppName) -> Result<bool> {
         let mut client = self.client().await?;
         let tx = begin_write(&mut client).await?;
-        let deleted = tx
-            .execute("DELETE FROM apps WHERE name = $1", &[&app.as_str()])
-            .await
-            .map_err(pg_error)?;
+        let deleted = exec(&tx, "DELETE FROM apps WHERE name = $1", &[&app.as_str()]).await?;
         commit(tx, deleted > 0).await
     }
 
     async fn referenced_blobs(&self) -> Result<HashSet<String>> {
         let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT sha256 FROM parts UNION SELECT sha256 FROM version_assets",
-                &[],
-            )
-            .await
-            .map_err(pg_error)?;
-        Ok(rows.iter().map(|row| row.get(0)).collect())
+        let sql = "SELECT sha256 FROM parts UNION SELECT sha256 FROM version_assets";
+        let found = rows(&client, sql, &[]).await?;
+        Ok(found.iter().map(|row| row.get(0)).collect())
     }
 
     async fn asset_name(&self, sha256: &str) -> Result<Option<String>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT name FROM version_assets WHERE sha256 = $1 ORDER BY app, version, ord LIMIT 1",
-                &[&sha256],
-            )
-            .await
-            .map_err(pg_error)?;
+        let row = row_opt(
+            &client,
+            "SELECT name FROM version_assets WHERE sha256 = $1
+             ORDER BY app, version, ord LIMIT 1",
+            &[&sha256],
+        )
+        .await?;
         Ok(row.map(|row| row.get(0)))
     }
 
     async fn is_client_part(&self, sha256: &str) -> Result<bool> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT 1 FROM parts WHERE sha256 = $1 AND role = $2 LIMIT 1",
-                &[&sha256, &Role::Client.name()],
-            )
-            .await
-            .map_err(pg_error)?;
+        let row = row_opt(
+            &client,
+            "SELECT 1 FROM parts WHERE sha256 = $1 AND role = $2 LIMIT 1",
+            &[&sha256, &Role::Client.name()],
+        )
+        .await?;
         Ok(row.is_some())
     }
 
@@ -628,13 +530,12 @@ impl Registry for PgRegistry {
         // One statement: the row's lock orders it against a takeover, and a
         // successor's greater fence makes it change nothing.
         let client = self.client().await?;
-        client
-            .execute(
-                "UPDATE gc_lease SET expires_ms = 0 WHERE id = 1 AND fence = $1",
-                &[&lease.fence],
-            )
-            .await
-            .map_err(pg_error)?;
+        exec(
+            &client,
+            "UPDATE gc_lease SET expires_ms = 0 WHERE id = 1 AND fence = $1",
+            &[&lease.fence],
+        )
+        .await?;
         Ok(())
     }
 }
