@@ -71,10 +71,54 @@ impl Load {
     }
 }
 
-/// A server speaking the rooms WebSocket protocol.
+/// Servers speaking the rooms WebSocket protocol: one, or several that
+/// share one Lodge (a cluster).
 pub struct Target {
-    pub addr: SocketAddr,
+    pub servers: Vec<SocketAddr>,
     pub app: String,
+    /// Which server each member connects to.
+    pub placement: Placement,
+    /// Processes whose CPU the run measures (servers run as children);
+    /// empty: this process (a server in-process).
+    pub cpu_pids: Vec<u32>,
+}
+
+/// Which of a cluster's servers members connect to. A room lives where its
+/// first member joined: member `r` (of room `r`) joins first, on server
+/// `r % n` in every placement, so rooms spread over the servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Member `i` on server `i % n`: most are forwarded.
+    Spread,
+    /// Every member on its room's server.
+    Owner,
+    /// Every member but the first of each room on another server than the
+    /// room's: all forwarded.
+    Elsewhere,
+}
+
+impl Target {
+    /// One server, measured in this process.
+    pub fn one(addr: SocketAddr, app: impl Into<String>) -> Self {
+        Self {
+            servers: vec![addr],
+            app: app.into(),
+            placement: Placement::Owner,
+            cpu_pids: Vec::new(),
+        }
+    }
+
+    /// The server member `index` of room `room` connects to.
+    fn server_for(&self, index: usize, room: usize) -> usize {
+        let n = self.servers.len();
+        let first = index == room;
+        match self.placement {
+            _ if first => room % n,
+            Placement::Spread => index % n,
+            Placement::Owner => room % n,
+            Placement::Elsewhere => (room + 1) % n,
+        }
+    }
 }
 
 /// What one run measured.
@@ -116,7 +160,8 @@ impl Plan {
 struct Shared {
     base: Instant,
     load: Load,
-    url: String,
+    /// Each member's room URL prefix (`ws://SERVER/apps/APP/rooms`).
+    urls: Vec<String>,
     connecting: Semaphore,
     plan: watch::Sender<Option<Plan>>,
     stop: CancellationToken,
@@ -155,7 +200,12 @@ pub async fn run(load: &Load, target: &Target) -> anyhow::Result<Outcome> {
     let shared = Arc::new(Shared {
         base: Instant::now(),
         load: load.clone(),
-        url: format!("ws://{}/apps/{}/rooms", target.addr, target.app),
+        urls: (0..load.members)
+            .map(|index| {
+                let server = target.servers[target.server_for(index, load.room_of(index))];
+                format!("ws://{server}/apps/{}/rooms", target.app)
+            })
+            .collect(),
         connecting: Semaphore::new(CONNECTING),
         plan: watch::Sender::new(None),
         stop: CancellationToken::new(),
@@ -164,12 +214,23 @@ pub async fn run(load: &Load, target: &Target) -> anyhow::Result<Outcome> {
         delivered: AtomicU64::new(0),
     });
     let (joined_tx, mut joined_rx) = mpsc::channel(load.members);
-    let members: Vec<JoinHandle<MemberReport>> = (0..load.members)
+    let joining = Instant::now();
+    // The first member of each room joins first: it decides where the room
+    // lives (see `Placement`).
+    let first = load.rooms.min(load.members);
+    let mut members: Vec<JoinHandle<MemberReport>> = (0..first)
         .map(|index| tokio::spawn(member(shared.clone(), index, joined_tx.clone())))
         .collect();
+    let mut joined = all_joined(&mut joined_rx, first).await;
+    if joined.is_ok() {
+        members.extend(
+            (first..load.members)
+                .map(|index| tokio::spawn(member(shared.clone(), index, joined_tx.clone()))),
+        );
+        joined = all_joined(&mut joined_rx, load.members - first).await;
+    }
     drop(joined_tx);
-    let joining = Instant::now();
-    if let Err(e) = all_joined(&mut joined_rx, load.members).await {
+    if let Err(e) = joined {
         shared.stop.cancel();
         let _ = collect(members).await;
         return Err(e);
@@ -184,9 +245,20 @@ pub async fn run(load: &Load, target: &Target) -> anyhow::Result<Outcome> {
     let plan = plan(&shared);
     shared.plan.send_replace(Some(plan));
     sleep_until(plan.start + load.warmup).await;
-    let cpu_before = cpu_seconds();
+    let cpu_of = || -> Option<f64> {
+        if target.cpu_pids.is_empty() {
+            cpu_seconds()
+        } else {
+            target
+                .cpu_pids
+                .iter()
+                .map(|pid| cpu_seconds_of(&pid.to_string()))
+                .sum()
+        }
+    };
+    let cpu_before = cpu_of();
     sleep_until(plan.end).await;
-    let cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| b - a);
+    let cpu = cpu_before.zip(cpu_of()).map(|(a, b)| b - a);
     drain(&shared).await;
     shared.stop.cancel();
     let reports = collect(members).await?;
@@ -286,7 +358,7 @@ async fn member(
 ) -> MemberReport {
     let name = format!("m{index}");
     let room = shared.load.room_of(index);
-    let (sink, stream) = match connect(&shared, &name, room).await {
+    let (sink, stream) = match connect(&shared, index, &name, room).await {
         Ok(socket) => socket,
         Err(e) => {
             let _ = joined.send(Err(e)).await;
@@ -311,10 +383,16 @@ async fn member(
     report
 }
 
-/// Connects as `name` to room `r{room}` and waits for the join notice.
-async fn connect(shared: &Shared, name: &str, room: usize) -> anyhow::Result<(Sink, Stream)> {
+/// Connects member `index` as `name` to room `r{room}` and waits for the
+/// join notice.
+async fn connect(
+    shared: &Shared,
+    index: usize,
+    name: &str,
+    room: usize,
+) -> anyhow::Result<(Sink, Stream)> {
     let _turn = shared.connecting.acquire().await?;
-    let url = format!("{}/r{room}?name={name}", shared.url);
+    let url = format!("{}/r{room}?name={name}", shared.urls[index]);
     let (socket, _) = timeout(
         CONNECT_TIMEOUT,
         tokio_tungstenite::connect_async_with_config(url.as_str(), Some(client_config()), true),

@@ -10,17 +10,15 @@
 //! - reconnect → the first message that waited for the member, beside a
 //!   fresh join → its first message.
 
+use crate::served::Served;
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-const TOKEN: &str = "lodge-bench-token";
 const APP: &str = "party";
 
 #[derive(clap::Args)]
@@ -51,81 +49,13 @@ pub struct LobbyArgs {
     room: PathBuf,
 }
 
-/// A `lodge serve` child on a free loopback port, stopped when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    _data: tempfile::TempDir,
-}
-
-impl Served {
-    fn start(lodge: &PathBuf, connections: usize) -> anyhow::Result<Self> {
-        let data = tempfile::tempdir()?;
-        let limit = connections.to_string();
-        let mut child = Command::new(lodge)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .args([
-                "--max-connections",
-                &limit,
-                "--max-connections-per-address",
-                &limit,
-            ])
-            .args(["--room-starts-per-minute", "100000"])
-            .env("LODGE_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "starting {} (build it with `cargo build --release`, or pass --lodge)",
-                    lodge.display()
-                )
-            })?;
-        let stdout = child.stdout.take().context("the server's output")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let base = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("lodge listening on ") {
-                        break url.to_owned();
-                    }
-                }
-                _ => bail!("lodge serve ended before it listened"),
-            }
-        };
-        // Keep reading so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Ok(Self {
-            child,
-            base,
-            _data: data,
-        })
-    }
-
-    fn cpu(&self) -> Option<f64> {
-        crate::load::cpu_seconds_of(&self.child.id().to_string())
-    }
-
-    fn ws(&self, path: &str) -> String {
-        format!("{}{path}", self.base.replacen("http", "ws", 1))
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// What one watcher saw: (room, players) → when.
 type Seen = HashMap<(String, u64), Instant>;
 
 pub async fn run(args: LobbyArgs) -> anyhow::Result<()> {
     raise_open_files();
-    let served = Served::start(&args.lodge, args.watchers * 2 + 1000)?;
+    let data = tempfile::tempdir()?;
+    let served = Served::start(&args.lodge, data.path(), args.watchers * 2 + 1000, &[], &[])?;
     push(&served, &args).await?;
     let http = reqwest::Client::new();
 
@@ -357,20 +287,7 @@ async fn push(served: &Served, args: &LobbyArgs) -> anyhow::Result<()> {
             args.room.display()
         )
     })?;
-    let bundle = crate::pack::pack(dir.path())?.bytes;
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/apps", served.base))
-        .bearer_auth(TOKEN)
-        .body(bundle)
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!(
-            "pushing the app: {}",
-            response.text().await.unwrap_or_default()
-        );
-    }
-    Ok(())
+    served.push(dir.path()).await
 }
 
 fn row(label: &str, times: &mut [Duration]) {

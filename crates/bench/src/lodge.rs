@@ -91,10 +91,7 @@ impl Lodge {
     }
 
     pub fn target(&self) -> Target {
-        Target {
-            addr: self.addr,
-            app: self.app.clone(),
-        }
+        Target::one(self.addr, self.app.clone())
     }
 
     /// Stops serving; rooms left idle end on their own when the process exits.

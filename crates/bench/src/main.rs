@@ -8,6 +8,7 @@
 //! running one, pushes the apps it needs, and prints its figures;
 //! BENCHMARKS.md records them.
 
+mod cluster;
 mod http;
 mod load;
 mod lobby;
@@ -16,6 +17,7 @@ mod native;
 mod neighbours;
 mod report;
 mod rooms;
+mod served;
 
 // Shared with the `lodge` binary rather than copied: packing an app
 // folder into a bundle, and printing tables and errors.
@@ -53,6 +55,9 @@ enum Command {
     Neighbours(neighbours::NeighboursArgs),
     /// The live room list: a thousand watchers while rooms fill, and reconnects.
     Lobby(lobby::LobbyArgs),
+    /// Several servers as one: chat on 1 server vs 3 sharing PostgreSQL
+    /// (members on the room's server, spread, forwarded), and failover times.
+    Cluster(cluster::ClusterArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
             Command::Http(args) => http::run(args).await,
             Command::Neighbours(args) => neighbours::run(args).await,
             Command::Lobby(args) => lobby::run(args).await,
+            Command::Cluster(args) => cluster::run(args).await,
         }
     });
     match result {

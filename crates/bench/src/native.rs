@@ -94,10 +94,7 @@ impl Native {
     }
 
     pub fn target(&self) -> Target {
-        Target {
-            addr: self.addr,
-            app: "chat".to_owned(),
-        }
+        Target::one(self.addr, "chat")
     }
 
     pub async fn stop(self) {

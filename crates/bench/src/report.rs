@@ -45,6 +45,15 @@ pub fn header(as_run: &str, load: &Load) {
 
 /// The results table, the Lodge/native ratios and why members dropped.
 pub fn results(load: &Load, rows: &[Row]) {
+    results_noting(
+        load,
+        rows,
+        "cpu: the whole process (load generator included) during the window.",
+    );
+}
+
+/// [`results`], saying whose CPU the cpu column measured.
+pub fn results_noting(load: &Load, rows: &[Row], cpu_note: &str) {
     println!();
     let header = [
         "target",
@@ -68,10 +77,7 @@ pub fn results(load: &Load, rows: &[Row]) {
         "offered: messages members sent per second; delivered: receipts per second \
          (each message reaches every member of its room, sender included);"
     );
-    println!(
-        "expected = sent × room size; latency: send to receipt, same clock; \
-         cpu: the whole process (load generator included) during the window."
-    );
+    println!("expected = sent × room size; latency: send to receipt, same clock; {cpu_note}");
     ratios(rows);
     for row in rows {
         if let Some(reason) = &row.outcome.first_drop {

@@ -50,10 +50,10 @@ fn sqlite_stores() -> Stores {
 async fn postgres_stores() -> Stores {
     let postgres = Postgres::start();
     let url = postgres.create_database("lodge");
-    // One after the other: `postgres::migrate` creates `lodge_schema`
-    // before it takes its lock, so two first starts at once can collide.
-    let one = PgRegistry::connect(&url).await.unwrap();
-    let two = PgRegistry::connect(&url).await.unwrap();
+    // Both at once on a fresh database, as two servers starting together:
+    // the migrations take turns.
+    let (one, two) = tokio::join!(PgRegistry::connect(&url), PgRegistry::connect(&url));
+    let (one, two) = (one.unwrap(), two.unwrap());
     Stores {
         one: Box::new(one),
         two: Box::new(two),

@@ -59,18 +59,19 @@ pub async fn connect(url: &str) -> Result<Pool, StoreError> {
 /// under an advisory lock so servers starting together take turns.
 pub async fn migrate(pool: &Pool, component: &str, migrations: &[&str]) -> Result<(), StoreError> {
     let mut client = pool.get().await.map_err(pool_error)?;
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS lodge_schema (component text PRIMARY KEY, version integer NOT NULL)",
-        )
-        .await
-        .map_err(pg_error)?;
     for (index, sql) in migrations.iter().enumerate() {
         let version = index as i32 + 1;
         let tx = client.transaction().await.map_err(pg_error)?;
+        // The lock first, then the bookkeeping table: two servers starting
+        // on a fresh database must not both create it.
         tx.execute(
             "SELECT pg_advisory_xact_lock(hashtext('lodge-migrate'))",
             &[],
+        )
+        .await
+        .map_err(pg_error)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS lodge_schema (component text PRIMARY KEY, version integer NOT NULL)",
         )
         .await
         .map_err(pg_error)?;
@@ -110,15 +111,21 @@ pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
                 class == "08" || class == "53" || class == "57"
             }
         };
+    // A server error's own message and SQL state (`to_string` says only
+    // "db error"); a connection error as it is.
+    let message = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
     if unavailable {
         StoreError::Unavailable {
             backend: "postgres",
-            reason: e.to_string(),
+            reason: message,
         }
     } else {
         StoreError::Backend {
             backend: "postgres",
-            message: e.to_string(),
+            message,
         }
     }
 }
