@@ -9,7 +9,7 @@ use crate::support::*;
 use lodge_testkit::{Postgres, S3};
 use std::time::{Duration, Instant};
 
-const COUNTER: &str = "[app]\nname = \"tally\"\nversion = \"1.0.0\"\ndescription = \"A count per room.\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\n";
+const COUNTER: &str = "[app]\nname = \"tally\"\nversion = \"1.0.0\"\ndescription = \"A count per room.\"\n\n[room]\ncomponent = \"room.wasm\"\ncapabilities = [\"kv\"]\nvisibility = \"public\"\n";
 
 /// How long a server's lease lasts in these tests, and how often it beats.
 const LEASE_TTL_MS: u64 = 2000;
@@ -415,4 +415,70 @@ async fn a_server_cut_off_from_postgresql_fences_itself_while_another_takes_over
     assert_eq!(ready, 200);
     let (_bob, count) = join_counter(&b, "den", "bob").await;
     assert_eq!(count, acked + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_lists_and_room_requests_work_from_any_server() {
+    use crate::lobby::LiveList;
+    let backends = Backends::start();
+    let (a, b, c) = (
+        backends.server("a"),
+        backends.server("b"),
+        backends.server("c"),
+    );
+    push_counter(&a);
+    let (status, mut live) = LiveList::open(&c, "tally", "").await;
+    assert_eq!(status, 200);
+    let (event, snapshot) = live.next().await;
+    assert_eq!(event, "snapshot", "{snapshot}");
+    // A room opening on `b` reaches `c`'s live list; so does a member
+    // joining it through `a`.
+    let resume = "resume-ann-0123456789abcdefghij";
+    let mut ann = Ws::try_join(&b, "tally", "den", "ann", &format!("&resume={resume}"))
+        .await
+        .unwrap();
+    assert_eq!(count_of(&ann.text().await), 0);
+    let what = members_seen(&mut live, 1).await;
+    assert!(what.contains(&"opened".to_owned()), "{what:?}");
+    let (_bob, _) = join_counter(&a, "den", "bob").await;
+    members_seen(&mut live, 2).await;
+    // The plain list, from a third server.
+    let list = a.json(&["rooms", "ls", "tally"]);
+    let den = list["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "den")
+        .unwrap_or_else(|| panic!("{list}"))
+        .clone();
+    assert_eq!(den["members"], 2, "{den}");
+    // A room's own requests go to its server: who is this resume token?
+    let (status, answer) = post_json(
+        &c,
+        "/apps/tally/rooms/den/whoami",
+        serde_json::json!({ "resume": resume }),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["name"], "ann", "{answer}");
+    assert_eq!(answer["room"]["members"], 2, "{answer}");
+    // A room that ends on its server leaves every list.
+    b.kill();
+    drop(ann);
+    loop {
+        let (_, what, name, _) = live.change().await;
+        if name == "den" && what.contains(&"closed".to_owned()) {
+            break;
+        }
+    }
+}
+
+/// Reads changes until room `den` has `want` members; what changed last.
+async fn members_seen(live: &mut crate::lobby::LiveList, want: u64) -> Vec<String> {
+    loop {
+        let (_, what, name, room) = live.change().await;
+        if name == "den" && room["members"] == want {
+            return what;
+        }
+    }
 }

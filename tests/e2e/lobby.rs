@@ -679,13 +679,13 @@ async fn a_room_built_against_0_2_keeps_running() {
 }
 
 /// A live room list (`Accept: text/event-stream`), read event by event.
-struct LiveList {
+pub(crate) struct LiveList {
     response: reqwest::Response,
     buffer: String,
 }
 
 impl LiveList {
-    async fn open(server: &Server, app: &str, query: &str) -> (u16, LiveList) {
+    pub(crate) async fn open(server: &Server, app: &str, query: &str) -> (u16, LiveList) {
         let response = server
             .http()
             .get(server.api(&format!("/api/apps/{app}/rooms{query}")))
@@ -703,7 +703,7 @@ impl LiveList {
     }
 
     /// The next event's name and data (keep-alive comments skipped).
-    async fn next(&mut self) -> (String, Value) {
+    pub(crate) async fn next(&mut self) -> (String, Value) {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -731,7 +731,7 @@ impl LiveList {
     }
 
     /// The next change: what changed, and the room's name and state.
-    async fn change(&mut self) -> (u64, Vec<String>, String, Value) {
+    pub(crate) async fn change(&mut self) -> (u64, Vec<String>, String, Value) {
         let (event, data) = self.next().await;
         assert_eq!(event, "change", "{data}");
         let what = data["what"]

@@ -189,6 +189,30 @@ pub async fn join(
     )
 }
 
+/// How long a closed member has to answer the close frame.
+const CLOSE_REPLY: Duration = Duration::from_secs(2);
+
+/// Sends a close frame and waits (briefly) for the member's reply: the
+/// closing handshake. Dropping the socket at once could reset the
+/// connection while the member is still sending, and a reset can make the
+/// member's side discard the close frame before reading it.
+pub(crate) async fn close_and_wait(socket: &mut WebSocket, code: u16, reason: &str) {
+    if !matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(code, reason))).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_REPLY, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// The upgrade with the frame limits every room connection has.
 pub(crate) fn limits(ws: WebSocketUpgrade, max_message_bytes: usize) -> WebSocketUpgrade {
     ws
@@ -360,7 +384,7 @@ pub(crate) async fn relay(
                     }
                 }
                 Outgoing::Close { code, reason } => {
-                    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(close_frame(code, &reason))).await;
+                    close_and_wait(&mut socket, code, &reason).await;
                     ended = Ended::Left;
                     break;
                 }

@@ -243,7 +243,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(api::not_found)
         // JSON bodies are small; uploads enforce their own limits while
         // streaming (their route lifts this one).
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        // In a cluster, a room's requests go to the server running it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cluster::proxy::to_owner,
+        ));
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(api::healthz))

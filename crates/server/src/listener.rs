@@ -54,10 +54,18 @@ impl Default for ConnectionLimits {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
+/// The caller of a request another server of the cluster passed on (set
+/// only once the cluster's secret checked out): [`ClientAddr`] is theirs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ForwardedClient(pub IpAddr);
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ForwardedClient(client)) = parts.extensions.get::<ForwardedClient>() {
+            return Ok(ClientAddr(*client));
+        }
         Ok(ClientAddr(
             parts
                 .extensions

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 pub const MAX_LISTED_MEMBERS: usize = 100;
 
 /// A member, as the room list shows them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListedMember {
     pub id: u64,
     pub name: String,
@@ -65,7 +65,7 @@ impl Board {
 }
 
 /// A live room, as others see it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RoomInfo {
     pub name: String,
     pub version: String,

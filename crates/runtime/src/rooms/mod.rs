@@ -10,6 +10,7 @@ mod create;
 mod events;
 mod listing;
 mod placement;
+mod remote;
 mod seats;
 mod settings;
 
@@ -18,6 +19,7 @@ pub use command::{Command, CommandRefused, MemberView};
 pub use create::{CreateRefused, Created, NewRoom, Reservation, StartRefused};
 pub use listing::{ListedMember, RoomInfo};
 pub use placement::{Located, Placed, Placement};
+pub use remote::SharedRoom;
 pub use seats::SEAT_RESERVATION;
 pub(crate) use seats::Seats;
 pub use settings::{
@@ -559,6 +561,8 @@ pub(crate) struct Inner {
     placement: std::sync::OnceLock<Arc<dyn Placement>>,
     /// Join-or-create callers take turns in a cluster (see `create.rs`).
     join_or_create_turn: tokio::sync::Mutex<()>,
+    /// Rooms other servers of the cluster run (see `remote.rs`).
+    remote: Mutex<remote::Remote>,
 }
 
 /// Where the live rooms of an app are found. Rooms of this server today;
@@ -570,13 +574,22 @@ pub(crate) trait Directory: Send + Sync {
 
 impl Directory for Inner {
     fn list(&self, app: &str) -> Vec<RoomInfo> {
-        let live = self.live.lock().expect("rooms lock");
-        let now = Instant::now();
-        let mut rooms: Vec<RoomInfo> = live
-            .iter()
-            .filter(|((a, _), _)| a == app)
-            .map(|((_, name), room)| room.info(name, now))
-            .collect();
+        let mut rooms: Vec<RoomInfo> = {
+            let live = self.live.lock().expect("rooms lock");
+            let now = Instant::now();
+            live.iter()
+                .filter(|((a, _), _)| a == app)
+                .map(|((_, name), room)| room.info(name, now))
+                .collect()
+        };
+        // Rooms other servers run (in a cluster), unless one also runs
+        // here (it moved here and the news hasn't reached the list yet).
+        let remote = self.remote.lock().expect("remote rooms lock");
+        for ((a, name), info) in remote.iter() {
+            if a == app && !rooms.iter().any(|r| r.name == *name) {
+                rooms.push(info.clone());
+            }
+        }
         rooms.sort_by(|a, b| a.name.cmp(&b.name));
         rooms
     }
@@ -621,6 +634,7 @@ impl Rooms {
                 changes: changes::Changes::new(),
                 placement: std::sync::OnceLock::new(),
                 join_or_create_turn: tokio::sync::Mutex::new(()),
+                remote: Mutex::new(HashMap::new()),
             }),
         }
     }

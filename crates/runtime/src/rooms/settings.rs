@@ -46,7 +46,7 @@ impl RoomSettings {
 }
 
 /// How a member takes part in a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MemberRole {
     /// Fills one of `max-members` seats.

@@ -36,6 +36,7 @@ pub(crate) async fn follow(state: Arc<AppState>) {
         return;
     };
     let mut events = node.bus.subscribe();
+    tokio::spawn(super::listing::publish(state.clone(), node.clone()));
     // Every app's latest version compiled here before a room moves here.
     let warm = state.clone();
     tokio::spawn(async move {
@@ -94,8 +95,16 @@ async fn act(state: &Arc<AppState>, event: ClusterEvent) {
             }
             None => state.rooms.stop(&app, None, code, &reason).await,
         },
+        ClusterEvent::RoomsChanged { node: from, rooms } => {
+            if let Some(node) = &state.cluster {
+                super::listing::changed(state, node, &from, &rooms).await;
+            }
+        }
         ClusterEvent::Resync => {
             state.apps.forget_latest();
+            if let Some(node) = &state.cluster {
+                super::listing::resync(state, node).await;
+            }
             for app in state.rooms.apps() {
                 stop_rooms_without_a_version(state, &app).await;
             }

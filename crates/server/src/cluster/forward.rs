@@ -16,14 +16,13 @@ use futures::{SinkExt, StreamExt};
 use lodge_runtime::Joiner;
 use lodge_runtime::rooms::{JoinRefused, Located, close, valid_room_name};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 /// The header carrying the cluster's secret on internal joins.
-const SECRET_HEADER: &str = "x-lodge-cluster-secret";
+pub(crate) const SECRET_HEADER: &str = "x-lodge-cluster-secret";
 /// How long reaching the owner may take before the member is told to retry.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,7 +75,7 @@ pub(crate) async fn internal_join(
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    if Sha256::digest(given) != Sha256::digest(node.secret.as_bytes()) {
+    if !node.is_secret(given) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_a_cluster_member",
@@ -235,7 +234,7 @@ async fn relay_to_owner<S>(
                         let (code, reason) = frame
                             .map(|f| (u16::from(f.code), f.reason.to_string()))
                             .unwrap_or((close::NORMAL, String::new()));
-                        let _ = tokio::time::timeout(SEND_TIMEOUT, member.send(crate::gateway::close_frame(code, &reason))).await;
+                        crate::gateway::close_and_wait(&mut member, code, &reason).await;
                         return;
                     }
                     Some(Ok(_)) => continue,
@@ -255,12 +254,10 @@ async fn relay_to_owner<S>(
 
 /// Tells the member its room's server went away.
 async fn moved(member: &mut WebSocket) {
-    let _ = tokio::time::timeout(
-        SEND_TIMEOUT,
-        member.send(crate::gateway::close_frame(
-            close::MOVED,
-            "the room's server went away; reconnect",
-        )),
+    crate::gateway::close_and_wait(
+        member,
+        close::MOVED,
+        "the room's server went away; reconnect",
     )
     .await;
 }

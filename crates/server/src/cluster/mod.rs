@@ -12,6 +12,8 @@
 
 pub(crate) mod events;
 pub(crate) mod forward;
+pub(crate) mod listing;
+pub(crate) mod proxy;
 pub(crate) mod status;
 
 use async_trait::async_trait;
@@ -57,6 +59,8 @@ pub struct ClusterNode {
     /// The secret servers forward members with (from the registry's
     /// server keys, so every server of the cluster has the same).
     pub(crate) secret: String,
+    /// Passes room requests on to the servers running the rooms.
+    pub(crate) http: reqwest::Client,
 }
 
 /// Why the cluster could not be joined.
@@ -110,6 +114,10 @@ impl ClusterNode {
             deadline: Mutex::new(sent + self_deadline(config.timing)),
             draining: AtomicBool::new(false),
             secret,
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .build()
+                .map_err(|e| failed(e.into()))?,
         });
         tracing::info!(node = %node.info.id, url = %node.info.internal_url, incarnation = lease.incarnation, "joined the cluster");
         tokio::spawn(heartbeats(Arc::downgrade(&node)));
@@ -122,6 +130,22 @@ impl ClusterNode {
 
     pub(crate) fn cluster(&self) -> &PgCluster {
         &self.cluster
+    }
+
+    /// Whether `given` is the cluster's forwarding secret (compared as
+    /// digests, so the time taken says nothing about it).
+    pub(crate) fn is_secret(&self, given: &[u8]) -> bool {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(given) == Sha256::digest(self.secret.as_bytes())
+    }
+
+    /// The live server that owns a room, with where to reach it.
+    pub(crate) async fn cluster_owner(
+        &self,
+        app: &str,
+        room: &str,
+    ) -> Option<lodge_store::cluster::Owner> {
+        self.cluster.owner(app, room).await.ok().flatten()
     }
 
     /// The live server that owns a room, if one does.

@@ -38,6 +38,12 @@ pub enum ClusterEvent {
         code: u16,
         reason: String,
     },
+    /// Rooms of `node` changed (opened, members, phase, host, metadata,
+    /// closed): re-read their listings.
+    RoomsChanged {
+        node: String,
+        rooms: Vec<(String, String)>,
+    },
     /// Events may have been missed: re-read everything.
     Resync,
 }
