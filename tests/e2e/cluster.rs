@@ -452,6 +452,23 @@ async fn room_lists_and_room_requests_work_from_any_server() {
         .unwrap_or_else(|| panic!("{list}"))
         .clone();
     assert_eq!(den["members"], 2, "{den}");
+    // Join-or-create on a server with no open room takes a seat in
+    // another server's, and the seat works through any server.
+    let (status, seat) = post_json(
+        &a,
+        "/apps/tally/rooms/join-or-create",
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{seat}");
+    assert_eq!(seat["room"], "den", "{seat}");
+    let token = seat["seat"].as_str().unwrap();
+    let mut cat = Ws::try_join(&c, "tally", "den", "cat", &format!("&seat={token}"))
+        .await
+        .unwrap();
+    assert_eq!(count_of(&cat.text().await), 0);
+    members_seen(&mut live, 3).await;
+    cat.leave().await;
     // A room's own requests go to its server: who is this resume token?
     let (status, answer) = post_json(
         &c,
@@ -481,4 +498,31 @@ async fn members_seen(live: &mut crate::lobby::LiveList, want: u64) -> Vec<Strin
             return what;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apps_room_limit_counts_every_servers_rooms() {
+    let backends = Backends::start();
+    let (a, b) = (backends.server("a"), backends.server("b"));
+    let dir = AppDir::new(
+        &COUNTER.replace("[room]\n", "[room]\nmax-rooms = 2\n"),
+        &[("room.wasm", &guest_component("room_counter"))],
+    );
+    a.ok(&["app", "push", dir.path()]);
+    let (_one, _) = join_counter(&a, "one", "ann").await;
+    let (_two, _) = join_counter(&b, "two", "bob").await;
+    // A third room, on either server, is one too many for the app.
+    for server in [&a, &b] {
+        let mut refused = Ws::join(server, "tally", "three", "cat").await;
+        match refused.recv().await {
+            Received::Close(code, reason) => {
+                assert_eq!(code, 1013, "{reason}");
+                assert!(reason.contains("max-rooms"), "{reason}");
+            }
+            other => panic!("a third room started: {other:?}"),
+        }
+    }
+    // Joining a room that runs still works.
+    let (_dan, count) = join_counter(&b, "one", "dan").await;
+    assert_eq!(count, 0);
 }

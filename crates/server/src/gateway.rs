@@ -154,7 +154,7 @@ pub async fn join(
                 admitted,
             };
             let app = spec.app.clone();
-            let joined = match rooms.locate(&app, &room).await {
+            let joined = match rooms.locate(&spec, &room).await {
                 Ok(Located::Here { fence }) => {
                     rooms.join_at(spec, pinned, &room, joiner, fence).await
                 }

@@ -15,6 +15,7 @@ use crate::room_access::Invite;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use lodge_manifest::{LateJoin, RoomStart, RoomVisibility};
 use lodge_runtime::rooms::{Metadata, NewRoom, RoomInfo, valid_room_name};
 use serde::{Deserialize, Serialize};
@@ -162,12 +163,33 @@ pub struct ReservationJson {
 pub async fn join_or_create(
     State(state): State<Arc<AppState>>,
     ClientAddr(client): ClientAddr,
+    passed_on: Option<axum::Extension<crate::listener::ForwardedClient>>,
     Path(app): Path<String>,
     body: Option<JsonBody<JoinOrCreateBody>>,
-) -> Result<Json<ReservationJson>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let app = app_name(&app)?;
     let filters = body.map(|JsonBody(b)| b.filters).unwrap_or_default();
     let spec = room_spec(&state, app.clone(), None).await?;
+    // In a cluster, a seat in another server's room beats a new room here
+    // (never passed on twice: the other server's rooms are its own).
+    if let Some(node) = &state.cluster
+        && passed_on.is_none()
+        && !state.rooms.has_open_room(&spec, &filters)
+        && let Some(room) = state.rooms.open_room_elsewhere(app.as_str(), &filters)
+        && let Some(owner) = node.cluster_owner(app.as_str(), &room).await
+        && owner.node != node.id()
+    {
+        let path = format!("/api/apps/{app}/rooms/join-or-create");
+        let body = serde_json::json!({ "filters": filters });
+        match crate::cluster::proxy::post_json(node, &owner.internal_url, &path, client, &body)
+            .await
+        {
+            Ok(answer) => return Ok(answer),
+            Err(e) => {
+                tracing::warn!(error = %e, node = %owner.node, "join-or-create on another server failed; making a room here")
+            }
+        }
+    }
     let reservation = state.rooms.join_or_create(spec, filters, client).await?;
     let (room, seat) = (reservation.room, reservation.token);
     Ok(Json(ReservationJson {
@@ -175,5 +197,6 @@ pub async fn join_or_create(
         expires: rfc3339(reservation.expires_ms),
         room,
         seat,
-    }))
+    })
+    .into_response())
 }

@@ -133,7 +133,7 @@ impl Rooms {
                 if self.is_live(&spec.app, &name) {
                     return Err(exists(&name));
                 }
-                match self.claim_for_create(&spec.app, &name).await {
+                match self.claim_for_create(&spec, &name).await {
                     Ok(fence) => (name, fence),
                     Err(refused) if refused.code == super::close::MOVED => {
                         return Err(exists(&name));
@@ -141,7 +141,7 @@ impl Rooms {
                     Err(refused) => return Err(refused.into()),
                 }
             }
-            None => self.fresh_code(&spec.app).await?,
+            None => self.fresh_code(&spec).await?,
         };
         let ready = {
             let mut live = self.inner.live.lock().expect("rooms lock");
@@ -187,9 +187,7 @@ impl Rooms {
             None => None,
         };
         let claimed = match self.inner.placement.get() {
-            Some(_) if !self.has_open_room(&spec, &filters) => {
-                Some(self.fresh_code(&spec.app).await?)
-            }
+            Some(_) if !self.has_open_room(&spec, &filters) => Some(self.fresh_code(&spec).await?),
             _ => None,
         };
         let (reservation, ready) = {
@@ -251,8 +249,8 @@ impl Rooms {
 
 impl Rooms {
     /// Whether a live public room of `spec`'s app has a free seat and every
-    /// filter.
-    fn has_open_room(&self, spec: &RoomSpec, filters: &Metadata) -> bool {
+    /// filter, here.
+    pub fn has_open_room(&self, spec: &RoomSpec, filters: &Metadata) -> bool {
         let live = self.inner.live.lock().expect("rooms lock");
         let now = Instant::now();
         live.iter().any(|((app, _), room)| {
@@ -265,13 +263,14 @@ impl Rooms {
 
     /// A generated room code free here and (in a cluster) claimed for this
     /// server, with the fence a room under it runs under.
-    async fn fresh_code(&self, app: &str) -> Result<(String, Option<i64>), CreateRefused> {
+    async fn fresh_code(&self, spec: &RoomSpec) -> Result<(String, Option<i64>), CreateRefused> {
+        let app = spec.app.as_str();
         for _ in 0..5 {
             let code = {
                 let live = self.inner.live.lock().expect("rooms lock");
                 free_code(|code| live.contains_key(&(app.to_owned(), code.to_owned())))
             };
-            match self.claim_for_create(app, &code).await {
+            match self.claim_for_create(spec, &code).await {
                 Ok(fence) => return Ok((code, fence)),
                 // Another server has this code: draw another.
                 Err(refused) if refused.code == super::close::MOVED => {}

@@ -4,7 +4,7 @@
 //! room's lease, and the room then runs under the lease's fence (its kv
 //! writes carry it; a later owner's fence refuses them).
 
-use super::{JoinRefused, Rooms, close};
+use super::{JoinRefused, RoomSpec, Rooms, close};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ pub trait Placement: Send + Sync + 'static {
     /// Claims room `room` of `app` for this server, or says who has it. A
     /// refusal (the cluster can't be reached, this server lost its lease)
     /// is answered to the joiner as is.
-    async fn claim(&self, app: &str, room: &str) -> Result<Placed, JoinRefused>;
+    async fn claim(&self, app: &str, room: &str, max_rooms: u32) -> Result<Placed, JoinRefused>;
     /// A room that ran here under `fence` stopped.
     fn released(&self, app: &str, room: &str, fence: i64);
 }
@@ -82,14 +82,15 @@ impl Rooms {
 
     /// Where a join of room `room` of `app` should go: here when it runs
     /// here (or there is no cluster), else wherever the cluster says.
-    pub async fn locate(&self, app: &str, room: &str) -> Result<Located, JoinRefused> {
+    pub async fn locate(&self, spec: &RoomSpec, room: &str) -> Result<Located, JoinRefused> {
+        let app = spec.app.as_str();
         if self.is_live(app, room) {
             return Ok(Located::Here { fence: None });
         }
         let Some(placement) = self.inner.placement.get() else {
             return Ok(Located::Here { fence: None });
         };
-        Ok(match placement.claim(app, room).await? {
+        Ok(match placement.claim(app, room, spec.max_rooms).await? {
             Placed::Here { fence } => Located::Here { fence: Some(fence) },
             Placed::Elsewhere { node, internal_url } => Located::Elsewhere { node, internal_url },
         })
@@ -99,13 +100,13 @@ impl Rooms {
     /// `Ok(None)` on one server; refused when another server has the name.
     pub(crate) async fn claim_for_create(
         &self,
-        app: &str,
+        spec: &RoomSpec,
         room: &str,
     ) -> Result<Option<i64>, JoinRefused> {
         let Some(placement) = self.inner.placement.get() else {
             return Ok(None);
         };
-        match placement.claim(app, room).await? {
+        match placement.claim(&spec.app, room, spec.max_rooms).await? {
             Placed::Here { fence } => Ok(Some(fence)),
             Placed::Elsewhere { node, .. } => Err(JoinRefused {
                 code: close::MOVED,

@@ -126,6 +126,33 @@ impl Rooms {
         self.inner.changes.emit(app, room, visibility, &what, after);
     }
 
+    /// The fullest public room of `app` on another server that has a free
+    /// player seat, no password, takes players now and has every filter (as
+    /// its server last published it): where join-or-create should go when
+    /// no room here has a seat.
+    pub fn open_room_elsewhere(&self, app: &str, filters: &super::Metadata) -> Option<String> {
+        let remote = self.inner.remote.lock().expect("remote rooms lock");
+        remote
+            .iter()
+            .filter(|((a, _), info)| {
+                a == app
+                    && info.visibility == lodge_manifest::RoomVisibility::Public
+                    && !info.password
+                    && info.takes_players()
+                    && info.players + info.seats_reserved < info.max_members as usize
+                    && filters
+                        .iter()
+                        .all(|(key, value)| info.metadata.get(key) == Some(value))
+            })
+            .min_by_key(|((_, name), info)| {
+                (
+                    info.max_members as usize - info.players - info.seats_reserved,
+                    name.clone(),
+                )
+            })
+            .map(|((_, name), _)| name.clone())
+    }
+
     /// This server's live rooms with the fence each runs under (rooms
     /// without one, on one server, are left out): what it publishes.
     pub fn owned_rooms(&self) -> Vec<(String, String, i64, RoomInfo)> {

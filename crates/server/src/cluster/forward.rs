@@ -104,7 +104,7 @@ pub(crate) async fn internal_join(
                 admitted: join.admitted,
             };
             let app = spec.app.clone();
-            let joined = match rooms.locate(&app, &room).await {
+            let joined = match rooms.locate(&spec, &room).await {
                 Ok(Located::Here { fence }) => {
                     rooms.join_at(spec, pinned, &room, joiner, fence).await
                 }

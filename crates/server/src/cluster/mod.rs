@@ -293,7 +293,7 @@ async fn heartbeats(node: std::sync::Weak<ClusterNode>) {
 
 #[async_trait]
 impl Placement for ClusterNode {
-    async fn claim(&self, app: &str, room: &str) -> Result<Placed, JoinRefused> {
+    async fn claim(&self, app: &str, room: &str, max_rooms: u32) -> Result<Placed, JoinRefused> {
         if self.draining.load(Ordering::SeqCst) {
             return Err(JoinRefused {
                 code: close::MOVED,
@@ -313,7 +313,11 @@ impl Placement for ClusterNode {
                 reason: "the cluster's database can't be reached; try again in a moment".into(),
             }
         };
-        match self.cluster.claim(&self.info.id, lease, app, room).await {
+        match self
+            .cluster
+            .claim(&self.info.id, lease, app, room, max_rooms)
+            .await
+        {
             Ok(Claim::Mine { fence }) => {
                 // Older owners' writes are refused from here on.
                 self.kv
@@ -325,6 +329,14 @@ impl Placement for ClusterNode {
             Ok(Claim::Owner(owner)) if owner.node == self.info.id => Err(JoinRefused {
                 code: close::TRY_AGAIN,
                 reason: "the room is restarting here; try again in a moment".into(),
+            }),
+            Ok(Claim::Full { max }) => Err(JoinRefused {
+                code: close::TRY_AGAIN,
+                reason: lodge_runtime::rooms::StartRefused::AppRooms {
+                    app: app.to_owned(),
+                    max: max as usize,
+                }
+                .to_string(),
             }),
             Ok(Claim::Owner(owner)) => Ok(Placed::Elsewhere {
                 node: owner.node,

@@ -163,3 +163,30 @@ async fn pass_on(
     let stream = answer.bytes_stream().map_err(std::io::Error::other);
     Ok(response.body(Body::from_stream(stream))?)
 }
+
+/// POSTs `body` to `path` on the server at `internal_url` on behalf of
+/// `client`, and returns its answer as this server's.
+pub(crate) async fn post_json(
+    node: &ClusterNode,
+    internal_url: &str,
+    path: &str,
+    client: IpAddr,
+    body: &serde_json::Value,
+) -> anyhow::Result<Response> {
+    let answer = node
+        .http
+        .post(format!("{}{path}", internal_url.trim_end_matches('/')))
+        .header(SECRET_HEADER, node.secret.as_str())
+        .header(CLIENT_HEADER, client.to_string())
+        .json(body)
+        .send()
+        .await?;
+    let status = answer.status().as_u16();
+    let content_type = answer.headers().get("content-type").cloned();
+    let bytes = answer.bytes().await?;
+    let mut response = Response::builder().status(status);
+    if let Some(content_type) = content_type {
+        response = response.header("content-type", content_type.as_bytes());
+    }
+    Ok(response.body(Body::from(bytes))?)
+}

@@ -45,6 +45,9 @@ pub enum Claim {
     Mine { fence: i64 },
     /// Another live server owns it.
     Owner(Owner),
+    /// Nobody owns it, but the app runs `max` rooms across the cluster
+    /// already.
+    Full { max: u32 },
 }
 
 /// A live room's owner.
@@ -134,14 +137,16 @@ pub trait Cluster: Send + Sync + 'static {
         lease: NodeLease,
         report: &NodeReport,
     ) -> Result<(), ClusterError>;
-    /// Takes room `room` of `app` unless another live server owns it.
-    /// Atomic: of any number of servers claiming at once, one gets it.
+    /// Takes room `room` of `app` unless another live server owns it, or
+    /// the app has `max_rooms` rooms on live servers already. Atomic: of
+    /// any number of servers claiming one room at once, one gets it.
     async fn claim(
         &self,
         node: &str,
         lease: NodeLease,
         app: &str,
         room: &str,
+        max_rooms: u32,
     ) -> Result<Claim, ClusterError>;
     /// Gives a room up (it stopped), unless a newer claim took it already.
     async fn release(&self, app: &str, room: &str, fence: i64) -> Result<(), ClusterError>;

@@ -127,6 +127,7 @@ impl Cluster for PgCluster {
         lease: NodeLease,
         app: &str,
         room: &str,
+        max_rooms: u32,
     ) -> Result<Claim, ClusterError> {
         let client = self.client().await?;
         // Takes the room when nobody owns it, or when its owner's
@@ -139,6 +140,9 @@ impl Cluster for PgCluster {
                  SELECT $1, $2, $3, $4, nextval('cluster_epoch'), now()
                  WHERE EXISTS (SELECT 1 FROM cluster_nodes
                                WHERE id = $3 AND incarnation = $4 AND expires_at > now())
+                   AND (SELECT count(*) FROM cluster_rooms r
+                        JOIN cluster_nodes n ON n.id = r.node AND n.incarnation = r.node_incarnation
+                        WHERE r.app = $1 AND r.room <> $2 AND n.expires_at > now()) < $5
                  ON CONFLICT (app, room) DO UPDATE
                  SET fence = CASE WHEN cluster_rooms.node = excluded.node
                                        AND cluster_rooms.node_incarnation = excluded.node_incarnation
@@ -152,7 +156,7 @@ impl Cluster for PgCluster {
                                      AND n.incarnation = cluster_rooms.node_incarnation
                                      AND n.expires_at > now())
                  RETURNING fence",
-                &[&app, &room, &node, &lease.incarnation],
+                &[&app, &room, &node, &lease.incarnation, &i64::from(max_rooms)],
             )
             .await
             .map_err(store)?;
@@ -163,9 +167,23 @@ impl Cluster for PgCluster {
         if let Some(owner) = self.owner(app, room).await? {
             return Ok(Claim::Owner(owner));
         }
-        // Nobody live owns it, yet the claim failed: this server's own
-        // lease lapsed.
-        Err(ClusterError::LeaseLost)
+        // Nobody live owns it, yet the claim failed: the app has its most
+        // rooms, or this server's own lease lapsed.
+        let alive = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT 1 FROM cluster_nodes WHERE id = $1 AND incarnation = $2 AND expires_at > now()",
+                &[&node, &lease.incarnation],
+            )
+            .await
+            .map_err(store)?
+            .is_some();
+        if alive {
+            Ok(Claim::Full { max: max_rooms })
+        } else {
+            Err(ClusterError::LeaseLost)
+        }
     }
 
     async fn release(&self, app: &str, room: &str, fence: i64) -> Result<(), ClusterError> {
