@@ -103,7 +103,6 @@ pub(crate) async fn internal_join(
                 resume: join.resume,
                 admitted: join.admitted,
             };
-            let app = spec.app.clone();
             let joined = match rooms.locate(&spec, &room).await {
                 Ok(Located::Here { fence }) => {
                     rooms.join_at(spec, pinned, &room, joiner, fence).await
