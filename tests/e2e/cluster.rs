@@ -133,6 +133,20 @@ async fn three_servers_are_one_lodge() {
     );
     // Pushed on one server, played on the others.
     push_counter(&a);
+    // Every server compiles a newly published app ahead, into its own
+    // cache, before any room of it runs there.
+    for server in [&b, &c] {
+        let compiled = server.data.join("cache/compiled");
+        let start = Instant::now();
+        while files_under(&compiled).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "nothing compiled ahead in {}",
+                compiled.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     let (mut ann, count) = join_counter(&b, "den", "ann").await;
     assert_eq!(count, 0);
     assert_eq!(owner_of(&a, "den").await, "b");
