@@ -88,7 +88,7 @@ pub struct Target {
 /// `r % n` in every placement, so rooms spread over the servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
-    /// Member `i` on server `i % n`: most are forwarded.
+    /// A room's members on every server in turn: most are forwarded.
     Spread,
     /// Every member on its room's server.
     Owner,
@@ -108,13 +108,15 @@ impl Target {
         }
     }
 
-    /// The server member `index` of room `room` connects to.
-    fn server_for(&self, index: usize, room: usize) -> usize {
+    /// The server member `index` connects to under `load`.
+    fn server_for(&self, index: usize, load: &Load) -> usize {
         let n = self.servers.len();
-        let first = index == room;
+        let room = load.room_of(index);
+        // Room r's members are r, r + rooms, r + 2 rooms, …; r comes first.
+        let nth = index / load.rooms;
         match self.placement {
-            _ if first => room % n,
-            Placement::Spread => index % n,
+            _ if nth == 0 => room % n,
+            Placement::Spread => (room + nth) % n,
             Placement::Owner => room % n,
             Placement::Elsewhere => (room + 1) % n,
         }
@@ -202,7 +204,7 @@ pub async fn run(load: &Load, target: &Target) -> anyhow::Result<Outcome> {
         load: load.clone(),
         urls: (0..load.members)
             .map(|index| {
-                let server = target.servers[target.server_for(index, load.room_of(index))];
+                let server = target.servers[target.server_for(index, load)];
                 format!("ws://{server}/apps/{}/rooms", target.app)
             })
             .collect(),
