@@ -191,3 +191,31 @@ fn start_up_refuses_backends_it_cannot_use_naming_the_setting() {
     );
     assert!(error.contains("option `colour`"), "{error}");
 }
+
+#[test]
+fn postgresql_over_tls_is_trusted_through_pgsslrootcert() {
+    let postgres = Postgres::start_with_tls();
+    let url = format!("{}?sslmode=require", postgres.create_database("lodge"));
+    let ca = postgres.tls_certificate().unwrap().to_owned();
+    // Without the database's certificate authority: refused at start-up,
+    // saying why.
+    let error = refused(&["--kv", &url], &[]);
+    assert!(error.contains("opening the kv at"), "{error}");
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    // With it (libpq's PGSSLROOTCERT), the server runs on it.
+    let data = tempfile::tempdir().unwrap();
+    let mut command = Command::new(lodge_bin());
+    command.env("PGSSLROOTCERT", &ca);
+    let server = Server::start_command(command, data.path(), &["--kv", &url]);
+    server.ok(&["app", "push", probe().path()]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for expected in ["1", "2"] {
+        assert_eq!(
+            runtime.block_on(run(&server, "/kv/incr?hits")),
+            (200, expected.to_owned())
+        );
+    }
+}

@@ -73,14 +73,14 @@ pub struct Storage {
 /// A backend that could not be opened, naming the setting and where it
 /// points (never a password).
 #[derive(Debug, thiserror::Error)]
-#[error("opening the {setting} at {location}: {source}")]
+#[error("opening the {setting} at {location}: {problem}")]
 pub struct OpenError {
     /// `registry`, `kv` or `blobs`: the setting (`--kv`, …) to look at.
     pub setting: &'static str,
     /// A path or an address with any password taken out.
     pub location: String,
-    #[source]
-    pub source: Box<dyn std::error::Error + Send + Sync>,
+    /// What went wrong (in the message; not chained, so shown once).
+    pub problem: Box<dyn std::error::Error + Send + Sync>,
 }
 
 /// A backend URL that can't be used, naming the setting and the fix.
@@ -228,7 +228,7 @@ impl StorageConfig {
                 let sqlite = Arc::new(SqliteRegistry::open(path).map_err(|e| OpenError {
                     setting: "registry",
                     location: path.display().to_string(),
-                    source: e.into(),
+                    problem: e.into(),
                 })?);
                 (sqlite.clone(), sqlite)
             }
@@ -236,7 +236,7 @@ impl StorageConfig {
                 let postgres = Arc::new(PgRegistry::connect(url).await.map_err(|e| OpenError {
                     setting: "registry",
                     location: redact(url),
-                    source: e.into(),
+                    problem: e.into(),
                 })?);
                 (postgres.clone(), postgres)
             }
@@ -246,7 +246,7 @@ impl StorageConfig {
                 SqliteKv::open(path).map_err(|e| OpenError {
                     setting: "kv",
                     location: path.display().to_string(),
-                    source: e.into(),
+                    problem: e.into(),
                 })?,
                 self.kv_limits,
             )),
@@ -254,7 +254,7 @@ impl StorageConfig {
                 let failed = |e: crate::StoreError| OpenError {
                     setting: "kv",
                     location: redact(url),
-                    source: e.into(),
+                    problem: e.into(),
                 };
                 let pool = crate::postgres::connect(url).await.map_err(failed)?;
                 Arc::new(LimitedKv::new(
@@ -266,7 +266,7 @@ impl StorageConfig {
                 RedisKv::open(url).await.map_err(|e| OpenError {
                     setting: "kv",
                     location: redact(url),
-                    source: e.into(),
+                    problem: e.into(),
                 })?,
                 self.kv_limits,
             )),
@@ -276,14 +276,14 @@ impl StorageConfig {
                 Arc::new(FsBlobStore::open(root, tmp).map_err(|e| OpenError {
                     setting: "blobs",
                     location: root.display().to_string(),
-                    source: e.into(),
+                    problem: e.into(),
                 })?)
             }
             BlobBackend::Object { url, options } => {
                 let failed = |e: Box<dyn std::error::Error + Send + Sync>| OpenError {
                     setting: "blobs",
                     location: redact(url),
-                    source: e,
+                    problem: e,
                 };
                 let parsed = url::Url::parse(url).map_err(|e| failed(e.into()))?;
                 let store = ObjectBlobs::open(&parsed, options).map_err(|e| failed(e.into()))?;

@@ -89,6 +89,8 @@ impl RedisKv {
     /// Connects, and checks the server persists every write
     /// (`appendonly yes`).
     pub async fn open(url: &str) -> Result<Self, RedisRefused> {
+        // `rediss://` signs with ring, as the rest of Lodge does.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = redis::Client::open(url).map_err(store_error)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))

@@ -16,12 +16,29 @@ pub struct Postgres {
     bin: PathBuf,
     port: u16,
     child: Option<Child>,
+    /// Serving TLS with this certificate (for 127.0.0.1), when set.
+    tls: Option<PathBuf>,
 }
 
 impl Postgres {
     /// Starts a fresh server (a copy of a cluster made once per machine by
     /// `initdb`, so each start takes about a second).
     pub fn start() -> Postgres {
+        Self::start_with(false)
+    }
+
+    /// Starts a server that also speaks TLS, with a self-signed
+    /// certificate for 127.0.0.1 ([`Postgres::tls_certificate`]).
+    pub fn start_with_tls() -> Postgres {
+        Self::start_with(true)
+    }
+
+    /// The certificate (PEM) a TLS server presents: what a client trusts.
+    pub fn tls_certificate(&self) -> Option<&Path> {
+        self.tls.as_deref()
+    }
+
+    fn start_with(tls: bool) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("lodge-pg-")
@@ -42,11 +59,13 @@ impl Postgres {
             open_to_server_user(dir.path());
             chown_to_server_user(&socket);
         }
+        let tls = tls.then(|| self_signed(dir.path()));
         let mut postgres = Postgres {
             dir,
             bin,
             port: crate::free_port(),
             child: None,
+            tls,
         };
         postgres.start_again();
         postgres
@@ -127,6 +146,17 @@ impl Postgres {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        let mut args = args;
+        if let Some(cert) = &self.tls {
+            args.extend([
+                "-c".to_owned(),
+                "ssl=on".to_owned(),
+                "-c".to_owned(),
+                format!("ssl_cert_file={}", cert.display()),
+                "-c".to_owned(),
+                format!("ssl_key_file={}", cert.with_file_name("key.pem").display()),
+            ]);
+        }
         let user = is_root().then_some(SERVER_USER);
         self.child = Some(spawn_tied(&self.bin.join("postgres"), &args, user, &log));
         let (isready, port) = (self.bin.join("pg_isready"), self.port.to_string());
@@ -230,6 +260,43 @@ fn template(bin: &Path) -> PathBuf {
         std::fs::rename(&building, &template).expect("keeping the template");
     }
     template
+}
+
+/// A self-signed certificate for 127.0.0.1 and its key (readable by the
+/// server user only, as PostgreSQL demands), made by openssl in `dir`.
+fn self_signed(dir: &Path) -> PathBuf {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .args(["-addext", "extendedKeyUsage=serverAuth"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("running openssl (apt-get install openssl)");
+    assert!(
+        made.status.success(),
+        "openssl could not make a certificate: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+        .expect("making the key private");
+    if is_root() {
+        chown_to_server_user(&key);
+    }
+    cert
 }
 
 /// Lets the server user into `dir` (temp folders are private to their owner).

@@ -65,11 +65,11 @@ pub struct ClusterNode {
 
 /// Why the cluster could not be joined.
 #[derive(Debug, thiserror::Error)]
-#[error("joining the cluster at {location}: {source}")]
+#[error("joining the cluster at {location}: {problem}")]
 pub struct JoinError {
     location: String,
-    #[source]
-    source: Box<dyn std::error::Error + Send + Sync>,
+    /// What went wrong (in the message; not chained, so shown once).
+    problem: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl ClusterNode {
@@ -83,7 +83,7 @@ impl ClusterNode {
     ) -> Result<Arc<Self>, JoinError> {
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| JoinError {
             location: lodge_store::redact(&config.url),
-            source: e,
+            problem: e,
         };
         let pool = lodge_store::postgres_pool(&config.url)
             .await

@@ -64,7 +64,7 @@ impl PgBus {
             message: format!("the URL is not a PostgreSQL connection string: {e}"),
         })?;
         let (events, _) = broadcast::channel(BUFFER);
-        tokio::spawn(listen(config, events.clone()));
+        tokio::spawn(listen(config, crate::postgres::tls()?, events.clone()));
         Ok(Self { pool, events })
     }
 
@@ -92,10 +92,14 @@ impl PgBus {
 
 /// Keeps a `LISTEN` connection open, forwarding what arrives, for the
 /// server's lifetime.
-async fn listen(config: tokio_postgres::Config, events: broadcast::Sender<ClusterEvent>) {
+async fn listen(
+    config: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    events: broadcast::Sender<ClusterEvent>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
-        match config.connect(tokio_postgres::NoTls).await {
+        match config.connect(tls.clone()).await {
             Ok((client, mut connection)) => {
                 let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
                 // The connection must be driven while LISTEN runs; LISTEN

@@ -13,9 +13,10 @@ pub use registry::PgRegistry;
 
 use crate::StoreError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The most connections one server opens to one database.
 const POOL_SIZE: usize = 16;
@@ -35,7 +36,7 @@ pub async fn connect(url: &str) -> Result<Pool, StoreError> {
     config.application_name("lodge");
     let manager = Manager::from_config(
         config,
-        NoTls,
+        tls()?,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -52,6 +53,42 @@ pub async fn connect(url: &str) -> Result<Pool, StoreError> {
         })?;
     drop(pool.get().await.map_err(pool_error)?);
     Ok(pool)
+}
+
+/// How connections make TLS when the URL asks for it (`sslmode=require`,
+/// or `prefer`, the default, when the server offers it): the public roots
+/// of the web PKI, plus the certificates in the PEM file `PGSSLROOTCERT`
+/// names (libpq's variable), for a database with its own certificate
+/// authority.
+pub(crate) fn tls() -> Result<MakeRustlsConnect, StoreError> {
+    let failed = |message: String| StoreError::Backend {
+        backend: "postgres",
+        message,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = std::env::var_os("PGSSLROOTCERT") {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let shown = std::path::Path::new(&path).display().to_string();
+        let certificates = CertificateDer::pem_file_iter(&path)
+            .map_err(|e| failed(format!("PGSSLROOTCERT {shown}: {e}")))?;
+        for certificate in certificates {
+            let certificate =
+                certificate.map_err(|e| failed(format!("PGSSLROOTCERT {shown}: {e}")))?;
+            roots
+                .add(certificate)
+                .map_err(|e| failed(format!("PGSSLROOTCERT {shown}: {e}")))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| failed(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// Applies `migrations` of `component` (`kv`, `registry`, `cluster`) that
@@ -115,7 +152,7 @@ pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
     // "db error"); a connection error as it is.
     let message = match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => with_causes(&e),
     };
     if unavailable {
         StoreError::Unavailable {
@@ -135,10 +172,22 @@ pub(crate) fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
     StoreError::Unavailable {
         backend: "postgres",
         reason: match e {
-            deadpool_postgres::PoolError::Backend(e) => e.to_string(),
+            deadpool_postgres::PoolError::Backend(e) => with_causes(&e),
             e => e.to_string(),
         },
     }
+}
+
+/// An error with its causes (a certificate refused, a connection
+/// refused), which its own message leaves out.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    message
 }
 
 /// Whether the failure is a deadlock or serialization conflict, which
