@@ -19,6 +19,20 @@ async fn run(server: &Server, path: &str) -> (u16, String) {
     get(server, &format!("/run/probe{path}")).await
 }
 
+/// GETs `/run/probe{path}` until it answers 200 (its backend is back), for
+/// up to 10 s; the last answer.
+async fn once_back(server: &Server, path: &str) -> (u16, String) {
+    let mut answer = (0, String::new());
+    for _ in 0..50 {
+        answer = run(server, path).await;
+        if answer.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    answer
+}
+
 /// A config file naming the backends, as an operator would write it.
 fn config_file(dir: &std::path::Path, kv: &str, s3: &S3) -> std::path::PathBuf {
     let path = dir.join("lodge.toml");
@@ -84,14 +98,7 @@ async fn postgres_kv_and_s3_blobs_keep_an_apps_data_through_outages() {
     assert!(body.to_lowercase().contains("unavailable"), "{body}");
     assert_eq!(get(&server, "/healthz").await.0, 200);
     postgres.start_again();
-    let mut answer = (0, String::new());
-    for _ in 0..50 {
-        answer = run(&server, "/kv/incr?hits").await;
-        if answer.0 == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let answer = once_back(&server, "/kv/incr?hits").await;
     assert_eq!(answer, (200, "6".into()));
 }
 
@@ -108,14 +115,7 @@ async fn redis_kv_keeps_acknowledged_writes_through_a_crash() {
     let (status, body) = run(&server, "/kv/incr?hits").await;
     assert_eq!(status, 500, "{body}");
     redis.start_again();
-    let mut answer = (0, String::new());
-    for _ in 0..50 {
-        answer = run(&server, "/kv/incr?hits").await;
-        if answer.0 == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let answer = once_back(&server, "/kv/incr?hits").await;
     assert_eq!(answer, (200, "3".into()));
 }
 

@@ -4,37 +4,10 @@
 
 use crate::support::{Server, examples, lodge_bin};
 use futures::{SinkExt, StreamExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::Message;
-
-/// A certificate for 127.0.0.1 and localhost, and its key, in `dir`.
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .args(["-addext", "extendedKeyUsage=serverAuth"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("running openssl (apt-get install openssl)");
-    assert!(status.success(), "openssl could not make a certificate");
-    (cert, key)
-}
 
 /// Client TLS trusting only `cert`.
 fn trusting(cert: &Path) -> Arc<rustls::ClientConfig> {
@@ -58,7 +31,7 @@ fn trusting(cert: &Path) -> Arc<rustls::ClientConfig> {
 async fn https_and_wss_serve_the_api_the_cli_and_rooms() {
     let data = tempfile::tempdir().unwrap();
     let certs = tempfile::tempdir().unwrap();
-    let (cert, key) = self_signed(certs.path());
+    let (cert, key) = lodge_testkit::self_signed(certs.path());
     let server = Server::start(
         data.path(),
         &[
@@ -159,7 +132,7 @@ async fn https_and_wss_serve_the_api_the_cli_and_rooms() {
 fn unusable_tls_files_stop_start_up_naming_the_flag_and_file() {
     let data = tempfile::tempdir().unwrap();
     let certs = tempfile::tempdir().unwrap();
-    let (cert, key) = self_signed(certs.path());
+    let (cert, key) = lodge_testkit::self_signed(certs.path());
     let missing = certs.path().join("missing.pem");
     let cases = [
         (missing.as_path(), key.as_path(), "--tls-cert"),

@@ -57,64 +57,46 @@ impl ObjectBlobs {
             ..RetryConfig::default()
         };
         let provider = |e: object_store::Error| BlobUrlError::Provider(e.to_string());
+        // The cloud providers' builders share their shape, not a trait: the
+        // same steps for each (the URL, the environment, Lodge's timeouts
+        // and retries, then the operator's options by name).
+        macro_rules! cloud {
+            ($builder:ty, $key:ty, $name:literal) => {{
+                type Key = $key;
+                let mut builder = <$builder>::from_env()
+                    .with_url(url.as_str())
+                    .with_retry(retry)
+                    .with_config(
+                        Key::Client(ClientConfigKey::ConnectTimeout),
+                        CONNECT_TIMEOUT,
+                    )
+                    .with_config(Key::Client(ClientConfigKey::Timeout), REQUEST_TIMEOUT);
+                for (key, value) in options {
+                    let parsed = key.parse().map_err(|_| BlobUrlError::Option {
+                        provider: $name,
+                        key: key.clone(),
+                    })?;
+                    builder = builder.with_config(parsed, value);
+                }
+                Arc::new(builder.build().map_err(provider)?)
+            }};
+        }
         let store: Arc<dyn ObjectStore> = match url.scheme() {
-            "s3" | "s3a" => {
-                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey as Key};
-                let mut builder = AmazonS3Builder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry)
-                    .with_config(
-                        Key::Client(ClientConfigKey::ConnectTimeout),
-                        CONNECT_TIMEOUT,
-                    )
-                    .with_config(Key::Client(ClientConfigKey::Timeout), REQUEST_TIMEOUT);
-                for (key, value) in options {
-                    let parsed = key.parse().map_err(|_| BlobUrlError::Option {
-                        provider: "S3",
-                        key: key.clone(),
-                    })?;
-                    builder = builder.with_config(parsed, value);
-                }
-                Arc::new(builder.build().map_err(provider)?)
-            }
-            "gs" => {
-                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as Key};
-                let mut builder = GoogleCloudStorageBuilder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry)
-                    .with_config(
-                        Key::Client(ClientConfigKey::ConnectTimeout),
-                        CONNECT_TIMEOUT,
-                    )
-                    .with_config(Key::Client(ClientConfigKey::Timeout), REQUEST_TIMEOUT);
-                for (key, value) in options {
-                    let parsed = key.parse().map_err(|_| BlobUrlError::Option {
-                        provider: "Google Cloud Storage",
-                        key: key.clone(),
-                    })?;
-                    builder = builder.with_config(parsed, value);
-                }
-                Arc::new(builder.build().map_err(provider)?)
-            }
-            "az" | "azure" | "abfs" | "abfss" => {
-                use object_store::azure::{AzureConfigKey as Key, MicrosoftAzureBuilder};
-                let mut builder = MicrosoftAzureBuilder::from_env()
-                    .with_url(url.as_str())
-                    .with_retry(retry)
-                    .with_config(
-                        Key::Client(ClientConfigKey::ConnectTimeout),
-                        CONNECT_TIMEOUT,
-                    )
-                    .with_config(Key::Client(ClientConfigKey::Timeout), REQUEST_TIMEOUT);
-                for (key, value) in options {
-                    let parsed = key.parse().map_err(|_| BlobUrlError::Option {
-                        provider: "Azure",
-                        key: key.clone(),
-                    })?;
-                    builder = builder.with_config(parsed, value);
-                }
-                Arc::new(builder.build().map_err(provider)?)
-            }
+            "s3" | "s3a" => cloud!(
+                object_store::aws::AmazonS3Builder,
+                object_store::aws::AmazonS3ConfigKey,
+                "S3"
+            ),
+            "gs" => cloud!(
+                object_store::gcp::GoogleCloudStorageBuilder,
+                object_store::gcp::GoogleConfigKey,
+                "Google Cloud Storage"
+            ),
+            "az" | "azure" | "abfs" | "abfss" => cloud!(
+                object_store::azure::MicrosoftAzureBuilder,
+                object_store::azure::AzureConfigKey,
+                "Azure"
+            ),
             "file" => {
                 let path = url
                     .to_file_path()

@@ -1,4 +1,5 @@
-//! The embedded registry: one SQLite file in WAL mode.
+//! The embedded registry: one SQLite file in WAL mode. Its behaviour is
+//! tested with every registry backend's, in `tests/registry_conformance.rs`.
 
 use crate::registry::highest;
 use crate::{
@@ -504,107 +505,5 @@ impl Registry for SqliteRegistry {
             Ok(())
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    // A version's assets are stored in the manifest's order, count as
-    // referenced blobs while it exists, and go with it.
-    #[tokio::test]
-    async fn assets_are_kept_in_order_referenced_and_deleted_with_their_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let registry = SqliteRegistry::open(&dir.path().join("lodge.db")).unwrap();
-        let manifest = Manifest::parse(
-            "[app]\nname = \"pics\"\nversion = \"1.0.0\"\ndescription = \"Pictures.\"\n\n[client]\ncomponent = \"c.wasm\"\nassets = [\"z.png\", \"a.txt\"]\n",
-        )
-        .unwrap();
-        let asset = |name: &str, sha: &str| AssetRecord {
-            name: name.into(),
-            sha256: sha.repeat(64),
-            size: 3,
-        };
-        let assets = vec![asset("z.png", "b"), asset("a.txt", "c")];
-        let outcome = registry
-            .publish(NewVersion {
-                publisher: None,
-                manifest: manifest.clone(),
-                digest: "d".into(),
-                parts: vec![PartRecord {
-                    role: Role::Client,
-                    sha256: "a".repeat(64),
-                    size: 10,
-                    imports: vec![],
-                    exports: vec![],
-                }],
-                assets: assets.clone(),
-            })
-            .await
-            .unwrap();
-        let PublishOutcome::Created(record) = outcome else {
-            panic!("{outcome:?}")
-        };
-        assert_eq!(record.assets, assets);
-        assert_eq!(record.size, 16);
-        let referenced = registry.referenced_blobs().await.unwrap();
-        for sha in ["a", "b", "c"] {
-            assert!(referenced.contains(&sha.repeat(64)), "{sha}");
-        }
-        assert_eq!(
-            registry
-                .asset_name(&"b".repeat(64))
-                .await
-                .unwrap()
-                .as_deref(),
-            Some("z.png")
-        );
-        assert_eq!(registry.asset_name(&"a".repeat(64)).await.unwrap(), None);
-        let name = manifest.app.name.clone();
-        assert!(
-            registry
-                .delete_version(&name, &manifest.app.version)
-                .await
-                .unwrap()
-        );
-        assert!(registry.referenced_blobs().await.unwrap().is_empty());
-        assert_eq!(registry.asset_name(&"b".repeat(64)).await.unwrap(), None);
-    }
-
-    /// Two handles on one file stand for two servers sharing the registry.
-    #[tokio::test]
-    async fn one_garbage_collection_at_a_time_across_servers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("lodge.db");
-        let (a, b) = (
-            SqliteRegistry::open(&path).unwrap(),
-            SqliteRegistry::open(&path).unwrap(),
-        );
-        let ttl = Duration::from_secs(60);
-        let lease = a
-            .lock_gc("a", ttl)
-            .await
-            .unwrap()
-            .expect("the lease is free");
-        assert_eq!(b.lock_gc("b", ttl).await.unwrap(), None);
-        assert_eq!(a.lock_gc("a", ttl).await.unwrap(), None, "not re-entrant");
-        a.unlock_gc(&lease).await.unwrap();
-        let next = b.lock_gc("b", ttl).await.unwrap().expect("given back");
-        assert!(next.fence > lease.fence);
-        // A stale holder can't give back its successor's lease.
-        a.unlock_gc(&lease).await.unwrap();
-        assert_eq!(a.lock_gc("a", ttl).await.unwrap(), None);
-        // A lease whose holder died ends by itself.
-        b.unlock_gc(&next).await.unwrap();
-        let short = a
-            .lock_gc("a", Duration::from_millis(1))
-            .await
-            .unwrap()
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let taken = b.lock_gc("b", ttl).await.unwrap().expect("expired");
-        assert!(taken.fence > short.fence);
     }
 }

@@ -13,9 +13,11 @@ mod process;
 mod proxy;
 mod redis;
 mod s3;
+mod tls;
 
 pub use postgres::Postgres;
 pub use process::free_port;
 pub use proxy::Proxy;
 pub use redis::Redis;
 pub use s3::S3;
+pub use tls::self_signed;

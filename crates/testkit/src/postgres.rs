@@ -262,34 +262,10 @@ fn template(bin: &Path) -> PathBuf {
     template
 }
 
-/// A self-signed certificate for 127.0.0.1 and its key (readable by the
-/// server user only, as PostgreSQL demands), made by openssl in `dir`.
+/// A self-signed certificate for 127.0.0.1 ([`crate::self_signed`]) with
+/// its key readable by the server user only, as PostgreSQL demands.
 fn self_signed(dir: &Path) -> PathBuf {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-        ])
-        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .args(["-addext", "extendedKeyUsage=serverAuth"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("running openssl (apt-get install openssl)");
-    assert!(
-        made.status.success(),
-        "openssl could not make a certificate: {}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let (cert, key) = crate::self_signed(dir);
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
         .expect("making the key private");

@@ -343,7 +343,8 @@ impl Placement for ClusterNode {
                 internal_url: owner.internal_url,
             }),
             Err(ClusterError::LeaseLost) => {
-                *self.lease.lock().expect("lease lock") = None;
+                // The others may own this server's rooms already: stop them.
+                self.fence_self("this server's lease lapsed").await;
                 Err(JoinRefused {
                     code: close::TRY_AGAIN,
                     reason: "this server is rejoining the cluster; try again in a moment".into(),
